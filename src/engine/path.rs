@@ -1,0 +1,220 @@
+//! One Monte Carlo path: base values, yearly correlated shocks, the indicator projections, and
+//! each target's tested quantity. Pure functions of (model, seed, path index).
+//!
+//! The shock of indicator k in year t is built in three steps:
+//! 1. `e[k][t]`: independent standard normals, year after year from indicator k's own stream;
+//! 2. `z[·][t] = L · e[·][t]`: correlated through the Cholesky factor L (Gaussian copula);
+//! 3. `s[k][t] = φ_k s[k][t−1] + √(1−φ_k²) z[k][t]`, `s[k][1] = z[k][1]`: AR(1) persistence that
+//!    keeps every year's shock standard normal,
+//!
+//! and the year's growth/change/addition is the marginal's quantile at Φ(s[k][t]).
+
+use rand_distr::{Distribution, StandardNormal};
+
+use super::rng;
+use crate::model::{Base, Compounding, Metric, Model, Process, Target};
+
+/// Scratch buffers reused across the paths simulated by one worker.
+#[derive(Debug, Clone)]
+pub struct Scratch {
+    /// `values[indicator * n_years + year]`, year 0 = base year.
+    pub values: Vec<f64>,
+    /// `shocks[k * n_proj + (t−1)]` for stochastic indicator k.
+    shocks: Vec<f64>,
+    correlated: Vec<f64>,
+    persistent: Vec<f64>,
+    stack: Vec<f64>,
+    series: Vec<f64>,
+    versus: Vec<f64>,
+    pub target_values: Vec<f64>,
+    pub hits: Vec<bool>,
+    pub region_missed: Vec<bool>,
+}
+
+impl Scratch {
+    pub fn new(model: &Model) -> Self {
+        let n_proj = model.n_years() - 1;
+        let n_stochastic = model.stochastic.len();
+        let max_stack = model
+            .indicators
+            .iter()
+            .filter_map(|i| match &i.process {
+                Process::Derived { expr } => Some(expr.max_stack()),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(1);
+        Scratch {
+            values: vec![0.0; model.indicators.len() * model.n_years()],
+            shocks: vec![0.0; n_stochastic * n_proj],
+            correlated: vec![0.0; n_stochastic],
+            persistent: vec![0.0; n_stochastic],
+            stack: Vec::with_capacity(max_stack),
+            series: Vec::with_capacity(n_proj + 1),
+            versus: Vec::with_capacity(n_proj + 1),
+            target_values: vec![0.0; model.targets.len()],
+            hits: vec![false; model.targets.len()],
+            region_missed: vec![false; model.regions.len()],
+        }
+    }
+}
+
+/// Simulate path `path` of a run seeded with `seed`, leaving the indicator values in
+/// `scratch.values` and each target's tested quantity and hit in `scratch.target_values` and
+/// `scratch.hits`.
+pub fn simulate(model: &Model, seed: u64, path: u64, scratch: &mut Scratch) {
+    let n_years = model.n_years();
+    let n_proj = n_years - 1;
+    let Scratch { values, shocks, correlated, persistent, stack, .. } = scratch;
+
+    // Base year.
+    for (i, indicator) in model.indicators.iter().enumerate() {
+        values[i * n_years] = match &indicator.base {
+            Base::Known { value, .. } => *value,
+            Base::Uncertain { marginal, .. } => {
+                let mut stream = rng::base_stream(seed, path, indicator.stream_key);
+                let z: f64 = StandardNormal.sample(&mut stream);
+                let drawn = marginal.from_standard_normal(z);
+                match &indicator.process {
+                    Process::Rate { lower, upper, .. } => drawn.clamp(*lower, *upper),
+                    Process::Count { .. } => drawn.round().max(0.0),
+                    _ => drawn,
+                }
+            }
+            Base::Derived => 0.0,
+        };
+    }
+    evaluate_derived(model, values, stack, 0);
+
+    // Independent normals, each indicator from its own stream, year by year.
+    for (k, &i) in model.stochastic.iter().enumerate() {
+        let mut stream = rng::shock_stream(seed, path, model.indicators[i].stream_key);
+        for e in &mut shocks[k * n_proj..(k + 1) * n_proj] {
+            *e = StandardNormal.sample(&mut stream);
+        }
+    }
+
+    for t in 1..n_years {
+        // Correlate: z = L e (L lower triangular), in a fixed order for identical bits everywhere.
+        let n = model.stochastic.len();
+        match &model.cholesky {
+            Some(l) => {
+                for a in 0..n {
+                    let row = &l[a * n..a * n + a + 1];
+                    let mut sum = 0.0;
+                    for (b, &lab) in row.iter().enumerate() {
+                        sum += lab * shocks[b * n_proj + t - 1];
+                    }
+                    correlated[a] = sum;
+                }
+            }
+            None => {
+                for a in 0..n {
+                    correlated[a] = shocks[a * n_proj + t - 1];
+                }
+            }
+        }
+        for (k, &i) in model.stochastic.iter().enumerate() {
+            let indicator = &model.indicators[i];
+            let Some((marginals, phi)) = indicator.process.shock() else { continue };
+            let s = if t == 1 || phi == 0.0 {
+                correlated[k]
+            } else {
+                phi * persistent[k] + (1.0 - phi * phi).sqrt() * correlated[k]
+            };
+            persistent[k] = s;
+            let x = marginals[t - 1].from_standard_normal(s);
+            let previous = values[i * n_years + t - 1];
+            values[i * n_years + t] = match &indicator.process {
+                Process::Level { compounding: Compounding::Simple, .. } => previous * (1.0 + x / 100.0),
+                Process::Level { compounding: Compounding::Log, .. } => previous * (x / 100.0).exp(),
+                Process::Rate { lower, upper, .. } => (previous + x).clamp(*lower, *upper),
+                Process::Count { .. } => previous + x,
+                Process::Derived { .. } => previous,
+            };
+        }
+        evaluate_derived(model, values, stack, t);
+    }
+
+    // Targets.
+    for (t, target) in model.targets.iter().enumerate() {
+        let v = target_value(target, values, n_years, &mut scratch.series, &mut scratch.versus);
+        scratch.target_values[t] = v;
+        scratch.hits[t] = v.is_finite() && target.comparator.holds(v, target.threshold);
+    }
+}
+
+fn evaluate_derived(model: &Model, values: &mut [f64], stack: &mut Vec<f64>, year: usize) {
+    let n_years = model.n_years();
+    for &i in &model.derived_order {
+        if let Process::Derived { expr } = &model.indicators[i].process {
+            let v = expr.eval(|j| values[j * n_years + year], stack);
+            values[i * n_years + year] = v;
+        }
+    }
+}
+
+/// The quantity a target tests on one path: the metric (minus the `versus` metric), reduced
+/// over the years of an every-year metric by min (for ≥, >) or max (for ≤, <).
+pub fn target_value(target: &Target, values: &[f64], n_years: usize, series: &mut Vec<f64>, versus: &mut Vec<f64>) -> f64 {
+    metric_series(&target.metric, values, n_years, series);
+    if let Some(v) = &target.versus {
+        metric_series(v, values, n_years, versus);
+        if versus.len() == 1 {
+            let b = versus[0];
+            series.iter_mut().for_each(|a| *a -= b);
+        } else {
+            series.iter_mut().zip(versus.iter()).for_each(|(a, b)| *a -= *b);
+        }
+    }
+    if series.len() == 1 {
+        return series[0];
+    }
+    if series.iter().any(|v| v.is_nan()) {
+        return f64::NAN;
+    }
+    if target.reduce_by_min() {
+        series.iter().copied().fold(f64::INFINITY, f64::min)
+    } else {
+        series.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+    }
+}
+
+/// The metric's value(s) on one path: one number, or one per year for every-year metrics.
+/// Growth of a non-positive level is NaN (reported as invalid, never silently a number).
+pub fn metric_series(metric: &Metric, values: &[f64], n_years: usize, out: &mut Vec<f64>) {
+    out.clear();
+    let v = |i: usize, y: usize| values[i * n_years + y];
+    let growth = |a: f64, b: f64| if a > 0.0 && b >= 0.0 { (b / a - 1.0) * 100.0 } else { f64::NAN };
+    match *metric {
+        Metric::Value { indicator, year } => out.push(v(indicator, year)),
+        Metric::Share { numerator, denominator, year } => {
+            out.push(100.0 * v(numerator, year) / v(denominator, year));
+        }
+        Metric::Cagr { indicator, from, to } => {
+            let (a, b) = (v(indicator, from), v(indicator, to));
+            out.push(if a > 0.0 && b >= 0.0 {
+                ((b / a).powf(1.0 / (to - from) as f64) - 1.0) * 100.0
+            } else {
+                f64::NAN
+            });
+        }
+        Metric::CumulativeGrowth { indicator, from, to } => out.push(growth(v(indicator, from), v(indicator, to))),
+        Metric::GrowthEveryYear { indicator, from, to } => {
+            for y in from + 1..=to {
+                out.push(growth(v(indicator, y - 1), v(indicator, y)));
+            }
+        }
+        Metric::Change { indicator, from, to } => out.push(v(indicator, to) - v(indicator, from)),
+        Metric::ChangeEveryYear { indicator, from, to } => {
+            for y in from + 1..=to {
+                out.push(v(indicator, y) - v(indicator, y - 1));
+            }
+        }
+        Metric::Rank { indicator, year, ref competitors } => {
+            let own = v(indicator, year);
+            let ahead = competitors.iter().filter(|&&c| v(c, year) > own).count();
+            out.push(if own.is_nan() { f64::NAN } else { 1.0 + ahead as f64 });
+        }
+    }
+}

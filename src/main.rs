@@ -1,0 +1,160 @@
+//! The `feasim` command: parse the command line, call the library, report errors, set the exit
+//! code (0 success, 1 failure while running or writing, 2 bad input or usage).
+
+mod cli;
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use cli::{Cli, Command, Lang, RunArgs, ScenarioArgs};
+use feasim::engine::{self, RunConfig};
+use feasim::model::Model;
+use feasim::report::table::Labels;
+use feasim::scenario::{self, LoadError, LoadOptions};
+
+/// Exit code for a scenario or command line the user must fix.
+const EXIT_BAD_INPUT: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => run(args),
+        Command::Check(args) => check(args.scenario),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            if let Some(load) = e.downcast_ref::<LoadError>() {
+                eprintln!("{load}");
+                return ExitCode::from(EXIT_BAD_INPUT);
+            }
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+}
+
+fn load(args: &ScenarioArgs) -> anyhow::Result<Model> {
+    let options = LoadOptions { repair_correlations: args.repair_correlations };
+    Ok(scenario::load_with(&args.scenario, options)?)
+}
+
+fn check(args: ScenarioArgs) -> anyhow::Result<()> {
+    let model = load(&args)?;
+    let n_derived = model.indicators.len() - model.stochastic.len();
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}: ok — {}", args.scenario.display(), model.title)?;
+    writeln!(
+        out,
+        "  {} indicators ({} with yearly shocks, {} derived), {} targets, {} not modelled, years {}–{}",
+        model.indicators.len(),
+        model.stochastic.len(),
+        n_derived,
+        model.targets.len(),
+        model.not_modelled.len(),
+        model.base_year + 1,
+        model.end_year
+    )?;
+    let uncertain = model.indicators.iter().filter(|i| matches!(i.base, feasim::model::Base::Uncertain { .. })).count();
+    writeln!(out, "  {uncertain} base values are assumptions (base_dist) rather than statistics")?;
+    if let Some(r) = &model.correlation_repair {
+        writeln!(
+            out,
+            "  correlations repaired: largest change {:.4} ({} ~ {}), Frobenius norm {:.4}",
+            r.max_abs_change, r.max_change_between.0, r.max_change_between.1, r.frobenius_change
+        )?;
+    }
+    Ok(())
+}
+
+fn run(args: RunArgs) -> anyhow::Result<()> {
+    let model = load(&args.scenario)?;
+    let config = RunConfig {
+        paths: args.paths.unwrap_or(model.default_paths),
+        seed: args.seed.unwrap_or(model.default_seed),
+    };
+    if config.paths == 0 {
+        return Err(anyhow::anyhow!("--paths must be at least 1"));
+    }
+    let out_dir = args.out.clone().unwrap_or_else(|| model.name.clone().into());
+
+    let bar = if args.quiet || !std::io::stderr().is_terminal() {
+        ProgressBar::hidden()
+    } else {
+        let bar = ProgressBar::with_draw_target(Some(config.paths), ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {wide_bar} {human_pos}/{human_len} paths ({per_sec}, {eta} left)")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    };
+    let progress = |n: u64| bar.inc(n);
+    let started = std::time::Instant::now();
+    let summary = match args.threads {
+        Some(threads) => rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.max(1))
+            .build()
+            .context("cannot start the worker threads")?
+            .install(|| engine::run(&model, &config, &progress)),
+        None => engine::run(&model, &config, &progress),
+    };
+    let elapsed = started.elapsed();
+    bar.finish_and_clear();
+
+    let mut written = feasim::report::write_files(&summary, &out_dir)?;
+    let mut notes = Vec::new();
+    let labels = match args.lang {
+        Lang::Zh => Labels::Chinese,
+        Lang::En => Labels::English,
+        Lang::Auto => Labels::Chinese,
+    };
+    if !args.no_charts {
+        let options = feasim::plot::ChartOptions {
+            language: match args.lang {
+                Lang::Auto => feasim::plot::Language::Auto,
+                Lang::Zh => feasim::plot::Language::Chinese,
+                Lang::En => feasim::plot::Language::English,
+            },
+            font_path: args.font.clone(),
+        };
+        let report = feasim::plot::write_charts(&summary, &out_dir.join("charts"), &options)?;
+        notes.extend(report.warnings);
+        written.extend(report.files);
+    }
+    if !args.quiet {
+        let width = terminal_width();
+        let mut out = std::io::stdout().lock();
+        write!(out, "{}", feasim::report::table::render(&summary, labels, width))?;
+        for note in &notes {
+            writeln!(out, "warning: {note}")?;
+        }
+        writeln!(
+            out,
+            "{} paths in {:.2} s ({:.0} paths/s); wrote {} files to {}",
+            config.paths,
+            elapsed.as_secs_f64(),
+            config.paths as f64 / elapsed.as_secs_f64().max(1e-9),
+            written.len(),
+            out_dir.display()
+        )?;
+    }
+    Ok(())
+}
+
+fn terminal_width() -> Option<u16> {
+    if !std::io::stdout().is_terminal() {
+        return Some(160);
+    }
+    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok())
+}

@@ -1,0 +1,1262 @@
+//! From the file as written ([`RawFile`]) to the model the engine runs ([`Model`]): every
+//! reference resolved, every range checked, every problem reported with its place and a fix.
+//!
+//! The checks run in one pass per section and collect all problems rather than stopping at the
+//! first, so a person fixing a file sees everything at once.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::correlation::CorrelationMatrix;
+use super::expr::{Expr, Resolved};
+use super::{
+    Base, Comparator, Compounding, CorrelationRepair, Indicator, Marginal, Metric, Model, NotModelled, Process,
+    Target,
+};
+use crate::scenario::LoadOptions;
+use crate::scenario::diagnostic::{Diagnostic, Sources, did_you_mean};
+use crate::scenario::raw::{ByYear, Loc, LocList, LocStr, RawDist, RawFile, RawIndicator, RawMetric, RawTarget};
+
+/// Probability below which a tail event (growth ≤ −100%, a negative base level) is accepted as
+/// numerically impossible.
+const NEGLIGIBLE: f64 = 1e-9;
+
+/// Default number of paths when the scenario does not say.
+pub const DEFAULT_PATHS: u64 = 10_000;
+
+const KINDS: [&str; 4] = ["level", "rate", "count", "derived"];
+const DISTS: [&str; 9] =
+    ["normal", "student_t", "triangular", "pert", "uniform", "split_normal", "fixed", "poisson", "negbin"];
+
+/// Build the model, or every problem found.
+pub fn build(raw: RawFile, sources: &Sources, options: LoadOptions, hash: String) -> Result<Model, Vec<Diagnostic>> {
+    let mut b = Builder { sources, errors: Vec::new(), base_year: 0, end_year: 0 };
+    let model = b.model(raw, options, hash);
+    match model {
+        Some(model) if b.errors.is_empty() => Ok(model),
+        _ => Err(b.errors),
+    }
+}
+
+struct Builder<'a> {
+    sources: &'a Sources,
+    errors: Vec<Diagnostic>,
+    base_year: i32,
+    end_year: i32,
+}
+
+/// A distribution is used for one of these; each accepts different families.
+#[derive(Clone, Copy, PartialEq)]
+enum Use {
+    Growth,
+    Change,
+    Additions,
+    Base,
+    CountBase,
+}
+
+impl Use {
+    fn families(self) -> &'static [&'static str] {
+        match self {
+            Use::Growth | Use::Change | Use::Base => {
+                &["normal", "student_t", "triangular", "pert", "uniform", "split_normal", "fixed"]
+            }
+            Use::Additions => &["poisson", "negbin", "fixed"],
+            Use::CountBase => DISTS.as_slice(),
+        }
+    }
+}
+
+impl Builder<'_> {
+    fn error(&mut self, d: Diagnostic) {
+        self.errors.push(d);
+    }
+
+    fn line_of<T>(&self, loc: &Loc<T>) -> usize {
+        self.sources.line_col(loc.file, loc.span.start).0
+    }
+
+    fn model(&mut self, raw: RawFile, options: LoadOptions, hash: String) -> Option<Model> {
+        let Some(meta) = raw.scenario else {
+            self.error(
+                Diagnostic::new(0, 0..0, "the scenario has no [scenario] table")
+                    .help("start the file with [scenario] and name, base_year, end_year; see scenarios/tutorial.toml"),
+            );
+            return None;
+        };
+        let meta_loc = meta.with(());
+        let m = meta.value;
+        let meta = meta_loc;
+        let name = match &m.name {
+            Some(n) if is_name(&n.value) => n.value.clone(),
+            Some(n) => {
+                self.error(
+                    Diagnostic::at(n, format!("scenario name \"{}\" cannot be used as a folder name", n.value))
+                        .help("use lowercase letters, digits, '-' and '_', e.g. name = \"liaoning-2022-2024\""),
+                );
+                String::new()
+            }
+            None => {
+                self.error(
+                    Diagnostic::at(&meta, "[scenario] has no name")
+                        .help("add name = \"my-plan\" (it names the output folder)"),
+                );
+                String::new()
+            }
+        };
+        let (Some(base_year), Some(end_year)) = (&m.base_year, &m.end_year) else {
+            self.error(
+                Diagnostic::at(&meta, "[scenario] needs base_year and end_year")
+                    .help("e.g. base_year = 2021 (last year with data) and end_year = 2024 (last plan year)"),
+            );
+            return None;
+        };
+        if !(1900..=2200).contains(&base_year.value) {
+            self.error(Diagnostic::at(base_year, format!("base_year {} is not a plausible year", base_year.value)));
+            return None;
+        }
+        if end_year.value <= base_year.value || end_year.value - base_year.value > 100 {
+            self.error(
+                Diagnostic::at(
+                    end_year,
+                    format!("end_year {} must be after base_year {}", end_year.value, base_year.value),
+                )
+                .help("the projection runs over the years base_year+1 ..= end_year"),
+            );
+            return None;
+        }
+        self.base_year = base_year.value as i32;
+        self.end_year = end_year.value as i32;
+        let default_paths = match &m.paths {
+            Some(p) if (1..=10_000_000_000).contains(&p.value) => p.value as u64,
+            Some(p) => {
+                self.error(
+                    Diagnostic::at(p, format!("paths must be between 1 and 10^10 (got {})", p.value))
+                        .help("100000 paths give probabilities to about ±0.3 percentage points"),
+                );
+                DEFAULT_PATHS
+            }
+            None => DEFAULT_PATHS,
+        };
+        let default_seed = match &m.seed {
+            Some(s) if s.value >= 0 => s.value as u64,
+            Some(s) => {
+                self.error(Diagnostic::at(s, "seed must be a non-negative whole number"));
+                0
+            }
+            None => 0,
+        };
+
+        let groups = self.groups(&raw.groups);
+        let (mut indicators, raw_indicators) = self.indicators(raw.indicator);
+        let ids: HashMap<String, usize> = indicators.iter().enumerate().map(|(i, ind)| (ind.id.clone(), i)).collect();
+        let derived_order = self.derived(&mut indicators, &raw_indicators, &ids, &groups);
+        let stochastic: Vec<usize> =
+            indicators.iter().enumerate().filter(|(_, i)| i.process.shock().is_some()).map(|(k, _)| k).collect();
+        let repair = options.repair_correlations || m.repair_correlations.as_ref().is_some_and(|r| r.value);
+        let (cholesky, correlation_repair) =
+            self.correlations(&raw.correlation, &indicators, &ids, &stochastic, repair);
+        let targets = self.targets(&raw.target, &indicators, &ids);
+        let not_modelled = self.not_modelled(&raw.not_modelled, &raw.target);
+        if targets.is_empty() && raw.target.is_empty() {
+            self.error(
+                Diagnostic::at(&meta, "the scenario has no [[target]]")
+                    .help("add at least one [[target]] (what the plan wants to reach); see scenarios/tutorial.toml"),
+            );
+        }
+        let mut regions: Vec<String> = Vec::new();
+        for t in &targets {
+            if !regions.contains(&t.region) {
+                regions.push(t.region.clone());
+            }
+        }
+        Some(Model {
+            title: m.title.map(|t| t.value).unwrap_or_else(|| name.clone()),
+            name,
+            notes: m.notes.map(|n| n.value).unwrap_or_default(),
+            base_year: self.base_year,
+            end_year: self.end_year,
+            default_paths,
+            default_seed,
+            hash,
+            indicators,
+            stochastic,
+            cholesky,
+            correlation_repair,
+            derived_order,
+            targets,
+            not_modelled,
+            regions,
+        })
+    }
+
+    fn groups(&mut self, raw: &BTreeMap<String, LocList>) -> BTreeMap<String, Vec<String>> {
+        let mut groups = BTreeMap::new();
+        for (name, members) in raw {
+            if !is_segment(name) {
+                self.error(
+                    Diagnostic::at(members, format!("group name \"{name}\" is not a valid name"))
+                        .help("use lowercase letters, digits and '_', starting with a letter"),
+                );
+            }
+            if members.value.is_empty() {
+                self.error(Diagnostic::at(members, format!("group \"{name}\" is empty")));
+            }
+            groups.insert(name.clone(), members.value.iter().map(|m| m.value.clone()).collect());
+        }
+        groups
+    }
+
+    fn indicators(&mut self, raw: Vec<Loc<RawIndicator>>) -> (Vec<Indicator>, Vec<Loc<RawIndicator>>) {
+        let mut out = Vec::new();
+        let mut kept = Vec::new();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for item in raw {
+            let r = &item.value;
+            let id = &r.id;
+            if !is_id(&id.value) {
+                self.error(
+                    Diagnostic::at(id, format!("indicator id \"{}\" is not valid", id.value)).help(
+                        "ids are lowercase ASCII words joined by dots, e.g. \"shenyang.gdp_real\" (region.quantity)",
+                    ),
+                );
+                continue;
+            }
+            if let Some(line) = seen.get(&id.value) {
+                self.error(
+                    Diagnostic::at(id, format!("indicator \"{}\" is defined twice", id.value))
+                        .help(format!("the first definition is on line {line}; give this one another id")),
+                );
+                continue;
+            }
+            seen.insert(id.value.clone(), self.line_of(id));
+            if let Some(indicator) = self.indicator(&item) {
+                out.push(indicator);
+                kept.push(item);
+            }
+        }
+        (out, kept)
+    }
+
+    fn indicator(&mut self, item: &Loc<RawIndicator>) -> Option<Indicator> {
+        let r = &item.value;
+        let id = r.id.value.clone();
+        let Some(kind) = &r.kind else {
+            self.error(
+                Diagnostic::at(&r.id, format!("indicator \"{id}\" has no kind"))
+                    .help("add kind = \"level\", \"rate\", \"count\" or \"derived\""),
+            );
+            return None;
+        };
+        if !KINDS.contains(&kind.value.as_str()) {
+            let hint = did_you_mean(&kind.value, KINDS).unwrap_or_else(|| "kinds: level, rate, count, derived".into());
+            self.error(Diagnostic::at(kind, format!("unknown kind \"{}\"", kind.value)).help(hint));
+            return None;
+        }
+        let kind = kind.value.as_str();
+        // Fields that belong to other kinds are mistakes worth naming.
+        let misplaced: [(&str, bool, &str); 10] = [
+            ("growth", r.growth.is_some(), "level"),
+            ("growth_by_year", r.growth_by_year.is_some(), "level"),
+            ("compounding", r.compounding.is_some(), "level"),
+            ("change", r.change.is_some(), "rate"),
+            ("change_by_year", r.change_by_year.is_some(), "rate"),
+            ("bounds", r.bounds.is_some(), "rate"),
+            ("additions", r.additions.is_some(), "count"),
+            ("additions_by_year", r.additions_by_year.is_some(), "count"),
+            ("expr", r.expr.is_some(), "derived"),
+            ("persistence", r.persistence.is_some() && kind == "derived", "level, rate or count"),
+        ];
+        for (field, present, owner) in misplaced {
+            if present && !owner.contains(kind) {
+                self.error(
+                    Diagnostic::at(&r.id, format!("indicator \"{id}\" is kind = \"{kind}\" but sets `{field}`"))
+                        .help(format!("`{field}` belongs to kind = \"{owner}\"; remove it or change the kind")),
+                );
+            }
+        }
+        let base = if kind == "derived" {
+            if let Some(b) = &r.base {
+                self.error(
+                    Diagnostic::at(b, "a derived indicator computes its base-year value from its expression")
+                        .help("remove `base`, or make this a level/rate/count indicator"),
+                );
+            }
+            if let Some(b) = &r.base_dist {
+                self.error(Diagnostic::at(b, "a derived indicator cannot have an uncertain base; remove `base_dist`"));
+            }
+            Base::Derived
+        } else {
+            self.base(r, kind)?
+        };
+        let persistence = match &r.persistence {
+            Some(p) if p.value.is_finite() && p.value > -1.0 && p.value < 1.0 => p.value,
+            Some(p) => {
+                self.error(
+                    Diagnostic::at(p, format!("persistence must lie strictly between -1 and 1 (got {})", p.value))
+                        .help("it is the AR(1) coefficient of the yearly shocks: 0 = independent years, 0.5 = half of a shock carries over"),
+                );
+                0.0
+            }
+            None => 0.0,
+        };
+        let what = |field: &str| format!("{field} of \"{id}\"");
+        let process = match kind {
+            "level" => {
+                let compounding = match &r.compounding {
+                    None => Compounding::Simple,
+                    Some(c) if c.value == "simple" => Compounding::Simple,
+                    Some(c) if c.value == "log" => Compounding::Log,
+                    Some(c) => {
+                        self.error(
+                            Diagnostic::at(c, format!("unknown compounding \"{}\"", c.value))
+                                .help("use \"simple\" (X·(1+g/100), the default) or \"log\" (X·exp(g/100))"),
+                        );
+                        Compounding::Simple
+                    }
+                };
+                let growth = self.yearly(&r.id, &r.growth, &r.growth_by_year, Use::Growth, "growth", &what("growth"))?;
+                if compounding == Compounding::Simple {
+                    self.check_growth_floor(&r.growth, &r.growth_by_year, &growth);
+                }
+                Process::Level { growth, compounding, persistence }
+            }
+            "rate" => {
+                let (lower, upper) = match &r.bounds {
+                    None => (0.0, 100.0),
+                    Some(b) if b.value.len() == 2 && b.value[0] < b.value[1] => (b.value[0], b.value[1]),
+                    Some(b) => {
+                        self.error(
+                            Diagnostic::at(b, "bounds must be two numbers [lower, upper] with lower < upper")
+                                .help("e.g. bounds = [0, 100] for a share in percent"),
+                        );
+                        (0.0, 100.0)
+                    }
+                };
+                if let (Base::Known { value, .. }, Some(b)) = (&base, &r.base)
+                    && !(lower..=upper).contains(value)
+                {
+                    self.error(
+                        Diagnostic::at(b, format!("base {value} is outside the bounds [{lower}, {upper}]"))
+                            .help("a rate or share in percent lies between 0 and 100; set `bounds` if yours differs"),
+                    );
+                }
+                let change = self.yearly(&r.id, &r.change, &r.change_by_year, Use::Change, "change", &what("change"))?;
+                Process::Rate { change, lower, upper, persistence }
+            }
+            "count" => {
+                let additions = self.yearly(
+                    &r.id,
+                    &r.additions,
+                    &r.additions_by_year,
+                    Use::Additions,
+                    "additions",
+                    &what("additions"),
+                )?;
+                Process::Count { additions, persistence }
+            }
+            _ => {
+                if r.expr.is_none() {
+                    self.error(
+                        Diagnostic::at(&r.id, format!("derived indicator \"{id}\" has no expr"))
+                            .help("add expr = \"...\", e.g. expr = \"shenyang.gdp_real * shenyang.deflator\""),
+                    );
+                    return None;
+                }
+                // Compiled once every id is known, in `derived`.
+                Process::Derived { expr: Expr::compile("0", &|_| Resolved::Unknown(None)).ok()? }
+            }
+        };
+        let label_en = r.label_en.as_ref().map(|l| l.value.clone()).unwrap_or_else(|| id.clone());
+        Some(Indicator {
+            label_zh: r.label_zh.as_ref().map(|l| l.value.clone()).unwrap_or_else(|| label_en.clone()),
+            label_en,
+            unit: r.unit.as_ref().map(|u| u.value.clone()).unwrap_or_default(),
+            region: r.region.as_ref().map(|u| u.value.clone()).unwrap_or_default(),
+            base,
+            process,
+            stream_key: fnv1a(&id),
+            id,
+        })
+    }
+
+    fn base(&mut self, r: &RawIndicator, kind: &str) -> Option<Base> {
+        let id = &r.id.value;
+        match (&r.base, &r.base_dist) {
+            (Some(b), Some(d)) => {
+                self.error(
+                    Diagnostic::at(d, format!("indicator \"{id}\" has both `base` and `base_dist`"))
+                        .help(format!("keep `base` (a statistic, line {}) or `base_dist` (an assumption), not both", self.line_of(b))),
+                );
+                None
+            }
+            (None, None) => {
+                self.error(
+                    Diagnostic::at(&r.id, format!("indicator \"{id}\" has no base-year value"))
+                        .help("add base = <value> with source = \"...\", or base_dist = { ... } with assumption = \"...\" when no statistic exists"),
+                );
+                None
+            }
+            (Some(b), None) => {
+                if !b.value.is_finite() {
+                    self.error(Diagnostic::at(b, "base must be a finite number"));
+                    return None;
+                }
+                if kind == "level" && b.value <= 0.0 {
+                    self.error(
+                        Diagnostic::at(b, format!("a level with growth needs a positive base (got {})", b.value))
+                            .help("growth rates compound a positive level; model quantities that can be negative as kind = \"rate\""),
+                    );
+                }
+                if kind == "count" && (b.value < 0.0 || b.value.fract() != 0.0) {
+                    self.error(Diagnostic::at(
+                        b,
+                        format!("a count's base must be a whole number of things, 0 or more (got {})", b.value),
+                    ));
+                }
+                let source = match &r.source {
+                    Some(s) if !s.value.trim().is_empty() => s.value.clone(),
+                    _ => {
+                        self.error(
+                            Diagnostic::at(b, format!("the base of \"{id}\" has no source"))
+                                .help("add source = \"where the statistic comes from (address, table, confidence)\"; if there is none, use base_dist with an assumption"),
+                        );
+                        String::new()
+                    }
+                };
+                if let Some(a) = &r.assumption {
+                    self.error(
+                        Diagnostic::at(a, "`assumption` explains an uncertain base (base_dist); this base is a statistic")
+                            .help("put the explanation in `source` or `note`"),
+                    );
+                }
+                Some(Base::Known { value: b.value, source })
+            }
+            (None, Some(d)) => {
+                let use_ = if kind == "count" { Use::CountBase } else { Use::Base };
+                let marginal = self.marginal(d, use_, &format!("uncertain base of \"{id}\""))?;
+                if kind == "level" {
+                    let (low, _) = marginal.support();
+                    if low <= 0.0 && marginal.cdf(0.0) > NEGLIGIBLE {
+                        self.error(
+                            Diagnostic::at(d, format!(
+                                "this base distribution gives a zero or negative level with probability {:.2e}",
+                                marginal.cdf(0.0)
+                            ))
+                            .help("a level must stay positive: use a triangular/pert/uniform range above 0 or a narrower spread"),
+                        );
+                    }
+                }
+                let assumption = match &r.assumption {
+                    Some(a) if !a.value.trim().is_empty() => a.value.clone(),
+                    _ => {
+                        self.error(
+                            Diagnostic::at(d, format!("the uncertain base of \"{id}\" does not say what it assumes"))
+                                .help("add assumption = \"why this range\" so readers know it is not a statistic"),
+                        );
+                        String::new()
+                    }
+                };
+                if let Some(s) = &r.source {
+                    self.error(
+                        Diagnostic::at(s, "`source` cites a statistic for `base`; this indicator has an uncertain base_dist")
+                            .help("cite the evidence behind the range inside `assumption`"),
+                    );
+                }
+                Some(Base::Uncertain { marginal, assumption })
+            }
+        }
+    }
+
+    /// The distribution of each projection year: the default, overridden year by year.
+    fn yearly(
+        &mut self,
+        id: &LocStr,
+        default: &Option<Loc<RawDist>>,
+        by_year: &Option<ByYear>,
+        use_: Use,
+        field: &str,
+        what: &str,
+    ) -> Option<Vec<Marginal>> {
+        let n = (self.end_year - self.base_year) as usize;
+        let mut out: Vec<Option<Marginal>> = vec![None; n];
+        let default = match default {
+            Some(d) => Some(self.marginal(d, use_, what)?),
+            None => None,
+        };
+        if let Some(by_year) = by_year {
+            for (key, dist) in &by_year.value {
+                let Ok(year) = key.trim().parse::<i32>() else {
+                    self.error(
+                        Diagnostic::at(dist, format!("\"{key}\" in {field}_by_year is not a year"))
+                            .help(format!("write {field}_by_year = {{ 2022 = {{ dist = ... }} }}")),
+                    );
+                    continue;
+                };
+                if year <= self.base_year || year > self.end_year {
+                    self.error(
+                        Diagnostic::at(dist, format!(
+                            "year {year} is outside the projection years {}–{}",
+                            self.base_year + 1,
+                            self.end_year
+                        ))
+                        .help("per-year overrides apply to the years after base_year up to end_year"),
+                    );
+                    continue;
+                }
+                let marginal = self.marginal(dist, use_, &format!("{what} in {year}"))?;
+                out[(year - self.base_year - 1) as usize] = Some(marginal);
+            }
+        }
+        let mut years = Vec::with_capacity(n);
+        for (k, m) in out.into_iter().enumerate() {
+            match m.or_else(|| default.clone()) {
+                Some(m) => years.push(m),
+                None => {
+                    self.error(
+                        Diagnostic::at(id, format!(
+                            "indicator \"{}\" has no {field} distribution for {}",
+                            id.value,
+                            self.base_year + 1 + k as i32
+                        ))
+                        .help(format!("add {field} = {{ dist = ... }} (used for every year without an override)")),
+                    );
+                    return None;
+                }
+            }
+        }
+        Some(years)
+    }
+
+    /// Simple compounding cannot take a growth of −100% or less.
+    fn check_growth_floor(&mut self, default: &Option<Loc<RawDist>>, by_year: &Option<ByYear>, growth: &[Marginal]) {
+        for (k, m) in growth.iter().enumerate() {
+            let p = m.cdf(-100.0);
+            if p > NEGLIGIBLE {
+                let year = self.base_year + 1 + k as i32;
+                let loc = by_year
+                    .as_ref()
+                    .and_then(|b| b.value.get(&year.to_string()).map(|d| d.span.clone()).map(|s| (b.file, s)))
+                    .or_else(|| default.as_ref().map(|d| (d.file, d.span.clone())));
+                if let Some((file, span)) = loc {
+                    self.error(
+                        Diagnostic::new(file, span, format!(
+                            "in {year} this growth distribution puts probability {p:.2e} on a fall of 100% or more"
+                        ))
+                        .help("narrow the spread, bound it (triangular/pert/uniform with min > -100), or use compounding = \"log\""),
+                    );
+                }
+                return;
+            }
+        }
+    }
+
+    fn marginal(&mut self, d: &Loc<RawDist>, use_: Use, what: &str) -> Option<Marginal> {
+        let r = &d.value;
+        let Some(family) = &r.dist else {
+            self.error(
+                Diagnostic::at(d, format!("the distribution for {what} has no `dist`"))
+                    .help(format!("add dist = one of {}", use_.families().join(", "))),
+            );
+            return None;
+        };
+        let name = family.value.as_str();
+        if !use_.families().contains(&name) {
+            let message = if DISTS.contains(&name) {
+                format!("a {name} distribution cannot be used for {what}")
+            } else {
+                format!("unknown distribution \"{name}\"")
+            };
+            let hint = did_you_mean(name, use_.families().iter().copied())
+                .unwrap_or_else(|| format!("use one of {}", use_.families().join(", ")));
+            self.error(Diagnostic::at(family, message).help(hint));
+            return None;
+        }
+        let params: [(&str, &Option<Loc<f64>>); 11] = [
+            ("mean", &r.mean),
+            ("sd", &r.sd),
+            ("df", &r.df),
+            ("min", &r.min),
+            ("mode", &r.mode),
+            ("max", &r.max),
+            ("skew", &r.skew),
+            ("sd_low", &r.sd_low),
+            ("sd_high", &r.sd_high),
+            ("value", &r.value),
+            ("dispersion", &r.dispersion),
+        ];
+        let allowed: &[&str] = match name {
+            "normal" => &["mean", "sd"],
+            "student_t" => &["mean", "sd", "df"],
+            "triangular" | "pert" => &["min", "mode", "max"],
+            "uniform" => &["min", "max"],
+            "split_normal" => &["mode", "sd", "skew", "sd_low", "sd_high"],
+            "fixed" => &["value"],
+            "poisson" => &["mean"],
+            _ => &["mean", "dispersion"],
+        };
+        let mut ok = true;
+        for (p, v) in params {
+            if let Some(v) = v {
+                if !allowed.contains(&p) {
+                    self.error(
+                        Diagnostic::at(v, format!("`{p}` is not a parameter of a {name} distribution"))
+                            .help(format!("{name} takes {}", allowed.join(", "))),
+                    );
+                    ok = false;
+                } else if !v.value.is_finite() {
+                    self.error(Diagnostic::at(v, format!("`{p}` must be a finite number")));
+                    ok = false;
+                }
+            }
+        }
+        let get = |p: &str| params.iter().find(|(n, _)| *n == p).and_then(|(_, v)| v.as_ref().map(|v| v.value));
+        let mut need = |b: &mut Self, p: &str| -> f64 {
+            match get(p) {
+                Some(v) => v,
+                None => {
+                    b.error(
+                        Diagnostic::at(d, format!("the {name} distribution for {what} needs `{p}`"))
+                            .help(format!("{name} takes {}", allowed.join(", "))),
+                    );
+                    ok = false;
+                    f64::NAN
+                }
+            }
+        };
+        let built: Result<Marginal, String> = match name {
+            "normal" => Ok(Marginal::Normal { mean: need(self, "mean"), sd: need(self, "sd") }),
+            "student_t" => {
+                let (mean, sd, df) = (need(self, "mean"), need(self, "sd"), need(self, "df"));
+                if ok { Marginal::student_t_from_sd(mean, sd, df) } else { Ok(Marginal::Fixed { value: 0.0 }) }
+            }
+            "triangular" => {
+                Ok(Marginal::Triangular { min: need(self, "min"), mode: need(self, "mode"), max: need(self, "max") })
+            }
+            "pert" => Ok(Marginal::Pert { min: need(self, "min"), mode: need(self, "mode"), max: need(self, "max") }),
+            "uniform" => Ok(Marginal::Uniform { min: need(self, "min"), max: need(self, "max") }),
+            "split_normal" => {
+                let mode = need(self, "mode");
+                match (get("sd"), get("skew"), get("sd_low"), get("sd_high")) {
+                    (Some(sd), Some(skew), None, None) => Marginal::split_normal_from_skew(mode, sd, skew),
+                    (None, None, Some(low), Some(high)) => Ok(Marginal::SplitNormal { mode, sd_low: low, sd_high: high }),
+                    _ => {
+                        self.error(
+                            Diagnostic::at(d, format!("the split_normal distribution for {what} needs either sd and skew, or sd_low and sd_high"))
+                                .help("e.g. { dist = \"split_normal\", mode = 5.5, sd = 1.2, skew = -0.3 } (negative skew = downside risk)"),
+                        );
+                        ok = false;
+                        Ok(Marginal::Fixed { value: 0.0 })
+                    }
+                }
+            }
+            "fixed" => Ok(Marginal::Fixed { value: need(self, "value") }),
+            "poisson" => Ok(Marginal::Poisson { mean: need(self, "mean") }),
+            _ => Ok(Marginal::NegativeBinomial { mean: need(self, "mean"), dispersion: need(self, "dispersion") }),
+        };
+        if !ok {
+            return None;
+        }
+        let marginal = match built.and_then(|m| m.validate().map(|_| m)) {
+            Ok(m) => m,
+            Err(message) => {
+                self.error(Diagnostic::at(d, format!("{what}: {message}")));
+                return None;
+            }
+        };
+        if use_ == Use::Additions
+            && let Marginal::Fixed { value } = marginal
+            && (value < 0.0 || value.fract() != 0.0)
+        {
+            self.error(Diagnostic::at(d, format!("{what}: a fixed number of additions must be a whole number ≥ 0 (got {value})")));
+            return None;
+        }
+        Some(marginal)
+    }
+
+    /// Compile every derived expression and order them so each comes after what it reads.
+    fn derived(
+        &mut self,
+        indicators: &mut [Indicator],
+        raw: &[Loc<RawIndicator>],
+        ids: &HashMap<String, usize>,
+        groups: &BTreeMap<String, Vec<String>>,
+    ) -> Vec<usize> {
+        let resolve = |name: &str| -> Resolved {
+            if let Some(&i) = ids.get(name) {
+                return Resolved::Scalar(i);
+            }
+            if let Some((group, rest)) = name.split_once('.')
+                && let Some(members) = groups.get(group)
+            {
+                let mut items = Vec::with_capacity(members.len());
+                for m in members {
+                    let full = format!("{m}.{rest}");
+                    match ids.get(&full) {
+                        Some(&i) => items.push(i),
+                        None => return Resolved::MissingMember(full),
+                    }
+                }
+                return Resolved::List(items);
+            }
+            Resolved::Unknown(did_you_mean(name, ids.keys().map(String::as_str)))
+        };
+        let mut compiled_ok = vec![true; indicators.len()];
+        for (i, item) in raw.iter().enumerate() {
+            let Some(expr_src) = &item.value.expr else { continue };
+            if !matches!(indicators[i].process, Process::Derived { .. }) {
+                continue;
+            }
+            match Expr::compile(&expr_src.value, &resolve) {
+                Ok(expr) => {
+                    if expr.reads().contains(&i) {
+                        self.error(
+                            Diagnostic::at(expr_src, format!("\"{}\" is computed from itself", indicators[i].id))
+                                .help("a derived indicator reads other indicators of the same year"),
+                        );
+                        compiled_ok[i] = false;
+                    }
+                    indicators[i].process = Process::Derived { expr };
+                }
+                Err(e) => {
+                    let offset = string_content_offset(self.sources.text(expr_src.file), expr_src.span.start);
+                    let span = expr_src.span.start + offset + e.span.start..expr_src.span.start + offset + e.span.end;
+                    self.error(
+                        Diagnostic::new(expr_src.file, span, format!("in the expression of \"{}\": {}", indicators[i].id, e.message))
+                            .maybe_help(e.help),
+                    );
+                    compiled_ok[i] = false;
+                }
+            }
+        }
+        // Depth-first topological order over derived indicators, reporting the first cycle.
+        let n = indicators.len();
+        let mut state = vec![0u8; n]; // 0 new, 1 on stack, 2 done
+        let mut order = Vec::new();
+        let mut cycle_reported = false;
+        for start in 0..n {
+            if !matches!(indicators[start].process, Process::Derived { .. }) || state[start] != 0 || !compiled_ok[start] {
+                continue;
+            }
+            let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+            state[start] = 1;
+            while let Some(&mut (node, ref mut next)) = stack.last_mut() {
+                let reads: &[usize] = match &indicators[node].process {
+                    Process::Derived { expr } => expr.reads(),
+                    _ => &[],
+                };
+                if *next < reads.len() {
+                    let child = reads[*next];
+                    *next += 1;
+                    if !matches!(indicators[child].process, Process::Derived { .. }) || child == node {
+                        continue;
+                    }
+                    match state[child] {
+                        0 => {
+                            state[child] = 1;
+                            stack.push((child, 0));
+                        }
+                        1 if !cycle_reported => {
+                            let from = stack.iter().position(|(k, _)| *k == child).unwrap_or(0);
+                            let mut names: Vec<&str> = stack[from..].iter().map(|(k, _)| indicators[*k].id.as_str()).collect();
+                            names.push(indicators[child].id.as_str());
+                            if let Some(expr) = &raw[child].value.expr {
+                                self.error(
+                                    Diagnostic::at(expr, format!("derived indicators form a cycle: {}", names.join(" → ")))
+                                        .help("each derived indicator must be computable from indicators that do not depend on it"),
+                                );
+                            }
+                            cycle_reported = true;
+                        }
+                        _ => {}
+                    }
+                } else {
+                    state[node] = 2;
+                    order.push(node);
+                    stack.pop();
+                }
+            }
+        }
+        order
+    }
+
+    fn correlations(
+        &mut self,
+        raw: &[Loc<crate::scenario::raw::RawCorrelation>],
+        indicators: &[Indicator],
+        ids: &HashMap<String, usize>,
+        stochastic: &[usize],
+        repair: bool,
+    ) -> (Option<Vec<f64>>, Option<CorrelationRepair>) {
+        if raw.is_empty() {
+            return (None, None);
+        }
+        let position: HashMap<usize, usize> = stochastic.iter().enumerate().map(|(k, &i)| (i, k)).collect();
+        let mut matrix = CorrelationMatrix::identity(stochastic.len());
+        let mut defined_at: HashMap<(usize, usize), usize> = HashMap::new();
+        for entry in raw {
+            let c = &entry.value;
+            let (list, is_group) = match (&c.between, &c.group) {
+                (Some(l), None) => (l, false),
+                (None, Some(l)) => (l, true),
+                _ => {
+                    self.error(
+                        Diagnostic::at(entry, "a [[correlation]] needs either `between` (two ids) or `group` (several ids)")
+                            .help("e.g. between = [\"a.gdp_real\", \"b.gdp_real\"] with rho = 0.6"),
+                    );
+                    continue;
+                }
+            };
+            let Some(rho) = &c.rho else {
+                self.error(Diagnostic::at(entry, "this [[correlation]] has no rho").help("add rho = a number between -1 and 1"));
+                continue;
+            };
+            if !(rho.value.is_finite() && (-1.0..=1.0).contains(&rho.value)) {
+                self.error(Diagnostic::at(rho, format!("rho must lie between -1 and 1 (got {})", rho.value)));
+                continue;
+            }
+            if !is_group && list.value.len() != 2 {
+                self.error(
+                    Diagnostic::at(list, format!("`between` takes exactly two ids (got {})", list.value.len()))
+                        .help("use `group` for several indicators that share one correlation"),
+                );
+                continue;
+            }
+            if is_group && list.value.len() < 2 {
+                self.error(Diagnostic::at(list, "a correlation group needs at least two ids"));
+                continue;
+            }
+            let mut members = Vec::new();
+            for name in &list.value {
+                match ids.get(&name.value) {
+                    Some(i) => match position.get(i) {
+                        Some(&k) => members.push(k),
+                        None => self.error(
+                            Diagnostic::at(name, format!("\"{}\" is derived and has no shock of its own to correlate", name.value))
+                                .help("correlate the indicators it is computed from"),
+                        ),
+                    },
+                    None => self.error(
+                        Diagnostic::at(name, format!("unknown indicator \"{}\"", name.value))
+                            .maybe_help(did_you_mean(&name.value, ids.keys().map(String::as_str))),
+                    ),
+                }
+            }
+            for (a, &i) in members.iter().enumerate() {
+                for &j in &members[a + 1..] {
+                    if i == j {
+                        self.error(Diagnostic::at(list, "an indicator is listed twice in this correlation"));
+                        continue;
+                    }
+                    matrix.set(i, j, rho.value);
+                    defined_at.insert((i.min(j), i.max(j)), self.line_of(rho));
+                }
+            }
+        }
+        match matrix.cholesky() {
+            Ok(l) => (Some(l), None),
+            Err(_) if repair => {
+                let repaired = matrix.nearest_valid();
+                let (i, j) = repaired.max_change_at;
+                let name = |k: usize| indicators[stochastic[k]].id.clone();
+                let report = CorrelationRepair {
+                    max_abs_change: repaired.max_abs_change,
+                    max_change_between: (name(i), name(j)),
+                    frobenius_change: repaired.frobenius_change,
+                };
+                match repaired.matrix.cholesky() {
+                    Ok(l) => (Some(l), Some(report)),
+                    Err(_) => {
+                        self.error(Diagnostic::at(&raw[0], "the repaired correlation matrix is still not valid"));
+                        (None, None)
+                    }
+                }
+            }
+            Err(_) => {
+                let diagnosis = matrix.diagnose();
+                let name = |k: usize| indicators[stochastic[k]].id.as_str();
+                let mut lines = Vec::new();
+                for &(i, j, rho, _) in diagnosis.offending.iter().take(4) {
+                    let line = defined_at.get(&(i.min(j), i.max(j))).copied().unwrap_or(0);
+                    lines.push(format!("{} ~ {} = {rho} (line {line})", name(i), name(j)));
+                }
+                self.error(
+                    Diagnostic::at(&raw[0], format!(
+                        "the correlations do not form a valid correlation matrix (smallest eigenvalue {:.4}); the entries most responsible: {}",
+                        diagnosis.min_eigenvalue,
+                        lines.join("; ")
+                    ))
+                    .help("these correlations contradict each other; change them, or set repair_correlations = true in [scenario] (or pass --repair-correlations) to use the nearest valid matrix"),
+                );
+                (None, None)
+            }
+        }
+    }
+
+    fn targets(&mut self, raw: &[Loc<RawTarget>], indicators: &[Indicator], ids: &HashMap<String, usize>) -> Vec<Target> {
+        let mut out = Vec::new();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for item in raw {
+            let r = &item.value;
+            if let Some(line) = seen.get(&r.id.value) {
+                self.error(
+                    Diagnostic::at(&r.id, format!("target \"{}\" is defined twice", r.id.value))
+                        .help(format!("the first definition is on line {line}")),
+                );
+                continue;
+            }
+            seen.insert(r.id.value.clone(), self.line_of(&r.id));
+            if r.id.value.trim().is_empty() {
+                self.error(Diagnostic::at(&r.id, "a target id cannot be empty").help("e.g. id = \"T01\""));
+                continue;
+            }
+            let metric = self.metric(&r.metric_part(), item, indicators, ids, &r.id.value);
+            let versus = r.versus.as_ref().map(|v| self.metric(&v.value, v, indicators, ids, &r.id.value));
+            let comparator = match &r.comparator {
+                Some(c) => match Comparator::parse(c.value.trim()) {
+                    Some(c) => Some(c),
+                    None => {
+                        self.error(
+                            Diagnostic::at(c, format!("unknown comparator \"{}\"", c.value)).help("use >=, >, <= or <"),
+                        );
+                        None
+                    }
+                },
+                None => {
+                    self.error(
+                        Diagnostic::at(&r.id, format!("target \"{}\" has no comparator", r.id.value))
+                            .help("add comparator = \">=\" (or >, <=, <)"),
+                    );
+                    None
+                }
+            };
+            let threshold = match &r.threshold {
+                Some(t) if t.value.is_finite() => Some(t.value),
+                Some(t) => {
+                    self.error(Diagnostic::at(t, "threshold must be a finite number"));
+                    None
+                }
+                None => {
+                    self.error(
+                        Diagnostic::at(&r.id, format!("target \"{}\" has no threshold", r.id.value))
+                            .help("add threshold = the number the plan names (use 0 for \"above\" comparisons with versus)"),
+                    );
+                    None
+                }
+            };
+            if let (Some(Metric::Share { .. }), Some(t)) = (&metric, &r.threshold)
+                && !(0.0..=100.0).contains(&t.value)
+                && r.versus.is_none()
+            {
+                self.error(
+                    Diagnostic::at(t, format!("a share is a percentage between 0 and 100 (got {})", t.value))
+                        .help("write 30 for 30%"),
+                );
+            }
+            let (Some(metric), Some(comparator), Some(threshold)) = (metric, comparator, threshold) else { continue };
+            let versus = match versus {
+                Some(Some(v)) => Some(v),
+                Some(None) => continue,
+                None => None,
+            };
+            if let Some(v) = &versus
+                && v.is_every_year()
+            {
+                let same_span = match (&metric, v) {
+                    (
+                        Metric::GrowthEveryYear { from: a, to: b, .. } | Metric::ChangeEveryYear { from: a, to: b, .. },
+                        Metric::GrowthEveryYear { from: c, to: d, .. } | Metric::ChangeEveryYear { from: c, to: d, .. },
+                    ) => a == c && b == d,
+                    _ => false,
+                };
+                if !same_span
+                    && let Some(vl) = &r.versus
+                {
+                    self.error(
+                        Diagnostic::at(vl, "an every-year comparison needs an every-year metric over the same years on both sides")
+                            .help("compare growth_every_year with growth_every_year over the same from/to, or use cagr on both sides"),
+                    );
+                    continue;
+                }
+            }
+            let unit = r.unit.as_ref().map(|u| u.value.clone()).unwrap_or_else(|| {
+                let model_like = UnitProbe { indicators };
+                model_like.unit(&metric)
+            });
+            let label_en = r.label_en.as_ref().map(|l| l.value.clone()).unwrap_or_else(|| r.id.value.clone());
+            out.push(Target {
+                id: r.id.value.clone(),
+                label_zh: r.label_zh.as_ref().map(|l| l.value.clone()).unwrap_or_else(|| label_en.clone()),
+                label_en,
+                section: r.section.as_ref().map(|s| s.value.clone()).unwrap_or_default(),
+                region: r.region.as_ref().map(|s| s.value.clone()).unwrap_or_default(),
+                wording: r.wording.as_ref().map(|s| s.value.clone()).unwrap_or_default(),
+                note: r.note.as_ref().map(|s| s.value.clone()).unwrap_or_default(),
+                unit,
+                metric,
+                versus,
+                comparator,
+                threshold,
+            });
+        }
+        out
+    }
+
+    fn metric<T>(
+        &mut self,
+        r: &RawMetric,
+        whole: &Loc<T>,
+        indicators: &[Indicator],
+        ids: &HashMap<String, usize>,
+        target: &str,
+    ) -> Option<Metric> {
+        let Some(name) = &r.metric else {
+            self.error(
+                Diagnostic::at(whole, format!("target \"{target}\" has no metric"))
+                    .help(format!("add metric = one of {}", Metric::NAMES.join(", "))),
+            );
+            return None;
+        };
+        let m = name.value.as_str();
+        if !Metric::NAMES.contains(&m) {
+            let hint = did_you_mean(m, Metric::NAMES).unwrap_or_else(|| format!("metrics: {}", Metric::NAMES.join(", ")));
+            self.error(Diagnostic::at(name, format!("unknown metric \"{m}\"")).help(hint));
+            return None;
+        }
+        let allowed: &[&str] = match m {
+            "value" => &["indicator", "year"],
+            "share" => &["numerator", "denominator", "year"],
+            "rank" => &["indicator", "year", "competitors"],
+            _ => &["indicator", "from", "to"],
+        };
+        let present: [(&str, Option<(usize, std::ops::Range<usize>)>); 7] = [
+            ("indicator", r.indicator.as_ref().map(|l| (l.file, l.span.clone()))),
+            ("year", r.year.as_ref().map(|l| (l.file, l.span.clone()))),
+            ("from", r.from.as_ref().map(|l| (l.file, l.span.clone()))),
+            ("to", r.to.as_ref().map(|l| (l.file, l.span.clone()))),
+            ("numerator", r.numerator.as_ref().map(|l| (l.file, l.span.clone()))),
+            ("denominator", r.denominator.as_ref().map(|l| (l.file, l.span.clone()))),
+            ("competitors", r.competitors.as_ref().map(|l| (l.file, l.span.clone()))),
+        ];
+        let mut ok = true;
+        for (field, loc) in present {
+            if let Some((file, span)) = loc
+                && !allowed.contains(&field)
+            {
+                self.error(
+                    Diagnostic::new(file, span, format!("`{field}` is not used by metric \"{m}\""))
+                        .help(format!("metric \"{m}\" takes {}", allowed.join(", "))),
+                );
+                ok = false;
+            }
+        }
+        let indicator = |b: &mut Self, field: &str, loc: &Option<LocStr>| -> Option<usize> {
+            match loc {
+                Some(name) => match ids.get(&name.value) {
+                    Some(&i) => Some(i),
+                    None => {
+                        b.error(
+                            Diagnostic::at(name, format!("unknown indicator \"{}\"", name.value))
+                                .maybe_help(did_you_mean(&name.value, ids.keys().map(String::as_str))),
+                        );
+                        None
+                    }
+                },
+                None => {
+                    b.error(
+                        Diagnostic::at(whole, format!("metric \"{m}\" of target \"{target}\" needs `{field}`"))
+                            .help(format!("metric \"{m}\" takes {}", allowed.join(", "))),
+                    );
+                    None
+                }
+            }
+        };
+        let year = |b: &mut Self, loc: &Option<Loc<i64>>, default: i32, earliest: i32| -> Option<usize> {
+            let y = loc.as_ref().map_or(default as i64, |l| l.value);
+            if y < earliest as i64 || y > b.end_year as i64 {
+                if let Some(l) = loc {
+                    b.error(
+                        Diagnostic::at(l, format!("year {y} is outside the scenario's years {earliest}–{}", b.end_year))
+                            .help(format!("use a year from {earliest} to end_year = {}", b.end_year)),
+                    );
+                }
+                return None;
+            }
+            Some((y - b.base_year as i64) as usize)
+        };
+        let (base_year, end_year) = (self.base_year, self.end_year);
+        let metric = match m {
+            "value" => {
+                let i = indicator(self, "indicator", &r.indicator);
+                let y = year(self, &r.year, end_year, base_year);
+                Metric::Value { indicator: i?, year: y? }
+            }
+            "share" => {
+                let n = indicator(self, "numerator", &r.numerator);
+                let d = indicator(self, "denominator", &r.denominator);
+                let y = year(self, &r.year, end_year, base_year);
+                Metric::Share { numerator: n?, denominator: d?, year: y? }
+            }
+            "rank" => {
+                let i = indicator(self, "indicator", &r.indicator);
+                let y = year(self, &r.year, end_year, base_year);
+                let mut competitors = Vec::new();
+                match &r.competitors {
+                    Some(list) if !list.value.is_empty() => {
+                        for c in &list.value {
+                            let k = indicator(self, "competitors", &Some(c.clone()));
+                            if let (Some(k), Some(i)) = (k, i) {
+                                if k == i {
+                                    self.error(
+                                        Diagnostic::at(c, "an indicator cannot be its own competitor")
+                                            .help("list only the others it is ranked against"),
+                                    );
+                                    ok = false;
+                                } else {
+                                    competitors.push(k);
+                                }
+                            } else {
+                                ok = false;
+                            }
+                        }
+                    }
+                    _ => {
+                        self.error(
+                            Diagnostic::at(whole, format!("metric \"rank\" of target \"{target}\" needs competitors"))
+                                .help("add competitors = [ids of the indicators it is ranked against]"),
+                        );
+                        ok = false;
+                    }
+                }
+                Metric::Rank { indicator: i?, year: y?, competitors }
+            }
+            _ => {
+                let i = indicator(self, "indicator", &r.indicator);
+                let from = year(self, &r.from, base_year, base_year);
+                let to = year(self, &r.to, end_year, base_year);
+                let (i, from, to) = (i?, from?, to?);
+                if from >= to {
+                    let loc = r.to.as_ref().or(r.from.as_ref());
+                    let d = match loc {
+                        Some(l) => Diagnostic::at(l, "`from` must be an earlier year than `to`"),
+                        None => Diagnostic::at(whole, "`from` must be an earlier year than `to`"),
+                    };
+                    self.error(d.help(format!("e.g. from = {base_year}, to = {end_year}")));
+                    return None;
+                }
+                if matches!(m, "cagr" | "growth_every_year" | "cumulative_growth")
+                    && let Process::Rate { .. } = indicators[i].process
+                {
+                    let at = r.indicator.as_ref().map_or_else(|| whole.with(()), |l| l.with(()));
+                    self.error(
+                        Diagnostic::at(&at, format!(
+                            "type mismatch: metric \"{m}\" is a growth rate, but \"{}\" is a rate/share in percent",
+                            indicators[i].id
+                        ))
+                        .help("for a rate or share use metric \"change\" (percentage points) or \"value\""),
+                    );
+                    return None;
+                }
+                match m {
+                    "cagr" => Metric::Cagr { indicator: i, from, to },
+                    "growth_every_year" => Metric::GrowthEveryYear { indicator: i, from, to },
+                    "cumulative_growth" => Metric::CumulativeGrowth { indicator: i, from, to },
+                    "change" => Metric::Change { indicator: i, from, to },
+                    _ => Metric::ChangeEveryYear { indicator: i, from, to },
+                }
+            }
+        };
+        ok.then_some(metric)
+    }
+
+    fn not_modelled(
+        &mut self,
+        raw: &[Loc<crate::scenario::raw::RawNotModelled>],
+        targets: &[Loc<RawTarget>],
+    ) -> Vec<NotModelled> {
+        let mut out = Vec::new();
+        for item in raw {
+            let r = &item.value;
+            if targets.iter().any(|t| t.value.id.value == r.id.value) {
+                self.error(
+                    Diagnostic::at(&r.id, format!("\"{}\" is both a [[target]] and [[not_modelled]]", r.id.value))
+                        .help("keep one of them"),
+                );
+                continue;
+            }
+            let reason = match &r.reason {
+                Some(reason) if !reason.value.trim().is_empty() => reason.value.clone(),
+                _ => {
+                    self.error(
+                        Diagnostic::at(&r.id, format!("not-modelled target \"{}\" gives no reason", r.id.value))
+                            .help("add reason = \"why this target cannot be quantified\""),
+                    );
+                    continue;
+                }
+            };
+            let label_en = r.label_en.as_ref().map(|l| l.value.clone()).unwrap_or_default();
+            out.push(NotModelled {
+                id: r.id.value.clone(),
+                label_zh: r.label_zh.as_ref().map(|l| l.value.clone()).unwrap_or_else(|| label_en.clone()),
+                label_en,
+                reason,
+            });
+        }
+        out
+    }
+}
+
+/// Units of metrics before the model exists.
+struct UnitProbe<'a> {
+    indicators: &'a [Indicator],
+}
+
+impl UnitProbe<'_> {
+    fn unit(&self, metric: &Metric) -> String {
+        match metric {
+            Metric::Value { indicator, .. }
+            | Metric::Change { indicator, .. }
+            | Metric::ChangeEveryYear { indicator, .. } => self.indicators[*indicator].unit.clone(),
+            Metric::Share { .. } | Metric::CumulativeGrowth { .. } => "%".into(),
+            Metric::Cagr { .. } | Metric::GrowthEveryYear { .. } => "%/yr".into(),
+            Metric::Rank { .. } => "rank".into(),
+        }
+    }
+}
+
+/// Bytes between a TOML string value's start and its content (the quotes, and the newline that
+/// directly follows an opening `"""`).
+fn string_content_offset(text: &str, start: usize) -> usize {
+    let rest = text.get(start..).unwrap_or("");
+    for delimiter in ["\"\"\"", "'''"] {
+        if let Some(after) = rest.strip_prefix(delimiter) {
+            return 3 + if after.starts_with('\n') { 1 } else if after.starts_with("\r\n") { 2 } else { 0 };
+        }
+    }
+    usize::from(rest.starts_with('"') || rest.starts_with('\''))
+}
+
+fn is_segment(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+fn is_id(s: &str) -> bool {
+    !s.is_empty() && s.split('.').all(is_segment)
+}
+
+fn is_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c.is_ascii_digit())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+}
+
+/// FNV-1a, 64 bit: a stable hash of an indicator id, the key of its random streams.
+pub fn fnv1a(s: &str) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in s.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash
+}

@@ -1,0 +1,412 @@
+//! Finding, checking and registering the one font every chart is drawn with.
+//!
+//! plotters (with the `ab_glyph` feature) renders text only with fonts registered at run time and
+//! has no per-glyph fallback, so the font must cover Chinese and Latin at once; a font without
+//! Chinese glyphs would draw boxes in place of the labels. This module looks for a font in a fixed
+//! order (explicit path, `FEASIM_FONT`, well-known CJK fonts, a scan of the font directories, then
+//! Latin-only fonts), verifies its coverage by reading its `cmap` table directly, and registers it
+//! once per process under a family name of its own, so concurrent runs with different fonts do
+//! not overwrite each other.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use anyhow::{Context, bail};
+use plotters::style::{FontStyle, register_font};
+
+use super::Language;
+
+/// Environment variable naming a font file to draw charts with.
+pub const FONT_ENV: &str = "FEASIM_FONT";
+
+/// What to tell a user who has no usable font.
+pub const INSTALL_HINT: &str =
+    "install a Chinese font (Debian/Ubuntu: `apt-get install fonts-wqy-microhei`) or point FEASIM_FONT at a .ttf/.otf/.ttc file";
+
+/// Characters a font must have for Chinese labels to render: common ones from the plan's labels.
+const CJK_PROBE: &str = "沈阳辽宁省亿元增长率达到";
+
+/// Well-known fonts covering Chinese, best first. plotters reads face 0 of a collection, and face 0
+/// of `NotoSansCJK-*.ttc` is the Japanese variant, so the Simplified Chinese files come first and
+/// the collections only as a fallback (Japanese glyph forms, but no boxes).
+const CJK_CANDIDATES: &[&str] = &[
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/wqy-microhei/wqy-microhei.ttc",
+    "/usr/share/fonts/wenquanyi/wqy-microhei/wqy-microhei.ttc",
+    "/usr/share/fonts/wqy-zenhei/wqy-zenhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJKsc-Regular.otf",
+    "/usr/share/fonts/opentype/noto/NotoSansSC-Regular.otf",
+    "/usr/share/fonts/noto-cjk/NotoSansCJKsc-Regular.otf",
+    "/usr/share/fonts/google-noto-cjk/NotoSansCJKsc-Regular.otf",
+    "/usr/share/fonts/google-noto-sans-cjk-fonts/NotoSansCJKsc-Regular.otf",
+    "/usr/share/fonts/truetype/noto/NotoSansSC-Regular.ttf",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/google-noto-sans-cjk-fonts/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/arphic/uming.ttc",
+    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+    "/usr/share/fonts/google-droid/DroidSansFallbackFull.ttf",
+    "/System/Library/Fonts/Hiragino Sans GB.ttc",
+    "/System/Library/Fonts/STHeiti Medium.ttc",
+    "/System/Library/Fonts/PingFang.ttc",
+    "/Library/Fonts/Arial Unicode.ttf",
+    "C:\\Windows\\Fonts\\msyh.ttc",
+    "C:\\Windows\\Fonts\\simhei.ttf",
+    "C:\\Windows\\Fonts\\simsun.ttc",
+];
+
+/// Latin fonts used for English labels when no Chinese font exists.
+const LATIN_CANDIDATES: &[&str] = &[
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/TTF/DejaVuSans.ttf",
+    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf",
+    "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+    "/usr/share/fonts/liberation-sans/LiberationSans-Regular.ttf",
+    "/usr/share/fonts/truetype/freefont/FreeSans.ttf",
+    "/System/Library/Fonts/Supplemental/Arial.ttf",
+    "/Library/Fonts/Arial.ttf",
+    "C:\\Windows\\Fonts\\arial.ttf",
+    "C:\\Windows\\Fonts\\segoeui.ttf",
+];
+
+/// Directories scanned when no well-known font exists.
+const FONT_DIRS: &[&str] = &["/usr/share/fonts", "/usr/local/share/fonts", "/Library/Fonts", "C:\\Windows\\Fonts"];
+
+/// A font read into memory (for the life of the process) and registered with plotters.
+#[derive(Debug)]
+pub struct LoadedFont {
+    pub path: PathBuf,
+    /// The plotters family name this font is registered under.
+    pub family: &'static str,
+    /// Whether the font has the Chinese glyphs of [`CJK_PROBE`].
+    pub cjk: bool,
+    cmap: Cmap,
+    data: &'static [u8],
+}
+
+impl LoadedFont {
+    /// Whether the font has a glyph for `c` (whitespace and control characters always pass).
+    pub fn has_char(&self, c: char) -> bool {
+        c.is_whitespace() || c.is_control() || self.cmap.glyph(self.data, c as u32).is_some_and(|g| g != 0)
+    }
+
+    /// Whether every character of `text` has a glyph.
+    pub fn can_render(&self, text: &str) -> bool {
+        text.chars().all(|c| self.has_char(c))
+    }
+}
+
+/// The font charts are drawn with, how it was chosen and the label language it allows.
+pub struct Choice {
+    pub font: &'static LoadedFont,
+    pub language: Language,
+    pub warnings: Vec<String>,
+}
+
+/// Every font loaded so far, by path: each file is read, leaked and registered at most once.
+static LOADED: Mutex<Vec<&'static LoadedFont>> = Mutex::new(Vec::new());
+
+/// Load (once per process) and register the font at `path`.
+pub fn load(path: &Path) -> anyhow::Result<&'static LoadedFont> {
+    let mut loaded = LOADED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(font) = loaded.iter().find(|f| f.path == path) {
+        return Ok(font);
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read font file {}", path.display()))?;
+    let Some(cmap) = Cmap::find(&bytes) else {
+        bail!("{} is not a TrueType/OpenType font with a Unicode character map", path.display());
+    };
+    let data: &'static [u8] = Box::leak(bytes.into_boxed_slice());
+    let family: &'static str = Box::leak(format!("feasim-font-{}", loaded.len()).into_boxed_str());
+    if register_font(family, FontStyle::Normal, data).is_err() {
+        bail!("{} could not be parsed as a font", path.display());
+    }
+    let mut font = LoadedFont { path: path.to_path_buf(), family, cjk: false, cmap, data };
+    font.cjk = font.can_render(CJK_PROBE);
+    let font: &'static LoadedFont = Box::leak(Box::new(font));
+    loaded.push(font);
+    Ok(font)
+}
+
+/// Whether `path` holds a font with Chinese glyphs, without keeping it in memory.
+fn probe_cjk(path: &Path) -> bool {
+    let Ok(bytes) = std::fs::read(path) else { return false };
+    Cmap::find(&bytes).is_some_and(|cmap| CJK_PROBE.chars().all(|c| cmap.glyph(&bytes, c as u32).is_some_and(|g| g != 0)))
+}
+
+/// Choose the font for `language`, following the lookup order in the module docs.
+pub fn choose(language: Language, explicit: Option<&Path>) -> anyhow::Result<Choice> {
+    let env = std::env::var_os(FONT_ENV).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let (explicit, origin) = match (explicit, env) {
+        (Some(path), _) => (Some(path.to_path_buf()), "--font"),
+        (None, Some(path)) => (Some(path), FONT_ENV),
+        (None, None) => (None, ""),
+    };
+    if let Some(path) = explicit {
+        let font = load(&path).with_context(|| format!("font given by {origin}"))?;
+        return match (language, font.cjk) {
+            (Language::Chinese, false) => bail!(
+                "font {} (from {origin}) has no Chinese glyphs, so Chinese labels would render as boxes; {INSTALL_HINT}",
+                path.display()
+            ),
+            (Language::Auto, false) => Ok(Choice {
+                font,
+                language: Language::English,
+                warnings: vec![format!(
+                    "font {} has no Chinese glyphs: charts use English labels",
+                    path.display()
+                )],
+            }),
+            (Language::Auto, true) => Ok(Choice { font, language: Language::Chinese, warnings: vec![] }),
+            (chosen, _) => Ok(Choice { font, language: chosen, warnings: vec![] }),
+        };
+    }
+    // A Chinese font also serves English labels: region names and units may still be Chinese.
+    let cjk = CJK_CANDIDATES
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file() && probe_cjk(p))
+        .or_else(|| scan_font_dirs(true).into_iter().find(|p| probe_cjk(p)));
+    if let Some(path) = cjk {
+        let font = load(&path)?;
+        let language = if language == Language::Auto { Language::Chinese } else { language };
+        return Ok(Choice { font, language, warnings: vec![] });
+    }
+    if language == Language::Chinese {
+        bail!("no font with Chinese glyphs found for Chinese chart labels; {INSTALL_HINT}");
+    }
+    let latin = LATIN_CANDIDATES
+        .iter()
+        .map(PathBuf::from)
+        .filter(|p| p.is_file())
+        .chain(scan_font_dirs(false))
+        .find_map(|p| load(&p).ok());
+    let Some(font) = latin else {
+        bail!("no font found to draw charts with; {INSTALL_HINT}");
+    };
+    let mut warnings = Vec::new();
+    if language == Language::Auto {
+        warnings.push(format!(
+            "no font with Chinese glyphs found: charts use English labels with {}; for Chinese labels {INSTALL_HINT}",
+            font.path.display()
+        ));
+    }
+    Ok(Choice { font, language: Language::English, warnings })
+}
+
+/// Font files under the usual directories (and the user's), sorted; with `cjk_names` only those
+/// whose name suggests Chinese coverage.
+fn scan_font_dirs(cjk_names: bool) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = FONT_DIRS.iter().map(PathBuf::from).collect();
+    if let Some(home) = std::env::var_os("HOME") {
+        dirs.push(Path::new(&home).join(".local/share/fonts"));
+        dirs.push(Path::new(&home).join(".fonts"));
+    }
+    let mut found = Vec::new();
+    for dir in dirs {
+        collect_fonts(&dir, 4, &mut found);
+    }
+    found.retain(|p| {
+        let name = p.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+        let cjk = ["cjk", "wqy", "hei", "song", "ming", "kai", "fallback", "sc-", "sc.", "gb", "han", "yahei"]
+            .iter()
+            .any(|k| name.contains(k));
+        cjk || !cjk_names
+    });
+    found.sort();
+    found
+}
+
+fn collect_fonts(dir: &Path, depth: usize, found: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if depth > 0 {
+                collect_fonts(&path, depth - 1, found);
+            }
+        } else if path
+            .extension()
+            .map(|e| e.to_string_lossy().to_lowercase())
+            .is_some_and(|e| matches!(e.as_str(), "ttf" | "otf" | "ttc"))
+        {
+            found.push(path);
+        }
+    }
+}
+
+/// The location of the Unicode subtable of a font's `cmap` table (face 0 of a collection, the face
+/// plotters draws with). Only formats 4 (BMP) and 12 (full Unicode) are read, which is what every
+/// Unicode font has.
+#[derive(Debug, Clone, Copy)]
+struct Cmap {
+    offset: usize,
+    format: u16,
+}
+
+fn read_u16(data: &[u8], at: usize) -> Option<u16> {
+    data.get(at..at + 2).map(|b| u16::from_be_bytes([b[0], b[1]]))
+}
+
+fn read_u32(data: &[u8], at: usize) -> Option<u32> {
+    data.get(at..at + 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+impl Cmap {
+    fn find(data: &[u8]) -> Option<Cmap> {
+        let face = if data.get(0..4)? == b"ttcf" { read_u32(data, 12)? as usize } else { 0 };
+        let n_tables = read_u16(data, face + 4)? as usize;
+        let cmap = (0..n_tables).find_map(|i| {
+            let record = face + 12 + 16 * i;
+            (data.get(record..record + 4)? == b"cmap").then(|| read_u32(data, record + 8)).flatten()
+        })? as usize;
+        let n_subtables = read_u16(data, cmap + 2)? as usize;
+        let mut best: Option<(u8, Cmap)> = None;
+        for i in 0..n_subtables {
+            let record = cmap + 4 + 8 * i;
+            let platform = read_u16(data, record)?;
+            let encoding = read_u16(data, record + 2)?;
+            let offset = cmap + read_u32(data, record + 4)? as usize;
+            let format = read_u16(data, offset)?;
+            let rank = match (platform, encoding, format) {
+                (3, 10, 12) | (0, 4 | 6, 12) => 3,
+                (3, 1, 4) | (0, 3, 4) => 2,
+                (0, _, 4 | 12) => 1,
+                _ => continue,
+            };
+            if best.is_none_or(|(r, _)| rank > r) {
+                best = Some((rank, Cmap { offset, format }));
+            }
+        }
+        best.map(|(_, c)| c)
+    }
+
+    /// The glyph index of character `c`, `None` when the table cannot be read.
+    fn glyph(&self, data: &[u8], c: u32) -> Option<u32> {
+        let t = self.offset;
+        if self.format == 12 {
+            let n_groups = read_u32(data, t + 12)? as usize;
+            let (mut low, mut high) = (0, n_groups);
+            while low < high {
+                let mid = (low + high) / 2;
+                let group = t + 16 + 12 * mid;
+                let (start, end) = (read_u32(data, group)?, read_u32(data, group + 4)?);
+                if c < start {
+                    high = mid;
+                } else if c > end {
+                    low = mid + 1;
+                } else {
+                    return Some(read_u32(data, group + 8)? + (c - start));
+                }
+            }
+            return Some(0);
+        }
+        if c > 0xFFFF {
+            return Some(0);
+        }
+        let seg_count = read_u16(data, t + 6)? as usize / 2;
+        let ends = t + 14;
+        let starts = ends + 2 * seg_count + 2;
+        let deltas = starts + 2 * seg_count;
+        let range_offsets = deltas + 2 * seg_count;
+        for seg in 0..seg_count {
+            let end = read_u16(data, ends + 2 * seg)? as u32;
+            if end < c {
+                continue;
+            }
+            let start = read_u16(data, starts + 2 * seg)? as u32;
+            if start > c {
+                return Some(0);
+            }
+            let delta = read_u16(data, deltas + 2 * seg)?;
+            let range_offset = read_u16(data, range_offsets + 2 * seg)? as usize;
+            if range_offset == 0 {
+                return Some((c as u16).wrapping_add(delta) as u32);
+            }
+            let at = range_offsets + 2 * seg + range_offset + 2 * (c - start) as usize;
+            let glyph = read_u16(data, at)?;
+            return Some(if glyph == 0 { 0 } else { glyph.wrapping_add(delta) as u32 });
+        }
+        Some(0)
+    }
+}
+
+/// Replacements for typographic characters a font may lack.
+pub fn ascii_fallback(c: char) -> Option<&'static str> {
+    Some(match c {
+        '≥' => ">=",
+        '≤' => "<=",
+        '–' | '—' | '−' => "-",
+        '·' | '×' => "*",
+        '…' => "...",
+        '‰' => "permille",
+        '→' => "->",
+        '←' => "<-",
+        '∞' => "inf",
+        '“' | '”' => "\"",
+        '‘' | '’' => "'",
+        _ => return None,
+    })
+}
+
+/// Fonts that exist on this machine, for tests: the first CJK and the first Latin candidate.
+#[cfg(test)]
+pub fn installed(cjk: bool) -> Option<PathBuf> {
+    let list = if cjk { CJK_CANDIDATES } else { LATIN_CANDIDATES };
+    list.iter().map(PathBuf::from).find(|p| p.is_file())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cmap_finds_chinese_in_a_cjk_font_and_not_in_dejavu() {
+        if let Some(path) = installed(true) {
+            let font = load(&path).unwrap();
+            assert!(font.cjk, "{} should have Chinese glyphs", path.display());
+            assert!(font.can_render("T02 沈阳GDP达到1万亿元 (%)"));
+            assert!(!font.has_char('\u{10FFFD}'));
+        }
+        if let Some(path) = installed(false) {
+            let font = load(&path).unwrap();
+            assert!(!font.cjk);
+            assert!(font.can_render("GDP 2024 (%)"));
+            assert!(!font.has_char('沈'));
+        }
+    }
+
+    #[test]
+    fn loading_twice_reuses_the_registration() {
+        let Some(path) = installed(true).or_else(|| installed(false)) else { return };
+        let a = load(&path).unwrap();
+        let b = load(&path).unwrap();
+        assert!(std::ptr::eq(a, b));
+    }
+
+    #[test]
+    fn explicit_latin_font_with_chinese_labels_is_an_error() {
+        let Some(path) = installed(false) else { return };
+        let err = choose(Language::Chinese, Some(&path)).err().expect("an error");
+        assert!(format!("{err:#}").contains("fonts-wqy-microhei"));
+        let auto = choose(Language::Auto, Some(&path)).unwrap();
+        assert_eq!(auto.language, Language::English);
+        assert_eq!(auto.warnings.len(), 1);
+    }
+
+    #[test]
+    fn a_missing_font_file_is_an_error_naming_it() {
+        let err = choose(Language::Auto, Some(Path::new("/nonexistent/font.ttf"))).err().expect("an error");
+        assert!(format!("{err:#}").contains("/nonexistent/font.ttf"));
+    }
+
+    #[test]
+    fn garbage_is_not_a_font() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.ttf");
+        std::fs::write(&path, b"not a font at all").unwrap();
+        assert!(load(&path).is_err());
+    }
+}

@@ -1,0 +1,132 @@
+//! Charts of a run, drawn from its [`Summary`] alone (never from the model), so the same charts
+//! can be redrawn later from a saved `summary.json`.
+//!
+//! [`write_charts`] writes, as PNG and SVG:
+//! - `probability`: P(hit) of every target with its 95% interval, sorted, coloured by region
+//!   ([`probability`]);
+//! - `targets_hit`: the distribution of the number of targets hit on a path ([`hits`]);
+//! - `fan/<indicator>`: each indicator's simulated fan with the levels its targets require ([`fan`]);
+//! - `histogram/<target>`: each target's tested quantity split at the threshold ([`histogram`]).
+//!
+//! **Invariant:** every chart is written to a temporary file and renamed into place, so a chart
+//! on disk is always complete. Fonts are looked up and checked by [`font`] (Chinese labels need a
+//! font with Chinese glyphs; there is no per-glyph fallback); shared styling lives in [`theme`].
+
+mod fan;
+mod font;
+mod histogram;
+mod hits;
+mod probability;
+mod render;
+mod theme;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use crate::summary::Summary;
+pub use font::{FONT_ENV, INSTALL_HINT};
+
+/// Language of chart labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Language {
+    /// Chinese when a font with Chinese glyphs is found, English otherwise.
+    #[default]
+    Auto,
+    Chinese,
+    English,
+}
+
+/// How charts are drawn.
+#[derive(Debug, Clone, Default)]
+pub struct ChartOptions {
+    pub language: Language,
+    /// Font file to use; otherwise `FEASIM_FONT`, then well-known system fonts.
+    pub font_path: Option<PathBuf>,
+}
+
+/// What [`write_charts`] did.
+#[derive(Debug, Clone)]
+pub struct ChartReport {
+    /// Every file written, PNG and SVG.
+    pub files: Vec<PathBuf>,
+    /// The label language used (never `Auto`).
+    pub language_used: Language,
+    /// Path of the font the charts were drawn with.
+    pub font: Option<String>,
+    /// Things the user should know, e.g. that labels fell back to English.
+    pub warnings: Vec<String>,
+}
+
+/// Writes every chart as PNG and SVG into `dir` (created if missing). Each file is written to a
+/// temporary file in the same directory and renamed into place, so a crash never leaves a
+/// half-written chart.
+pub fn write_charts(summary: &Summary, dir: &Path, options: &ChartOptions) -> anyhow::Result<ChartReport> {
+    let choice = font::choose(options.language, options.font_path.as_deref())?;
+    let theme = theme::Theme { font: choice.font, language: choice.language };
+    let family = choice.font.family;
+    create_dir(dir)?;
+    let mut files = Vec::new();
+    files.extend(render::write(dir, "probability", &probability::ProbabilityChart::new(&theme, summary), family)?);
+    files.extend(render::write(dir, "targets_hit", &hits::HitsChart::new(&theme, summary), family)?);
+
+    if !summary.indicators.is_empty() {
+        let fan_dir = dir.join("fan");
+        create_dir(&fan_dir)?;
+        let mut names = FileNames::default();
+        for indicator in &summary.indicators {
+            let chart = fan::FanChart::new(&theme, summary, indicator);
+            files.extend(render::write(&fan_dir, &names.unique(&indicator.id), &chart, family)?);
+        }
+    }
+    if !summary.targets.is_empty() {
+        let histogram_dir = dir.join("histogram");
+        create_dir(&histogram_dir)?;
+        let mut names = FileNames::default();
+        for target in &summary.targets {
+            let chart = histogram::HistogramChart::new(&theme, summary, target);
+            files.extend(render::write(&histogram_dir, &names.unique(&target.id), &chart, family)?);
+        }
+    }
+    Ok(ChartReport {
+        files,
+        language_used: choice.language,
+        font: Some(choice.font.path.display().to_string()),
+        warnings: choice.warnings,
+    })
+}
+
+fn create_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create chart directory {}", dir.display()))
+}
+
+/// A file name for an id: characters outside `[A-Za-z0-9._-]` become `_`; a name that is empty,
+/// only dots, or starts with a dot is prefixed with `_`.
+pub fn sanitize_file_name(id: &str) -> String {
+    let name: String =
+        id.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' }).collect();
+    if name.is_empty() || name.starts_with('.') { format!("_{name}") } else { name }
+}
+
+/// Sanitised file names made unique within one directory (`a_b`, `a_b-2`, ...).
+#[derive(Default)]
+struct FileNames {
+    used: HashSet<String>,
+}
+
+impl FileNames {
+    fn unique(&mut self, id: &str) -> String {
+        let base = sanitize_file_name(id);
+        let mut name = base.clone();
+        let mut k = 2;
+        while !self.used.insert(name.to_lowercase()) {
+            name = format!("{base}-{k}");
+            k += 1;
+        }
+        name
+    }
+}
+
+#[cfg(test)]
+mod tests;

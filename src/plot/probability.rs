@@ -1,0 +1,177 @@
+//! The overview chart: one horizontal bar per target showing its probability of being hit, with
+//! its 95% Wilson interval, coloured by region and sorted from most to least likely.
+//!
+//! The chart grows in height with the number of targets (one fixed-height row each) so that the
+//! 55 targets of the Liaoning plan stay readable; labels longer than the label column are
+//! shortened with an ellipsis rather than overlapping the bars.
+
+use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::render::{Chart, DrawResult};
+use super::theme::*;
+use crate::summary::{Summary, TargetSummary};
+
+const ROW: i32 = 36;
+const X_AXIS: i32 = 84;
+const VALUE_COLUMN: i32 = 110;
+
+pub struct ProbabilityChart<'a> {
+    theme: &'a Theme,
+    summary: &'a Summary,
+    /// Targets from most to least likely (targets without a probability last).
+    order: Vec<&'a TargetSummary>,
+    regions: Vec<String>,
+    labels: Vec<String>,
+    label_width: i32,
+    legend: Vec<LegendItem>,
+    top: i32,
+}
+
+impl<'a> ProbabilityChart<'a> {
+    pub fn new(theme: &'a Theme, summary: &'a Summary) -> Self {
+        let mut order: Vec<&TargetSummary> = summary.targets.iter().collect();
+        order.sort_by(|a, b| sort_key(b.probability).total_cmp(&sort_key(a.probability)));
+        // Regions in the order the summary lists them, then any only named by targets.
+        let mut regions: Vec<String> = summary.regions.iter().map(|r| r.region.clone()).collect();
+        for t in &summary.targets {
+            if !regions.contains(&t.region) {
+                regions.push(t.region.clone());
+            }
+        }
+        regions.retain(|r| summary.targets.iter().any(|t| t.region == *r));
+        let max_label = (WIDTH as f64 * 0.46) as i32;
+        let raw: Vec<String> = order.iter().map(|t| theme.id_label(&t.id, &t.label_zh, &t.label_en)).collect();
+        let widest = raw.iter().map(|l| theme.width(l, LABEL_SIZE)).max().unwrap_or(0);
+        let label_width = (widest + 24).clamp(120, max_label);
+        let labels = raw.iter().map(|l| theme.fit(l, LABEL_SIZE, label_width - 24)).collect();
+        let mut legend: Vec<LegendItem> = regions
+            .iter()
+            .enumerate()
+            .map(|(i, r)| LegendItem::new(Swatch::Box(region_color(i).to_rgba()), theme.region(r, i)))
+            .collect();
+        legend.push(LegendItem::new(Swatch::Whisker(TEXT.to_rgba()), theme.tr("95% 置信区间", "95% interval")));
+        legend.push(LegendItem::new(Swatch::Dashed(MUTED.to_rgba(), 2), "50%"));
+        let header = MARGIN + TITLE_SIZE as i32 + 12 + SUBTITLE_SIZE as i32 + 16;
+        let top = header + theme.legend_height(&legend, WIDTH as i32 - 2 * MARGIN) + 16;
+        ProbabilityChart { theme, summary, order, regions, labels, label_width, legend, top }
+    }
+
+    fn region_index(&self, region: &str) -> usize {
+        self.regions.iter().position(|r| r == region).unwrap_or(0)
+    }
+}
+
+/// Sort key putting NaN (no paths) below every probability.
+fn sort_key(p: f64) -> f64 {
+    if p.is_nan() { -1.0 } else { p }
+}
+
+fn region_color(i: usize) -> RGBColor {
+    PALETTE[i % PALETTE.len()]
+}
+
+impl Chart for ProbabilityChart<'_> {
+    fn size(&self) -> (u32, u32) {
+        let rows = self.order.len().max(1) as i32;
+        (WIDTH, (self.top + rows * ROW + X_AXIS + MARGIN) as u32)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let t = self.theme;
+        let s = self.summary;
+        root.fill(&WHITE)?;
+        let subtitle = if t.zh() {
+            format!(
+                "{} · {} 个目标 · {} 条模拟路径 · 全部目标同时实现的概率 {}",
+                s.scenario.title,
+                s.targets.len(),
+                fmt_count(s.run.paths),
+                fmt_pct(s.all_targets.probability)
+            )
+        } else {
+            format!(
+                "{} · {} targets · {} simulated paths · P(all targets hit) = {}",
+                s.scenario.title,
+                s.targets.len(),
+                fmt_count(s.run.paths),
+                fmt_pct(s.all_targets.probability)
+            )
+        };
+        let header = t.draw_header(root, t.tr("各目标的实现概率", "Probability of hitting each target"), &subtitle)?;
+        t.draw_legend(root, &self.legend, (MARGIN, header), WIDTH as i32 - 2 * MARGIN)?;
+
+        let n = self.order.len();
+        let area = root.margin(self.top, MARGIN, MARGIN, MARGIN + VALUE_COLUMN);
+        let ticks: Vec<f64> = (0..=10).map(|k| k as f64 * 10.0).collect();
+        let mut chart = ChartBuilder::on(&area)
+            .x_label_area_size(X_AXIS)
+            .y_label_area_size(self.label_width)
+            .build_cartesian_2d(Ticked::new(0f64..100f64, ticks), -0.5f64..(n.max(1) as f64 - 0.5))?;
+        // Alternate row shading, under the grid.
+        chart.draw_series((0..n).filter(|i| i % 2 == 0).map(|i| {
+            let y = (n - 1 - i) as f64;
+            Rectangle::new([(0.0, y - 0.5), (100.0, y + 0.5)], GRID_LIGHT.filled())
+        }))?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(0)
+            .x_label_formatter(&|v| format!("{v:.0}%"))
+            .x_desc(t.tr("实现目标的概率", "Probability of hitting the target"))
+            .axis_desc_style(t.style(AXIS_DESC_SIZE, TEXT))
+            .label_style(t.style(TICK_SIZE, TEXT))
+            .bold_line_style(GRID.stroke_width(1))
+            .light_line_style(TRANSPARENT)
+            .axis_style(MUTED.stroke_width(1))
+            .draw()?;
+        if n == 0 {
+            let (x, y) = chart.backend_coord(&(50.0, 0.0));
+            let style = t.style(AXIS_DESC_SIZE, MUTED).pos(Pos::new(HPos::Center, VPos::Center));
+            root.draw_text(t.tr("没有目标", "No targets"), &style, (x, y))?;
+            return Ok(());
+        }
+        chart.draw_series(std::iter::once(DashedPathElement::new(
+            vec![(50.0, -0.5), (50.0, n as f64 - 0.5)],
+            8,
+            6,
+            MUTED.stroke_width(2),
+        )))?;
+
+        let label_style = t.style(LABEL_SIZE, TEXT).pos(Pos::new(HPos::Right, VPos::Center));
+        let value_style = t.style(LABEL_SIZE, TEXT).pos(Pos::new(HPos::Left, VPos::Center));
+        let (x_pixels, _) = chart.plotting_area().get_pixel_range();
+        for (i, (target, label)) in self.order.iter().zip(&self.labels).enumerate() {
+            let y = (n - 1 - i) as f64;
+            let (_, py) = chart.backend_coord(&(0.0, y));
+            root.draw_text(label, &label_style, (x_pixels.start - 12, py))?;
+            let p = target.probability;
+            if !p.is_finite() {
+                root.draw_text("n/a", &value_style, (x_pixels.end + 14, py))?;
+                continue;
+            }
+            let color = region_color(self.region_index(&target.region));
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(0.0, y - 0.32), (p.clamp(0.0, 1.0) * 100.0, y + 0.32)],
+                color.filled(),
+            )))?;
+            let (low, high) = (target.ci_low, target.ci_high);
+            if low.is_finite() && high.is_finite() {
+                let (low, high) = (low.clamp(0.0, 1.0) * 100.0, high.clamp(0.0, 1.0) * 100.0);
+                let whisker = TEXT.stroke_width(2);
+                chart.draw_series([
+                    PathElement::new(vec![(low, y), (high, y)], whisker),
+                    PathElement::new(vec![(low, y - 0.2), (low, y + 0.2)], whisker),
+                    PathElement::new(vec![(high, y - 0.2), (high, y + 0.2)], whisker),
+                ])?;
+            }
+            root.draw_text(&fmt_pct(p), &value_style, (x_pixels.end + 14, py))?;
+        }
+        Ok(())
+    }
+}

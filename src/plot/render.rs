@@ -1,0 +1,77 @@
+//! Turning one chart into a PNG and an SVG file, atomically.
+//!
+//! Every chart is drawn by the same code on both backends (the [`Chart`] trait is generic over
+//! plotters' `DrawingBackend`). Each file is written to a temporary file in its final directory
+//! and renamed into place, so an interrupted run never leaves a half-written chart. SVG does not
+//! embed fonts: the private family name the font is registered under is replaced by a font stack
+//! of common Chinese fonts.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use tempfile::NamedTempFile;
+
+/// Fonts a viewer of the SVG files should try, in order.
+pub const SVG_FONT_STACK: &str = "'WenQuanYi Micro Hei', 'Noto Sans CJK SC', 'Noto Sans SC', 'Source Han Sans SC', \
+     'Microsoft YaHei', 'PingFang SC', 'Hiragino Sans GB', 'DejaVu Sans', Arial, sans-serif";
+
+/// Result type of drawing code; plotters' errors are converted into `anyhow` errors.
+pub type DrawResult = anyhow::Result<()>;
+
+/// A chart that can be drawn on any backend.
+pub trait Chart {
+    /// Width and height in pixels.
+    fn size(&self) -> (u32, u32);
+    /// Draw the whole chart (background included) on `root`.
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static;
+}
+
+/// Write `chart` as `<dir>/<stem>.png` and `<dir>/<stem>.svg`; returns both paths.
+pub fn write(dir: &Path, stem: &str, chart: &impl Chart, font_family: &str) -> anyhow::Result<Vec<PathBuf>> {
+    let size = chart.size();
+    let png = dir.join(format!("{stem}.png"));
+    let svg = dir.join(format!("{stem}.svg"));
+
+    // The bitmap backend picks the encoder from the file extension, hence the suffix.
+    let tmp = tempfile::Builder::new()
+        .prefix(".feasim-")
+        .suffix(".png")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    {
+        let root = BitMapBackend::new(tmp.path(), size).into_drawing_area();
+        chart.draw(&root).with_context(|| format!("drawing {}", png.display()))?;
+        root.present().with_context(|| format!("writing {}", png.display()))?;
+    }
+    persist(tmp, &png)?;
+
+    let mut text = String::new();
+    {
+        let root = SVGBackend::with_string(&mut text, size).into_drawing_area();
+        chart.draw(&root).with_context(|| format!("drawing {}", svg.display()))?;
+        root.present().with_context(|| format!("drawing {}", svg.display()))?;
+    }
+    let text = text.replace(&format!("font-family=\"{font_family}\""), &format!("font-family=\"{SVG_FONT_STACK}\""));
+    let mut tmp = NamedTempFile::with_prefix_in(".feasim-", dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    tmp.write_all(text.as_bytes()).with_context(|| format!("writing {}", svg.display()))?;
+    persist(tmp, &svg)?;
+    Ok(vec![png, svg])
+}
+
+/// Flush, make world-readable like any other output file, and rename into place.
+fn persist(tmp: NamedTempFile, target: &Path) -> anyhow::Result<()> {
+    tmp.as_file().sync_all().with_context(|| format!("writing {}", target.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644));
+    }
+    tmp.persist(target).with_context(|| format!("cannot move the chart into place at {}", target.display()))?;
+    Ok(())
+}

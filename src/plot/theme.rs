@@ -1,0 +1,500 @@
+//! What every chart shares: the font and label language, text sizes and colours, number
+//! formatting, and the header and legend drawn the same way on each chart.
+//!
+//! Text goes through [`Theme::clean`] before it is drawn, so a character the font lacks becomes
+//! an ASCII stand-in (or `?`) rather than a box, and labels are chosen in the chart language with
+//! a fallback to the other language when one is missing or cannot be drawn.
+
+use plotters::coord::Shift;
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
+use plotters::element::DashedPathElement;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::Language;
+use super::font::{LoadedFont, ascii_fallback};
+use super::render::DrawResult;
+
+/// Chart width in pixels.
+pub const WIDTH: u32 = 1600;
+/// Outer margin in pixels.
+pub const MARGIN: i32 = 32;
+pub const TITLE_SIZE: f64 = 38.0;
+pub const SUBTITLE_SIZE: f64 = 24.0;
+pub const AXIS_DESC_SIZE: f64 = 25.0;
+pub const TICK_SIZE: f64 = 22.0;
+pub const LABEL_SIZE: f64 = 22.0;
+pub const NOTE_SIZE: f64 = 20.0;
+
+pub const TEXT: RGBColor = RGBColor(33, 33, 33);
+pub const MUTED: RGBColor = RGBColor(97, 97, 97);
+pub const GRID: RGBColor = RGBColor(224, 224, 224);
+pub const GRID_LIGHT: RGBColor = RGBColor(246, 246, 246);
+/// Main data colour (bands, bars).
+pub const DATA: RGBColor = RGBColor(31, 119, 180);
+/// Targets and thresholds.
+pub const TARGET: RGBColor = RGBColor(200, 30, 45);
+/// The side of a threshold that hits the target.
+pub const HIT: RGBColor = RGBColor(44, 160, 44);
+/// The side that misses it.
+pub const MISS: RGBColor = RGBColor(150, 150, 150);
+
+/// Region colours (Tableau 10, then the lighter Tableau 20 shades), repeated beyond 20 regions.
+pub const PALETTE: [RGBColor; 20] = [
+    RGBColor(78, 121, 167),
+    RGBColor(242, 142, 43),
+    RGBColor(225, 87, 89),
+    RGBColor(118, 183, 178),
+    RGBColor(89, 161, 79),
+    RGBColor(237, 201, 72),
+    RGBColor(176, 122, 161),
+    RGBColor(255, 157, 167),
+    RGBColor(156, 117, 95),
+    RGBColor(186, 176, 172),
+    RGBColor(160, 203, 232),
+    RGBColor(255, 190, 125),
+    RGBColor(255, 157, 154),
+    RGBColor(134, 188, 182),
+    RGBColor(140, 209, 125),
+    RGBColor(241, 206, 99),
+    RGBColor(212, 166, 200),
+    RGBColor(250, 191, 210),
+    RGBColor(215, 181, 166),
+    RGBColor(121, 112, 110),
+];
+
+/// The chosen font and label language.
+pub struct Theme {
+    pub font: &'static LoadedFont,
+    /// Chinese or English, never Auto.
+    pub language: Language,
+}
+
+impl Theme {
+    pub fn zh(&self) -> bool {
+        self.language == Language::Chinese
+    }
+
+    /// The Chinese or English UI string.
+    pub fn tr<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
+        if self.zh() { zh } else { en }
+    }
+
+    /// A text style of `size` pixels in `color`, anchored at its top-left corner.
+    pub fn style(&self, size: f64, color: RGBColor) -> TextStyle<'static> {
+        TextStyle {
+            font: FontDesc::new(FontFamily::Name(self.font.family), size, FontStyle::Normal),
+            color: color.to_backend_color(),
+            pos: Pos::new(HPos::Left, VPos::Top),
+        }
+    }
+
+    /// Width of `text` in pixels at `size`.
+    pub fn width(&self, text: &str, size: f64) -> i32 {
+        self.style(size, TEXT).font.box_size(text).map(|(w, _)| w as i32).unwrap_or(0)
+    }
+
+    /// Whether `text` can be drawn (characters the font lacks but [`ascii_fallback`] covers count
+    /// as drawable).
+    pub fn drawable(&self, text: &str) -> bool {
+        text.chars().all(|c| self.font.has_char(c) || ascii_fallback(c).is_some())
+    }
+
+    /// `text` with every character the font lacks replaced by an ASCII stand-in or `?`.
+    pub fn clean(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        for c in text.chars() {
+            if c.is_control() {
+                out.push(' ');
+            } else if self.font.has_char(c) {
+                out.push(c);
+            } else {
+                out.push_str(ascii_fallback(c).unwrap_or("?"));
+            }
+        }
+        out
+    }
+
+    /// `text` cleaned and shortened with an ellipsis to at most `max_width` pixels at `size`.
+    pub fn fit(&self, text: &str, size: f64, max_width: i32) -> String {
+        let text = self.clean(text);
+        if self.width(&text, size) <= max_width {
+            return text;
+        }
+        let ellipsis = if self.font.has_char('…') { "…" } else { "..." };
+        let chars: Vec<char> = text.chars().collect();
+        // Binary search on the number of characters kept.
+        let (mut low, mut high) = (0, chars.len());
+        while low < high {
+            let mid = (low + high).div_ceil(2);
+            let candidate: String = chars[..mid].iter().collect::<String>() + ellipsis;
+            if self.width(&candidate, size) <= max_width {
+                low = mid;
+            } else {
+                high = mid - 1;
+            }
+        }
+        chars[..low].iter().collect::<String>().trim_end().to_string() + ellipsis
+    }
+
+    /// The label in the chart language, else the other one, else `None`.
+    pub fn label(&self, zh: &str, en: &str) -> Option<String> {
+        let (first, second) = if self.zh() { (zh, en) } else { (en, zh) };
+        [first, second].into_iter().map(str::trim).find(|s| !s.is_empty() && self.drawable(s)).map(|s| self.clean(s))
+    }
+
+    /// `"<id> <label>"`, or the id alone when there is no drawable label.
+    pub fn id_label(&self, id: &str, zh: &str, en: &str) -> String {
+        match self.label(zh, en) {
+            Some(label) => format!("{} {label}", self.clean(id)),
+            None => self.clean(id),
+        }
+    }
+
+    /// A region name, or `Region k` when the font cannot draw it.
+    pub fn region(&self, name: &str, index: usize) -> String {
+        if !name.trim().is_empty() && self.drawable(name) {
+            self.clean(name)
+        } else {
+            format!("{} {}", self.tr("地区", "Region"), index + 1)
+        }
+    }
+
+    /// A unit in the chart language: common Chinese units are translated for English charts.
+    pub fn unit(&self, unit: &str) -> String {
+        const ZH_EN: [(&str, &str); 18] = [
+            ("平方公里", "km²"),
+            ("万千瓦", "10 MW"),
+            ("亿元", "100 million yuan"),
+            ("万元", "10,000 yuan"),
+            ("万人", "10,000 people"),
+            ("万吨", "10,000 t"),
+            ("万亩", "10,000 mu"),
+            ("千瓦", "kW"),
+            ("公里", "km"),
+            ("元", "yuan"),
+            ("人", "people"),
+            ("吨", "t"),
+            ("亩", "mu"),
+            ("家", "firms"),
+            ("个", "units"),
+            ("项", "items"),
+            ("年", "yr"),
+            ("名", "rank"),
+        ];
+        let unit = unit.trim();
+        let translated = if self.zh() {
+            unit.replace("%/yr", "%/年").replace("pp", "个百分点")
+        } else {
+            ZH_EN.iter().fold(unit.to_string(), |u, (zh, en)| u.replace(zh, en))
+        };
+        self.clean(&translated)
+    }
+
+    /// `"<text> (<unit>)"`, or the text alone without a unit.
+    pub fn with_unit(&self, text: &str, unit: &str) -> String {
+        let unit = self.unit(unit);
+        if unit.is_empty() { self.clean(text) } else { format!("{} ({unit})", self.clean(text)) }
+    }
+
+    /// A comparator as a symbol the font can draw.
+    pub fn comparator(&self, comparator: &str) -> String {
+        let symbol = match comparator {
+            ">=" => "≥",
+            "<=" => "≤",
+            other => other,
+        };
+        self.clean(symbol)
+    }
+
+    /// Draw the title and subtitle at the top of `root`; returns the height they take.
+    pub fn draw_header<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        title: &str,
+        subtitle: &str,
+    ) -> anyhow::Result<i32>
+    where
+        DB::ErrorType: 'static,
+    {
+        let width = root.dim_in_pixel().0 as i32 - 2 * MARGIN;
+        root.draw_text(&self.fit(title, TITLE_SIZE, width), &self.style(TITLE_SIZE, TEXT), (MARGIN, MARGIN))?;
+        let y = MARGIN + TITLE_SIZE as i32 + 12;
+        if subtitle.is_empty() {
+            return Ok(y + 8);
+        }
+        root.draw_text(&self.fit(subtitle, SUBTITLE_SIZE, width), &self.style(SUBTITLE_SIZE, MUTED), (MARGIN, y))?;
+        Ok(y + SUBTITLE_SIZE as i32 + 16)
+    }
+
+    /// Height a legend of `items` takes when laid out in rows `max_width` pixels wide.
+    pub fn legend_height(&self, items: &[LegendItem], max_width: i32) -> i32 {
+        self.legend_layout(items, max_width).last().map_or(0, |&(_, y)| y + LEGEND_ROW)
+    }
+
+    fn legend_layout(&self, items: &[LegendItem], max_width: i32) -> Vec<(i32, i32)> {
+        let (mut x, mut y) = (0, 0);
+        items
+            .iter()
+            .map(|item| {
+                let w = SWATCH_WIDTH + 10 + self.width(&self.clean(&item.label), LABEL_SIZE).min(max_width);
+                if x > 0 && x + w > max_width {
+                    x = 0;
+                    y += LEGEND_ROW;
+                }
+                let at = (x, y);
+                x += w + 36;
+                at
+            })
+            .collect()
+    }
+
+    /// Draw a legend with its top-left corner at `origin`, wrapping rows at `max_width` pixels.
+    pub fn draw_legend<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        items: &[LegendItem],
+        origin: (i32, i32),
+        max_width: i32,
+    ) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        for (item, (x, y)) in items.iter().zip(self.legend_layout(items, max_width)) {
+            let (x, y) = (origin.0 + x, origin.1 + y);
+            let mid = y + LEGEND_ROW / 2 - 4;
+            match item.swatch {
+                Swatch::Box(color) => {
+                    root.draw(&Rectangle::new([(x, mid - 9), (x + SWATCH_WIDTH, mid + 9)], color.filled()))?;
+                }
+                Swatch::Line(color, width) => {
+                    root.draw(&PathElement::new(
+                        vec![(x, mid), (x + SWATCH_WIDTH, mid)],
+                        color.stroke_width(width),
+                    ))?;
+                }
+                Swatch::Dashed(color, width) => {
+                    root.draw(&DashedPathElement::new(
+                        vec![(x, mid), (x + SWATCH_WIDTH, mid)],
+                        8,
+                        5,
+                        color.stroke_width(width),
+                    ))?;
+                }
+                Swatch::Whisker(color) => {
+                    root.draw(&PathElement::new(vec![(x + 4, mid), (x + SWATCH_WIDTH - 4, mid)], color.stroke_width(2)))?;
+                    for cap in [x + 4, x + SWATCH_WIDTH - 4] {
+                        root.draw(&PathElement::new(vec![(cap, mid - 7), (cap, mid + 7)], color.stroke_width(2)))?;
+                    }
+                }
+                Swatch::Point(color) => {
+                    root.draw(&Circle::new((x + SWATCH_WIDTH / 2, mid), 7, color.filled()))?;
+                }
+                Swatch::Diamond(color) => {
+                    root.draw(&diamond((x + SWATCH_WIDTH / 2, mid), 9, color))?;
+                }
+            }
+            let label = self.clean(&item.label);
+            let style = self.style(LABEL_SIZE, TEXT).pos(Pos::new(HPos::Left, VPos::Center));
+            root.draw_text(&label, &style, (x + SWATCH_WIDTH + 10, mid))?;
+        }
+        Ok(())
+    }
+}
+
+const SWATCH_WIDTH: i32 = 36;
+const LEGEND_ROW: i32 = 34;
+
+/// How an entry of a legend is drawn.
+#[derive(Debug, Clone, Copy)]
+pub enum Swatch {
+    Box(RGBAColor),
+    Line(RGBAColor, u32),
+    Dashed(RGBAColor, u32),
+    Whisker(RGBAColor),
+    Point(RGBAColor),
+    Diamond(RGBAColor),
+}
+
+#[derive(Debug, Clone)]
+pub struct LegendItem {
+    pub swatch: Swatch,
+    pub label: String,
+}
+
+impl LegendItem {
+    pub fn new(swatch: Swatch, label: impl Into<String>) -> Self {
+        LegendItem { swatch, label: label.into() }
+    }
+}
+
+/// A filled diamond of half-diagonal `r` pixels centred on a pixel position.
+pub fn diamond(center: (i32, i32), r: i32, color: RGBAColor) -> Polygon<(i32, i32)> {
+    let (x, y) = center;
+    Polygon::new(vec![(x, y - r), (x + r, y), (x, y + r), (x - r, y)], color.filled())
+}
+
+/// A linear f64 axis with ticks at given values only (plotters' `with_key_points` loses the
+/// label formatting `configure_mesh` needs for f64 axes).
+pub struct Ticked {
+    range: std::ops::Range<f64>,
+    ticks: Vec<f64>,
+}
+
+impl Ticked {
+    pub fn new(range: std::ops::Range<f64>, ticks: Vec<f64>) -> Self {
+        let ticks = ticks.into_iter().filter(|t| range.start <= *t && *t <= range.end).collect();
+        Ticked { range, ticks }
+    }
+}
+
+impl Ranged for Ticked {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        let span = self.range.end - self.range.start;
+        if !(span > 0.0) {
+            return (limit.0 + limit.1) / 2;
+        }
+        let fraction = (value - self.range.start) / span;
+        let pixel = limit.0 as f64 + fraction * (limit.1 - limit.0) as f64;
+        pixel.clamp(-1e6, 1e6).round() as i32
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        if hint.weight().allow_light_points() || hint.max_num_points() == 0 { vec![] } else { self.ticks.clone() }
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.range.clone()
+    }
+}
+
+/// A value for labels: four significant digits at most, thousands separators from 10,000.
+pub fn fmt_value(v: f64) -> String {
+    if !v.is_finite() {
+        return if v.is_nan() { "n/a".into() } else if v > 0.0 { "∞".into() } else { "-∞".into() };
+    }
+    if v == 0.0 {
+        return "0".into();
+    }
+    let decimals = (3 - v.abs().log10().floor() as i32).clamp(0, 8) as usize;
+    group_thousands(&trim_zeros(format!("{v:.decimals$}")))
+}
+
+/// A tick label for an axis whose ticks are about `step` apart.
+pub fn fmt_tick(v: f64, step: f64) -> String {
+    let decimals = if step > 0.0 && step.is_finite() {
+        (0..8).find(|&d| {
+            let scaled = step * 10f64.powi(d as i32);
+            (scaled - scaled.round()).abs() < 1e-6 * scaled.max(1.0)
+        })
+        .unwrap_or(8)
+    } else {
+        2
+    };
+    let v = if v.abs() < step * 1e-9 { 0.0 } else { v };
+    group_thousands(&format!("{v:.decimals$}"))
+}
+
+/// A probability in percent, with more decimals close to 0 and 1.
+pub fn fmt_pct(p: f64) -> String {
+    if !p.is_finite() {
+        return "n/a".into();
+    }
+    let pct = p * 100.0;
+    if pct == 0.0 || pct == 100.0 {
+        format!("{pct:.0}%")
+    } else if pct < 1.0 || pct > 99.0 {
+        format!("{pct:.2}%")
+    } else {
+        format!("{pct:.1}%")
+    }
+}
+
+/// A number of paths with thousands separators.
+pub fn fmt_count(n: u64) -> String {
+    group_thousands(&n.to_string())
+}
+
+fn trim_zeros(s: String) -> String {
+    if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
+}
+
+fn group_thousands(s: &str) -> String {
+    let (sign, rest) = s.strip_prefix('-').map_or(("", s), |r| ("-", r));
+    let (int, frac) = rest.split_once('.').map_or((rest, None), |(i, f)| (i, Some(f)));
+    if int.len() < 5 || !int.bytes().all(|b| b.is_ascii_digit()) {
+        return s.to_string();
+    }
+    let mut grouped = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    match frac {
+        Some(f) => format!("{sign}{grouped}.{f}"),
+        None => format!("{sign}{grouped}"),
+    }
+}
+
+/// Evenly spaced "nice" tick positions (steps of 1, 2 or 5 × 10ⁿ) covering `low..=high`, about
+/// `target` of them; returns the ticks and the step.
+pub fn nice_ticks(low: f64, high: f64, target: usize) -> (Vec<f64>, f64) {
+    if !(low.is_finite() && high.is_finite()) || high <= low {
+        return (vec![low], 1.0);
+    }
+    let raw = (high - low) / target.max(1) as f64;
+    let magnitude = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0].iter().map(|m| m * magnitude).find(|s| *s >= raw).unwrap_or(10.0 * magnitude);
+    let first = (low / step).ceil() as i64;
+    let last = (high / step).floor() as i64;
+    let ticks = (first..=last).map(|k| k as f64 * step).collect();
+    (ticks, step)
+}
+
+/// `low..high` padded by `fraction` of its span on each side; a zero span gets a span of its own.
+pub fn padded(low: f64, high: f64, fraction: f64) -> (f64, f64) {
+    let span = high - low;
+    if span > 0.0 && span.is_finite() {
+        (low - span * fraction, high + span * fraction)
+    } else {
+        let pad = (low.abs() * 0.05).max(1.0);
+        (low - pad, high + pad)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_formatted_readably() {
+        assert_eq!(fmt_value(10000.0), "10,000");
+        assert_eq!(fmt_value(85.0), "85");
+        assert_eq!(fmt_value(7.7), "7.7");
+        assert_eq!(fmt_value(-1234.56), "-1235");
+        assert_eq!(fmt_value(-12345.6), "-12,346");
+        assert_eq!(fmt_value(0.01234), "0.01234");
+        assert_eq!(fmt_value(f64::NAN), "n/a");
+        assert_eq!(fmt_pct(0.6321), "63.2%");
+        assert_eq!(fmt_pct(0.0004), "0.04%");
+        assert_eq!(fmt_pct(1.0), "100%");
+        assert_eq!(fmt_tick(12500.0, 2500.0), "12,500");
+        assert_eq!(fmt_tick(0.5, 0.25), "0.50");
+        assert_eq!(fmt_count(1_000_000), "1,000,000");
+    }
+
+    #[test]
+    fn ticks_are_nice_and_cover_the_range() {
+        let (ticks, step) = nice_ticks(0.0, 100.0, 10);
+        assert_eq!(step, 10.0);
+        assert_eq!(ticks.len(), 11);
+        let (ticks, _) = nice_ticks(3.0, 3.0, 10);
+        assert_eq!(ticks, vec![3.0]);
+        assert_eq!(padded(5.0, 5.0, 0.1), (4.0, 6.0));
+    }
+}

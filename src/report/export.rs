@@ -1,0 +1,93 @@
+//! Machine-readable exports of a summary, one exporter per format (after hyperfine's `export`).
+
+use std::io::{self, Write};
+
+use crate::summary::Summary;
+
+/// A file format for a summary.
+pub trait Exporter {
+    /// Name of the file this exporter writes in the output folder.
+    fn file_name(&self) -> &'static str;
+    fn export(&self, summary: &Summary, out: &mut dyn Write) -> io::Result<()>;
+}
+
+/// `summary.json`: everything, machine-readable.
+pub struct JsonExporter;
+
+impl Exporter for JsonExporter {
+    fn file_name(&self) -> &'static str {
+        "summary.json"
+    }
+
+    fn export(&self, summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
+        serde_json::to_writer_pretty(&mut *out, summary)?;
+        out.write_all(b"\n")
+    }
+}
+
+/// `targets.csv`: one row per target.
+pub struct CsvExporter;
+
+pub const CSV_HEADER: [&str; 26] = [
+    "id",
+    "region",
+    "section",
+    "label_zh",
+    "label_en",
+    "metric",
+    "unit",
+    "comparator",
+    "threshold",
+    "paths",
+    "hits",
+    "invalid",
+    "probability",
+    "ci_low",
+    "ci_high",
+    "std_error",
+    "min",
+    "p05",
+    "p10",
+    "p25",
+    "p50",
+    "p75",
+    "p90",
+    "p95",
+    "max",
+    "seed",
+];
+
+impl Exporter for CsvExporter {
+    fn file_name(&self) -> &'static str {
+        "targets.csv"
+    }
+
+    fn export(&self, summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
+        let mut w = csv::Writer::from_writer(out);
+        w.write_record(CSV_HEADER)?;
+        for t in &summary.targets {
+            let number = |v: f64| if v.is_finite() { format!("{v}") } else { String::new() };
+            let mut record: Vec<String> = vec![
+                t.id.clone(),
+                t.region.clone(),
+                t.section.clone(),
+                t.label_zh.clone(),
+                t.label_en.clone(),
+                t.metric.clone(),
+                t.unit.clone(),
+                t.comparator.clone(),
+                number(t.threshold),
+                summary.run.paths.to_string(),
+                t.hits.to_string(),
+                t.invalid.to_string(),
+            ];
+            let q = &t.quantiles;
+            let rest = [t.probability, t.ci_low, t.ci_high, t.std_error, q.min, q.p05, q.p10, q.p25, q.p50, q.p75, q.p90, q.p95, q.max];
+            record.extend(rest.into_iter().map(number));
+            record.push(summary.run.seed.to_string());
+            w.write_record(&record)?;
+        }
+        w.flush()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,170 @@
+//! Variants: a scenario file that `extends` another and lists only what changes.
+//!
+//! Rules (documented for users in docs/scenario-format.md):
+//! - `[scenario]` fields given in the variant replace the base's;
+//! - `[groups]` entries replace the base's group of the same name;
+//! - an `[[indicator]]` or `[[target]]` whose id exists in the base overrides only the fields it
+//!   lists (`*_by_year` tables merge year by year); a new id is appended;
+//! - a `[[correlation]]` for the same pair or group (same members, any order) replaces the base
+//!   entry; otherwise it is appended;
+//! - `[[not_modelled]]` entries with an existing id replace it; new ones are appended.
+//!
+//! Every value keeps the file it came from, so errors point into the right file.
+
+use super::raw::{ByYear, Loc, RawCorrelation, RawFile, RawIndicator, RawMeta, RawTarget};
+
+macro_rules! override_fields {
+    ($base:expr, $over:expr, [$($field:ident),* $(,)?]) => {
+        $( if $over.$field.is_some() { $base.$field = $over.$field; } )*
+    };
+}
+
+/// Apply `variant` on top of `base`.
+pub fn merge(mut base: RawFile, variant: RawFile) -> RawFile {
+    base.extends = None;
+    if let Some(over) = variant.scenario {
+        match &mut base.scenario {
+            Some(meta) => merge_meta(&mut meta.value, over.value),
+            None => base.scenario = Some(over),
+        }
+    }
+    for (name, group) in variant.groups {
+        base.groups.insert(name, group);
+    }
+    for over in variant.indicator {
+        match base.indicator.iter_mut().find(|i| i.value.id.value == over.value.id.value) {
+            Some(existing) => merge_indicator(&mut existing.value, over.value),
+            None => base.indicator.push(over),
+        }
+    }
+    for over in variant.correlation {
+        let key = correlation_key(&over.value);
+        match base
+            .correlation
+            .iter_mut()
+            .find(|c| key.is_some() && correlation_key(&c.value) == key)
+        {
+            Some(existing) => {
+                if over.value.rho.is_some() {
+                    existing.value.rho = over.value.rho;
+                }
+            }
+            None => base.correlation.push(over),
+        }
+    }
+    for over in variant.target {
+        match base.target.iter_mut().find(|t| t.value.id.value == over.value.id.value) {
+            Some(existing) => merge_target(&mut existing.value, over.value),
+            None => base.target.push(over),
+        }
+    }
+    for over in variant.not_modelled {
+        match base.not_modelled.iter_mut().find(|t| t.value.id.value == over.value.id.value) {
+            Some(existing) => *existing = over,
+            None => base.not_modelled.push(over),
+        }
+    }
+    base
+}
+
+fn merge_meta(base: &mut RawMeta, over: RawMeta) {
+    override_fields!(base, over, [name, title, base_year, end_year, paths, seed, notes, repair_correlations]);
+}
+
+fn merge_indicator(base: &mut RawIndicator, over: RawIndicator) {
+    // Giving a new base value replaces an uncertain base and vice versa.
+    if over.base.is_some() {
+        base.base_dist = None;
+        base.assumption = None;
+    }
+    if over.base_dist.is_some() {
+        base.base = None;
+        base.source = None;
+    }
+    base.growth_by_year = merge_by_year(base.growth_by_year.take(), over.growth_by_year);
+    base.change_by_year = merge_by_year(base.change_by_year.take(), over.change_by_year);
+    base.additions_by_year = merge_by_year(base.additions_by_year.take(), over.additions_by_year);
+    override_fields!(
+        base,
+        over,
+        [
+            label_zh,
+            label_en,
+            unit,
+            region,
+            kind,
+            base,
+            source,
+            base_dist,
+            assumption,
+            growth,
+            change,
+            additions,
+            persistence,
+            compounding,
+            bounds,
+            expr,
+            note
+        ]
+    );
+}
+
+fn merge_by_year(base: Option<ByYear>, over: Option<ByYear>) -> Option<ByYear> {
+    match (base, over) {
+        (Some(mut base), Some(over)) => {
+            base.value.extend(over.value);
+            Some(Loc { value: base.value, span: over.span, file: over.file })
+        }
+        (base, None) => base,
+        (None, over) => over,
+    }
+}
+
+fn merge_target(base: &mut RawTarget, over: RawTarget) {
+    if over.metric.is_some() {
+        // A new metric brings its own fields; stale ones from the base would be misleading.
+        base.indicator = None;
+        base.year = None;
+        base.from = None;
+        base.to = None;
+        base.numerator = None;
+        base.denominator = None;
+        base.competitors = None;
+    }
+    override_fields!(
+        base,
+        over,
+        [
+            label_zh,
+            label_en,
+            section,
+            region,
+            wording,
+            note,
+            unit,
+            metric,
+            indicator,
+            year,
+            from,
+            to,
+            numerator,
+            denominator,
+            competitors,
+            versus,
+            comparator,
+            threshold
+        ]
+    );
+}
+
+/// The sorted member ids of a correlation entry, identifying it across files.
+fn correlation_key(c: &RawCorrelation) -> Option<(bool, Vec<String>)> {
+    let (is_group, list) = match (&c.between, &c.group) {
+        (Some(list), None) => (false, list),
+        (None, Some(list)) => (true, list),
+        _ => return None,
+    };
+    let mut ids: Vec<String> = list.value.iter().map(|s| s.value.clone()).collect();
+    ids.sort();
+    Some((is_group, ids))
+}

@@ -1,0 +1,133 @@
+//! The scenario file format: reading TOML files (and the files they extend) into a validated
+//! [`Model`], or into a [`LoadError`] that lists every problem with its place in the file.
+
+pub mod diagnostic;
+pub mod merge;
+pub mod raw;
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+pub use diagnostic::{Diagnostic, LoadError, Sources};
+use raw::{FileId, RawFile};
+
+use crate::model::{self, Model};
+
+/// How deep a chain of `extends` may go before it is treated as a mistake.
+const MAX_EXTENDS_DEPTH: usize = 16;
+
+/// Options that change how a scenario is interpreted.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoadOptions {
+    /// Replace an invalid correlation matrix by the nearest valid one (also settable in the file).
+    pub repair_correlations: bool,
+}
+
+/// Read, merge and validate a scenario file.
+pub fn load(path: &Path) -> Result<Model, LoadError> {
+    load_with(path, LoadOptions::default())
+}
+
+/// [`load`] with options.
+pub fn load_with(path: &Path, options: LoadOptions) -> Result<Model, LoadError> {
+    let mut sources = Sources::default();
+    let raw = match read_chain(path, &mut sources, 0, &mut Vec::new()) {
+        Ok(raw) => raw,
+        Err(diagnostics) => return Err(LoadError { diagnostics, sources }),
+    };
+    let hash = hash_sources(&sources);
+    match model::build::build(raw, &sources, options, hash) {
+        Ok(model) => Ok(model),
+        Err(diagnostics) => Err(LoadError { diagnostics, sources }),
+    }
+}
+
+/// Parse a scenario given as text (for tests and tools); `name` is shown in messages.
+pub fn load_str(name: &str, text: &str) -> Result<Model, LoadError> {
+    let mut sources = Sources::default();
+    let file = sources.add(Path::new(name), text.to_string());
+    let raw = match parse(&sources, file) {
+        Ok(raw) => raw,
+        Err(d) => return Err(LoadError { diagnostics: vec![d], sources }),
+    };
+    if let Some(extends) = &raw.extends {
+        let d = Diagnostic::at(extends, "`extends` needs a scenario read from a file")
+            .help("save the variant next to its base and load it by path");
+        return Err(LoadError { diagnostics: vec![d], sources });
+    }
+    let hash = hash_sources(&sources);
+    model::build::build(raw, &sources, LoadOptions::default(), hash)
+        .map_err(|diagnostics| LoadError { diagnostics, sources })
+}
+
+fn read_chain(
+    path: &Path,
+    sources: &mut Sources,
+    depth: usize,
+    seen: &mut Vec<PathBuf>,
+) -> Result<RawFile, Vec<Diagnostic>> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        let file = sources.add(path, String::new());
+        vec![Diagnostic::new(file, 0..0, format!("cannot read {}: {e}", path.display()))
+            .help("check the path; scenario files are TOML, e.g. scenarios/tutorial.toml")]
+    })?;
+    let file = sources.add(path, text);
+    let mut raw = parse(sources, file).map_err(|d| vec![d])?;
+    let Some(extends) = raw.extends.clone() else {
+        return Ok(raw);
+    };
+    let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    if depth >= MAX_EXTENDS_DEPTH || seen.contains(&canonical) {
+        return Err(vec![Diagnostic::at(&extends, "these files extend each other in a loop")
+            .help("a variant extends a base scenario; the base must not extend the variant")]);
+    }
+    seen.push(canonical);
+    let base_path = path.parent().unwrap_or(Path::new(".")).join(&extends.value);
+    if !base_path.is_file() {
+        return Err(vec![Diagnostic::at(
+            &extends,
+            format!("the scenario this file extends was not found: {}", base_path.display()),
+        )
+        .help("`extends` is a path relative to this file, e.g. extends = \"liaoning-2022-2024.toml\"")]);
+    }
+    let base = read_chain(&base_path, sources, depth + 1, seen)?;
+    raw.extends = None;
+    Ok(merge::merge(base, raw))
+}
+
+fn parse(sources: &Sources, file: FileId) -> Result<RawFile, Diagnostic> {
+    let text = sources.text(file);
+    if text.trim().is_empty() {
+        return Err(Diagnostic::new(file, 0..0, "the scenario file is empty").help(
+            "a scenario needs at least a [scenario] table, indicators and targets; start from scenarios/tutorial.toml",
+        ));
+    }
+    raw::with_current_file(file, || toml::from_str::<RawFile>(text)).map_err(|e| {
+        let span = e.span().unwrap_or(0..0);
+        let message = e.message().trim_end_matches('\n').to_string();
+        Diagnostic::new(file, span, message).maybe_help(toml_help(e.message()))
+    })
+}
+
+fn toml_help(message: &str) -> Option<String> {
+    if message.contains("unknown field") {
+        Some("check the spelling; docs/scenario-format.md lists every field".into())
+    } else if message.contains("invalid type") {
+        Some("numbers are written without quotes (5.5), text with quotes (\"亿元\"), lists in brackets".into())
+    } else if message.contains("missing field `id`") {
+        Some("every [[indicator]] and [[target]] needs an id".into())
+    } else {
+        None
+    }
+}
+
+/// SHA-256 over the texts of all files that make up the scenario (base first, variant last).
+fn hash_sources(sources: &Sources) -> String {
+    let mut hasher = Sha256::new();
+    for file in (0..sources.len()).rev() {
+        hasher.update(sources.text(file).as_bytes());
+        hasher.update([0u8]);
+    }
+    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,464 @@
+//! What a run produces: mergeable accumulators filled path by path ([`Accumulator`]), and the
+//! serializable result ([`Summary`]) computed from them once at the end.
+//!
+//! **Invariant:** an accumulator holds only integer counts and exact minima/maxima, so merging
+//! is associative and commutative and the summary does not depend on how paths were split
+//! across threads or machines. Memory does not grow with the number of paths.
+
+pub mod interval;
+pub mod sketch;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Base, Metric, Model, Process};
+pub use interval::wilson;
+pub use sketch::Sketch;
+
+/// Number of bins of each target's histogram in the summary.
+pub const HISTOGRAM_BINS: usize = 40;
+
+/// Running totals over a set of paths.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Accumulator {
+    pub paths: u64,
+    /// Paths hitting each target.
+    pub hits: Vec<u64>,
+    /// Paths whose target metric was not a finite number (counted as misses).
+    pub invalid: Vec<u64>,
+    pub metrics: Vec<Sketch>,
+    /// One sketch per indicator and year, index `indicator * n_years + year`.
+    pub indicators: Vec<Sketch>,
+    /// `hit_counts[k]`: paths on which exactly k targets were hit.
+    pub hit_counts: Vec<u64>,
+    /// Paths on which every target of a region was hit (regions in model order).
+    pub region_all_hit: Vec<u64>,
+    pub all_hit: u64,
+    n_years: usize,
+    target_region: Vec<usize>,
+}
+
+impl Accumulator {
+    pub fn new(model: &Model) -> Self {
+        let n_targets = model.targets.len();
+        let target_region = model
+            .targets
+            .iter()
+            .map(|t| model.regions.iter().position(|r| *r == t.region).unwrap_or(0))
+            .collect();
+        Accumulator {
+            paths: 0,
+            hits: vec![0; n_targets],
+            invalid: vec![0; n_targets],
+            metrics: vec![Sketch::new(); n_targets],
+            indicators: vec![Sketch::new(); model.indicators.len() * model.n_years()],
+            hit_counts: vec![0; n_targets + 1],
+            region_all_hit: vec![0; model.regions.len()],
+            all_hit: 0,
+            n_years: model.n_years(),
+            target_region,
+        }
+    }
+
+    /// Record one path: its indicator values (`indicator * n_years + year`) and each target's
+    /// tested quantity.
+    pub fn record(&mut self, values: &[f64], target_values: &[f64], hit: &[bool], region_missed: &mut [bool]) {
+        self.paths += 1;
+        for (sketch, &v) in self.indicators.iter_mut().zip(values) {
+            sketch.add(v);
+        }
+        region_missed.iter_mut().for_each(|m| *m = false);
+        let mut n_hit = 0;
+        for (t, (&v, &h)) in target_values.iter().zip(hit).enumerate() {
+            if v.is_finite() {
+                self.metrics[t].add(v);
+            } else {
+                self.invalid[t] += 1;
+            }
+            if h {
+                self.hits[t] += 1;
+                n_hit += 1;
+            } else {
+                region_missed[self.target_region[t]] = true;
+            }
+        }
+        self.hit_counts[n_hit] += 1;
+        if n_hit == hit.len() {
+            self.all_hit += 1;
+        }
+        for (count, missed) in self.region_all_hit.iter_mut().zip(region_missed.iter()) {
+            if !missed {
+                *count += 1;
+            }
+        }
+    }
+
+    /// Add another accumulator of the same model.
+    pub fn merge(&mut self, other: &Accumulator) {
+        self.paths += other.paths;
+        add_into(&mut self.hits, &other.hits);
+        add_into(&mut self.invalid, &other.invalid);
+        add_into(&mut self.hit_counts, &other.hit_counts);
+        add_into(&mut self.region_all_hit, &other.region_all_hit);
+        self.all_hit += other.all_hit;
+        for (a, b) in self.metrics.iter_mut().zip(&other.metrics) {
+            a.merge(b);
+        }
+        for (a, b) in self.indicators.iter_mut().zip(&other.indicators) {
+            a.merge(b);
+        }
+    }
+
+    pub fn n_years(&self) -> usize {
+        self.n_years
+    }
+}
+
+fn add_into(a: &mut [u64], b: &[u64]) {
+    for (x, y) in a.iter_mut().zip(b) {
+        *x += *y;
+    }
+}
+
+/// Everything a run found, as written to `summary.json`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Summary {
+    pub feasim_version: String,
+    pub scenario: ScenarioInfo,
+    pub run: RunInfo,
+    pub targets: Vec<TargetSummary>,
+    pub regions: Vec<RegionSummary>,
+    /// Probability that every modelled target is hit on the same path.
+    pub all_targets: Probability,
+    pub targets_hit: TargetsHit,
+    pub indicators: Vec<IndicatorSummary>,
+    pub not_modelled: Vec<NotModelledSummary>,
+    pub correlation_repair: Option<CorrelationRepairSummary>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ScenarioInfo {
+    pub name: String,
+    pub title: String,
+    /// SHA-256 of the scenario file(s).
+    pub hash: String,
+    pub base_year: i32,
+    pub end_year: i32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RunInfo {
+    pub paths: u64,
+    pub seed: u64,
+}
+
+/// A probability estimated from `hits` out of `paths`, with its 95% Wilson score interval.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct Probability {
+    pub hits: u64,
+    pub probability: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+}
+
+impl Probability {
+    pub fn new(hits: u64, paths: u64) -> Self {
+        let (ci_low, ci_high) = wilson(hits, paths);
+        Probability { hits, probability: ratio(hits, paths), ci_low, ci_high }
+    }
+}
+
+fn ratio(k: u64, n: u64) -> f64 {
+    if n == 0 { f64::NAN } else { k as f64 / n as f64 }
+}
+
+/// Quantiles of a simulated quantity.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct Quantiles {
+    pub min: f64,
+    pub p05: f64,
+    pub p10: f64,
+    pub p25: f64,
+    pub p50: f64,
+    pub p75: f64,
+    pub p90: f64,
+    pub p95: f64,
+    pub max: f64,
+}
+
+impl Quantiles {
+    pub fn of(sketch: &Sketch) -> Self {
+        Quantiles {
+            min: sketch.min(),
+            p05: sketch.quantile(0.05),
+            p10: sketch.quantile(0.10),
+            p25: sketch.quantile(0.25),
+            p50: sketch.quantile(0.50),
+            p75: sketch.quantile(0.75),
+            p90: sketch.quantile(0.90),
+            p95: sketch.quantile(0.95),
+            max: sketch.max(),
+        }
+    }
+}
+
+/// Equal-width histogram of a target's tested quantity over its 0.5–99.5% range.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Histogram {
+    /// `counts.len() + 1` bin edges.
+    pub edges: Vec<f64>,
+    pub counts: Vec<u64>,
+    /// Paths below the first edge and above the last one.
+    pub below: u64,
+    pub above: u64,
+}
+
+/// Where a target sits on an indicator's fan chart: the level the indicator must reach in a year.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TargetMarker {
+    pub indicator: String,
+    pub year: i32,
+    pub level: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TargetSummary {
+    pub id: String,
+    pub label_zh: String,
+    pub label_en: String,
+    pub section: String,
+    pub region: String,
+    pub wording: String,
+    pub note: String,
+    /// What is tested, in words.
+    pub metric: String,
+    pub unit: String,
+    pub comparator: String,
+    pub threshold: f64,
+    pub hits: u64,
+    /// Paths where the tested quantity was not a finite number (e.g. a share of zero); counted as misses.
+    pub invalid: u64,
+    pub probability: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+    /// Monte Carlo standard error of the probability, sqrt(p(1−p)/n).
+    pub std_error: f64,
+    pub quantiles: Quantiles,
+    pub histogram: Histogram,
+    pub marker: Option<TargetMarker>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RegionSummary {
+    pub region: String,
+    pub targets: usize,
+    pub all_hit: Probability,
+}
+
+/// Distribution of the number of targets hit on a path.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TargetsHit {
+    /// `counts[k]`: paths on which exactly k targets were hit.
+    pub counts: Vec<u64>,
+    /// Expected number of targets hit (the sum of the probabilities).
+    pub expected: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct YearQuantiles {
+    pub year: i32,
+    #[serde(flatten)]
+    pub quantiles: Quantiles,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct IndicatorSummary {
+    pub id: String,
+    pub label_zh: String,
+    pub label_en: String,
+    pub unit: String,
+    pub kind: String,
+    pub region: String,
+    /// The base-year statistic, when there is one.
+    pub base: Option<f64>,
+    pub source: Option<String>,
+    /// Why the base is uncertain, when it is an assumption.
+    pub assumption: Option<String>,
+    /// Quantiles per year, base year first.
+    pub years: Vec<YearQuantiles>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct NotModelledSummary {
+    pub id: String,
+    pub label_zh: String,
+    pub label_en: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CorrelationRepairSummary {
+    pub max_abs_change: f64,
+    pub max_change_between: (String, String),
+    pub frobenius_change: f64,
+}
+
+impl Summary {
+    /// Condense an accumulator of `model`'s paths.
+    pub fn from_accumulator(model: &Model, acc: &Accumulator, seed: u64) -> Summary {
+        let n = acc.paths;
+        let n_years = model.n_years();
+        let targets: Vec<TargetSummary> = model
+            .targets
+            .iter()
+            .enumerate()
+            .map(|(t, target)| {
+                let sketch = &acc.metrics[t];
+                let p = Probability::new(acc.hits[t], n);
+                TargetSummary {
+                    id: target.id.clone(),
+                    label_zh: target.label_zh.clone(),
+                    label_en: target.label_en.clone(),
+                    section: target.section.clone(),
+                    region: target.region.clone(),
+                    wording: target.wording.clone(),
+                    note: target.note.clone(),
+                    metric: target.describe(model),
+                    unit: target.unit.clone(),
+                    comparator: target.comparator.ascii().to_string(),
+                    threshold: target.threshold,
+                    hits: acc.hits[t],
+                    invalid: acc.invalid[t],
+                    probability: p.probability,
+                    ci_low: p.ci_low,
+                    ci_high: p.ci_high,
+                    std_error: (p.probability * (1.0 - p.probability) / n as f64).sqrt(),
+                    quantiles: Quantiles::of(sketch),
+                    histogram: histogram(sketch, target.threshold),
+                    marker: marker(model, target),
+                }
+            })
+            .collect();
+        let regions = model
+            .regions
+            .iter()
+            .enumerate()
+            .map(|(r, region)| RegionSummary {
+                region: region.clone(),
+                targets: model.targets.iter().filter(|t| t.region == *region).count(),
+                all_hit: Probability::new(acc.region_all_hit[r], n),
+            })
+            .collect();
+        let indicators = model
+            .indicators
+            .iter()
+            .enumerate()
+            .map(|(i, ind)| {
+                let (base, source, assumption) = match &ind.base {
+                    Base::Known { value, source } => (Some(*value), Some(source.clone()), None),
+                    Base::Uncertain { assumption, .. } => (None, None, Some(assumption.clone())),
+                    Base::Derived => (None, None, None),
+                };
+                IndicatorSummary {
+                    id: ind.id.clone(),
+                    label_zh: ind.label_zh.clone(),
+                    label_en: ind.label_en.clone(),
+                    unit: ind.unit.clone(),
+                    kind: ind.kind_name().to_string(),
+                    region: ind.region.clone(),
+                    base,
+                    source,
+                    assumption,
+                    years: (0..n_years)
+                        .map(|y| YearQuantiles {
+                            year: model.base_year + y as i32,
+                            quantiles: Quantiles::of(&acc.indicators[i * n_years + y]),
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        let expected = targets.iter().map(|t| t.probability).sum();
+        Summary {
+            feasim_version: env!("CARGO_PKG_VERSION").to_string(),
+            scenario: ScenarioInfo {
+                name: model.name.clone(),
+                title: model.title.clone(),
+                hash: model.hash.clone(),
+                base_year: model.base_year,
+                end_year: model.end_year,
+            },
+            run: RunInfo { paths: n, seed },
+            targets,
+            regions,
+            all_targets: Probability::new(acc.all_hit, n),
+            targets_hit: TargetsHit { counts: acc.hit_counts.clone(), expected },
+            indicators,
+            not_modelled: model
+                .not_modelled
+                .iter()
+                .map(|m| NotModelledSummary {
+                    id: m.id.clone(),
+                    label_zh: m.label_zh.clone(),
+                    label_en: m.label_en.clone(),
+                    reason: m.reason.clone(),
+                })
+                .collect(),
+            correlation_repair: model.correlation_repair.as_ref().map(|r| CorrelationRepairSummary {
+                max_abs_change: r.max_abs_change,
+                max_change_between: r.max_change_between.clone(),
+                frobenius_change: r.frobenius_change,
+            }),
+        }
+    }
+}
+
+/// Histogram over the 0.5–99.5% range, widened to show the threshold when it is close by.
+fn histogram(sketch: &Sketch, threshold: f64) -> Histogram {
+    if sketch.count() == 0 {
+        return Histogram { edges: vec![], counts: vec![], below: 0, above: 0 };
+    }
+    let mut low = sketch.quantile(0.005);
+    let mut high = sketch.quantile(0.995);
+    let span = (high - low).max(1e-9 * low.abs().max(1.0));
+    if threshold.is_finite() && threshold > low - span && threshold < high + span {
+        low = low.min(threshold);
+        high = high.max(threshold);
+    }
+    if high <= low {
+        let pad = 0.5_f64.max(low.abs() * 0.01);
+        low -= pad;
+        high += pad;
+    }
+    let (counts, below, above) = sketch.histogram(low, high, HISTOGRAM_BINS);
+    let width = (high - low) / HISTOGRAM_BINS as f64;
+    let edges = (0..=HISTOGRAM_BINS).map(|k| low + width * k as f64).collect();
+    Histogram { edges, counts, below, above }
+}
+
+/// The level an indicator must reach for a target, when that level is known in advance.
+fn marker(model: &Model, target: &crate::model::Target) -> Option<TargetMarker> {
+    if target.versus.is_some() {
+        return None;
+    }
+    let year = |y: usize| model.base_year + y as i32;
+    let known_base = |i: usize, from: usize| match (&model.indicators[i].base, from) {
+        (Base::Known { value, .. }, 0) => Some(*value),
+        _ => None,
+    };
+    let (indicator, y, level) = match target.metric {
+        Metric::Value { indicator, year: y } => (indicator, y, target.threshold),
+        Metric::Cagr { indicator, from, to } => {
+            let base = known_base(indicator, from)?;
+            (indicator, to, base * (1.0 + target.threshold / 100.0).powi((to - from) as i32))
+        }
+        Metric::CumulativeGrowth { indicator, from, to } => {
+            (indicator, to, known_base(indicator, from)? * (1.0 + target.threshold / 100.0))
+        }
+        Metric::Change { indicator, from, to } => (indicator, to, known_base(indicator, from)? + target.threshold),
+        _ => return None,
+    };
+    if matches!(model.indicators[indicator].process, Process::Derived { .. }) && !matches!(target.metric, Metric::Value { .. }) {
+        return None;
+    }
+    Some(TargetMarker { indicator: model.indicators[indicator].id.clone(), year: year(y), level })
+}

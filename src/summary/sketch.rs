@@ -1,0 +1,252 @@
+//! A mergeable quantile sketch with a relative-accuracy guarantee, in the manner of DDSketch
+//! (Masson, Rim & Lee 2019): values are counted in logarithmic buckets `(γ^(i−1), γ^i]`, so any
+//! quantile is returned within a relative error α = (γ−1)/(γ+1) of a true sample quantile.
+//!
+//! All state is integer counts plus an exact minimum and maximum, so merging is associative and
+//! commutative: the same paths give the same sketch however they were split across threads or
+//! machines. Memory grows with the logarithm of the value range, never with the number of values.
+
+/// Relative accuracy of every quantile (0.1%).
+pub const RELATIVE_ACCURACY: f64 = 0.001;
+
+/// Magnitudes below this are counted as zero.
+const ZERO_THRESHOLD: f64 = 1e-12;
+
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Store {
+    offset: i32,
+    counts: Vec<u64>,
+}
+
+impl Store {
+    fn add(&mut self, index: i32, n: u64) {
+        if self.counts.is_empty() {
+            self.offset = index;
+            self.counts.push(0);
+        } else if index < self.offset {
+            let grow = ((self.offset - index) as usize).max(self.counts.len() / 2);
+            let mut counts = vec![0; grow + self.counts.len()];
+            counts[grow..].copy_from_slice(&self.counts);
+            self.counts = counts;
+            self.offset -= grow as i32;
+        } else if (index - self.offset) as usize >= self.counts.len() {
+            let needed = (index - self.offset) as usize + 1;
+            let len = needed.max(self.counts.len() + self.counts.len() / 2);
+            self.counts.resize(len, 0);
+        }
+        self.counts[(index - self.offset) as usize] += n;
+    }
+
+    fn merge(&mut self, other: &Store) {
+        for (k, &c) in other.counts.iter().enumerate() {
+            if c > 0 {
+                self.add(other.offset + k as i32, c);
+            }
+        }
+    }
+
+    /// Non-empty buckets in increasing index order.
+    fn buckets(&self) -> impl DoubleEndedIterator<Item = (i32, u64)> + '_ {
+        self.counts.iter().enumerate().filter(|(_, c)| **c > 0).map(move |(k, &c)| (self.offset + k as i32, c))
+    }
+}
+
+/// Quantile sketch of a stream of finite values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sketch {
+    positive: Store,
+    negative: Store,
+    zeros: u64,
+    count: u64,
+    min: f64,
+    max: f64,
+}
+
+impl Default for Sketch {
+    fn default() -> Self {
+        Sketch {
+            positive: Store::default(),
+            negative: Store::default(),
+            zeros: 0,
+            count: 0,
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+        }
+    }
+}
+
+fn gamma() -> f64 {
+    (1.0 + RELATIVE_ACCURACY) / (1.0 - RELATIVE_ACCURACY)
+}
+
+fn inverse_ln_gamma() -> f64 {
+    1.0 / gamma().ln()
+}
+
+impl Sketch {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Add a value; non-finite values are ignored (callers count them separately).
+    #[inline]
+    pub fn add(&mut self, x: f64) {
+        if !x.is_finite() {
+            return;
+        }
+        self.count += 1;
+        self.min = self.min.min(x);
+        self.max = self.max.max(x);
+        let magnitude = x.abs();
+        if magnitude < ZERO_THRESHOLD {
+            self.zeros += 1;
+            return;
+        }
+        let index = (magnitude.ln() * inverse_ln_gamma()).ceil() as i32;
+        if x > 0.0 {
+            self.positive.add(index, 1);
+        } else {
+            self.negative.add(index, 1);
+        }
+    }
+
+    pub fn merge(&mut self, other: &Sketch) {
+        self.positive.merge(&other.positive);
+        self.negative.merge(&other.negative);
+        self.zeros += other.zeros;
+        self.count += other.count;
+        self.min = self.min.min(other.min);
+        self.max = self.max.max(other.max);
+    }
+
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Smallest value seen (NaN when empty).
+    pub fn min(&self) -> f64 {
+        if self.count == 0 { f64::NAN } else { self.min }
+    }
+
+    /// Largest value seen (NaN when empty).
+    pub fn max(&self) -> f64 {
+        if self.count == 0 { f64::NAN } else { self.max }
+    }
+
+    /// Buckets as (representative value, count) in increasing order of value.
+    fn ordered(&self) -> impl Iterator<Item = (f64, u64)> + '_ {
+        let g = gamma();
+        let represent = move |index: i32| 2.0 * g.powi(index) / (g + 1.0);
+        let negative = self.negative.buckets().rev().map(move |(i, c)| (-represent(i), c));
+        let zero = (self.zeros > 0).then_some((0.0, self.zeros));
+        let positive = self.positive.buckets().map(move |(i, c)| (represent(i), c));
+        negative.chain(zero).chain(positive)
+    }
+
+    /// The q-quantile (0 ≤ q ≤ 1) within relative accuracy [`RELATIVE_ACCURACY`], clamped to the
+    /// observed range; NaN when the sketch is empty.
+    pub fn quantile(&self, q: f64) -> f64 {
+        if self.count == 0 {
+            return f64::NAN;
+        }
+        if q <= 0.0 {
+            return self.min;
+        }
+        if q >= 1.0 {
+            return self.max;
+        }
+        let rank = q * (self.count - 1) as f64;
+        let mut seen = 0u64;
+        for (value, c) in self.ordered() {
+            seen += c;
+            if seen as f64 > rank {
+                return value.clamp(self.min, self.max);
+            }
+        }
+        self.max
+    }
+
+    /// Number of values ≤ x, counted by bucket (exact except inside x's own bucket).
+    pub fn rank_of(&self, x: f64) -> u64 {
+        self.ordered().filter(|(v, _)| *v <= x).map(|(_, c)| c).sum()
+    }
+
+    /// Counts in `bins` equal-width bins over [low, high], plus the counts below and above.
+    pub fn histogram(&self, low: f64, high: f64, bins: usize) -> (Vec<u64>, u64, u64) {
+        let mut counts = vec![0u64; bins];
+        let (mut below, mut above) = (0, 0);
+        let width = (high - low) / bins as f64;
+        for (value, c) in self.ordered() {
+            if value < low {
+                below += c;
+            } else if value > high {
+                above += c;
+            } else {
+                let k = (((value - low) / width) as usize).min(bins - 1);
+                counts[k] += c;
+            }
+        }
+        (counts, below, above)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_within_relative_accuracy() {
+        // A deterministic spread of positive and negative values.
+        let values: Vec<f64> = (0..20_001).map(|k| ((k as f64) * 0.618_033_988_75).fract() * 200.0 - 50.0).collect();
+        let mut sketch = Sketch::new();
+        for &v in &values {
+            sketch.add(v);
+        }
+        let mut sorted = values.clone();
+        sorted.sort_by(f64::total_cmp);
+        for q in [0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99] {
+            let estimate = sketch.quantile(q);
+            // The sketch targets the sample element of rank floor(q(n−1)), to relative accuracy.
+            let exact = sorted[(q * (sorted.len() - 1) as f64).floor() as usize];
+            let tolerance = RELATIVE_ACCURACY * exact.abs() + 1e-12;
+            assert!((estimate - exact).abs() <= tolerance, "q={q}: {estimate} vs {exact} ± {tolerance}");
+        }
+        assert_eq!(sketch.quantile(0.0), sorted[0]);
+        assert_eq!(sketch.quantile(1.0), *sorted.last().unwrap());
+    }
+
+    #[test]
+    fn merge_is_order_independent() {
+        let values: Vec<f64> = (0..5000).map(|k| ((k * 7919) % 1000) as f64 - 300.0).collect();
+        let mut whole = Sketch::new();
+        values.iter().for_each(|&v| whole.add(v));
+        let mut parts: Vec<Sketch> = values
+            .chunks(333)
+            .map(|c| {
+                let mut s = Sketch::new();
+                c.iter().for_each(|&v| s.add(v));
+                s
+            })
+            .collect();
+        parts.reverse();
+        let mut merged = Sketch::new();
+        parts.iter().for_each(|p| merged.merge(p));
+        for q in [0.0, 0.1, 0.5, 0.9, 1.0] {
+            assert_eq!(whole.quantile(q).to_bits(), merged.quantile(q).to_bits());
+        }
+        assert_eq!(whole.histogram(-300.0, 700.0, 10), merged.histogram(-300.0, 700.0, 10));
+    }
+
+    #[test]
+    fn zeros_and_non_finite() {
+        let mut s = Sketch::new();
+        s.add(0.0);
+        s.add(f64::NAN);
+        s.add(f64::INFINITY);
+        s.add(1.0);
+        assert_eq!(s.count(), 2);
+        assert_eq!(s.quantile(0.0), 0.0);
+        assert_eq!(s.quantile(1.0), 1.0);
+        assert!(Sketch::new().quantile(0.5).is_nan());
+    }
+}

@@ -1,0 +1,294 @@
+//! One test per class of mistake a person can make in a scenario file: each must be reported with
+//! the file, line and column, the line itself, and a hint — never a panic.
+
+use feasim::scenario::load_str;
+
+const VALID: &str = r#"[scenario]
+name = "t"
+base_year = 2021
+end_year = 2024
+
+[[indicator]]
+id = "city.gdp"
+kind = "level"
+base = 100
+source = "s"
+growth = { dist = "normal", mean = 5, sd = 1 }
+
+[[target]]
+id = "T1"
+metric = "value"
+indicator = "city.gdp"
+comparator = ">="
+threshold = 110
+"#;
+
+/// Apply `edit` (replace `from` by `to`) to the valid scenario, load it, and check the first
+/// diagnostic: its line, a fragment of its message and of its help, and the rendered location.
+fn check(from: &str, to: &str, line: usize, message: &str, help: &str) {
+    assert!(VALID.contains(from) || from.is_empty(), "test edit not found: {from}");
+    let text = if from.is_empty() { format!("{VALID}{to}") } else { VALID.replacen(from, to, 1) };
+    let error = match load_str("case.toml", &text) {
+        Ok(_) => panic!("expected an error for edit {from:?} -> {to:?}"),
+        Err(e) => e,
+    };
+    let rendered = error.to_string();
+    let (_, got_line, column) = error.first_location().expect("a location");
+    assert_eq!(got_line, line, "wrong line for {message:?}:\n{rendered}");
+    assert!(rendered.contains(&format!("case.toml:{line}:{column}")), "{rendered}");
+    assert!(rendered.contains(message), "message should contain {message:?}:\n{rendered}");
+    assert!(rendered.contains(help), "help should contain {help:?}:\n{rendered}");
+    assert!(rendered.contains('^'), "caret under the culprit:\n{rendered}");
+}
+
+#[test]
+fn the_valid_base_loads() {
+    load_str("case.toml", VALID).unwrap();
+}
+
+#[test]
+fn empty_file() {
+    let e = load_str("case.toml", "  \n").unwrap_err().to_string();
+    assert!(e.contains("empty") && e.contains("case.toml:1:1"), "{e}");
+}
+
+#[test]
+fn toml_syntax_error() {
+    check("threshold = 110", "threshold = = 110", 18, "", "");
+}
+
+#[test]
+fn misspelt_field() {
+    check("threshold = 110", "treshold = 110", 18, "unknown field", "docs/scenario-format.md");
+}
+
+#[test]
+fn wrong_type() {
+    check("base = 100", "base = \"100\"", 9, "invalid type", "without quotes");
+}
+
+#[test]
+fn unknown_indicator_with_did_you_mean() {
+    check("indicator = \"city.gdp\"", "indicator = \"city.gpd\"", 16, "unknown indicator \"city.gpd\"", "did you mean \"city.gdp\"");
+}
+
+#[test]
+fn unknown_name_in_an_expression_points_inside_the_string() {
+    let text = format!("{VALID}\n[[indicator]]\nid = \"city.double\"\nkind = \"derived\"\nexpr = \"2 * city.gdpp\"\n");
+    let e = load_str("case.toml", &text).unwrap_err();
+    let (_, line, column) = e.first_location().unwrap();
+    assert_eq!((line, column), (23, 13), "{e}");
+    assert!(e.to_string().contains("did you mean \"city.gdp\""), "{e}");
+}
+
+#[test]
+fn negative_spread() {
+    check("sd = 1 }", "sd = -1 }", 11, "sd", "");
+}
+
+#[test]
+fn unknown_distribution() {
+    check("dist = \"normal\"", "dist = \"normall\"", 11, "unknown distribution \"normall\"", "did you mean \"normal\"");
+}
+
+#[test]
+fn parameter_of_another_distribution() {
+    check("mean = 5, sd = 1", "min = 5, sd = 1", 11, "`min` is not a parameter of a normal distribution", "normal takes mean, sd");
+}
+
+#[test]
+fn override_year_outside_the_projection() {
+    check(
+        "growth = { dist = \"normal\", mean = 5, sd = 1 }",
+        "growth = { dist = \"normal\", mean = 5, sd = 1 }\ngrowth_by_year = { 2026 = { dist = \"normal\", mean = 1, sd = 1 } }",
+        12,
+        "year 2026 is outside the projection years 2022–2024",
+        "per-year overrides",
+    );
+}
+
+#[test]
+fn target_year_outside_the_scenario() {
+    check("indicator = \"city.gdp\"", "indicator = \"city.gdp\"\nyear = 2030", 17, "year 2030 is outside", "end_year = 2024");
+}
+
+#[test]
+fn share_above_100() {
+    let share = "[[indicator]]\nid = \"city.mfg\"\nkind = \"level\"\nbase = 30\nsource = \"s\"\ngrowth = { dist = \"normal\", mean = 5, sd = 1 }\n[[target]]\nid = \"T2\"\nmetric = \"share\"\nnumerator = \"city.mfg\"\ndenominator = \"city.gdp\"\ncomparator = \">=\"\nthreshold = 130\n";
+    check("", share, 31, "a share is a percentage between 0 and 100 (got 130)", "write 30 for 30%");
+}
+
+#[test]
+fn rate_base_above_its_bounds() {
+    let rate = "[[indicator]]\nid = \"city.urban\"\nkind = \"rate\"\nbase = 120\nsource = \"s\"\nchange = { dist = \"normal\", mean = 0.5, sd = 0.2 }\n";
+    check("", rate, 22, "base 120 is outside the bounds [0, 100]", "between 0 and 100");
+}
+
+#[test]
+fn unknown_kind() {
+    check("kind = \"level\"", "kind = \"levle\"", 8, "unknown kind \"levle\"", "did you mean \"level\"");
+}
+
+#[test]
+fn field_of_another_kind() {
+    check("source = \"s\"", "source = \"s\"\nchange = { dist = \"normal\", mean = 1, sd = 1 }", 7, "sets `change`", "kind = \"rate\"");
+}
+
+#[test]
+fn missing_source() {
+    check("source = \"s\"\n", "", 9, "has no source", "add source");
+}
+
+#[test]
+fn missing_base() {
+    check("base = 100\nsource = \"s\"\n", "", 7, "has no base-year value", "base_dist");
+}
+
+#[test]
+fn duplicate_indicator() {
+    let dup = "[[indicator]]\nid = \"city.gdp\"\nkind = \"level\"\nbase = 1\nsource = \"s\"\ngrowth = { dist = \"fixed\", value = 1 }\n";
+    check("", dup, 20, "defined twice", "line 7");
+}
+
+#[test]
+fn cycle_between_derived_indicators() {
+    let cycle = "[[indicator]]\nid = \"a\"\nkind = \"derived\"\nexpr = \"b + 1\"\n[[indicator]]\nid = \"b\"\nkind = \"derived\"\nexpr = \"a * 2\"\n";
+    let text = format!("{VALID}{cycle}");
+    let e = load_str("case.toml", &text).unwrap_err().to_string();
+    assert!(e.contains("cycle: ") && (e.contains("a → b → a") || e.contains("b → a → b")), "{e}");
+}
+
+#[test]
+fn list_used_as_a_number() {
+    let group = "[groups]\ncities = [\"city\"]\n";
+    let text = VALID.replacen("[[indicator]]", &format!("{group}\n[[indicator]]"), 1)
+        + "[[indicator]]\nid = \"x\"\nkind = \"derived\"\nexpr = \"cities.gdp * 2\"\n";
+    let e = load_str("case.toml", &text).unwrap_err();
+    let rendered = e.to_string();
+    assert!(rendered.contains("type mismatch"), "{rendered}");
+    assert!(rendered.contains("sum(), mean(), min() or max()"), "{rendered}");
+}
+
+#[test]
+fn growth_metric_on_a_share_is_a_type_mismatch() {
+    let rate = "[[indicator]]\nid = \"city.urban\"\nkind = \"rate\"\nbase = 70\nsource = \"s\"\nchange = { dist = \"normal\", mean = 0.5, sd = 0.2 }\n[[target]]\nid = \"T2\"\nmetric = \"cagr\"\nindicator = \"city.urban\"\ncomparator = \">=\"\nthreshold = 1\n";
+    check("", rate, 28, "type mismatch", "metric \"change\"");
+}
+
+#[test]
+fn invalid_correlation_matrix_names_the_entries() {
+    let extra = "[[indicator]]\nid = \"b\"\nkind = \"level\"\nbase = 1\nsource = \"s\"\ngrowth = { dist = \"normal\", mean = 1, sd = 1 }\n[[indicator]]\nid = \"c\"\nkind = \"level\"\nbase = 1\nsource = \"s\"\ngrowth = { dist = \"normal\", mean = 1, sd = 1 }\n[[correlation]]\nbetween = [\"city.gdp\", \"b\"]\nrho = 0.9\n[[correlation]]\nbetween = [\"city.gdp\", \"c\"]\nrho = 0.9\n[[correlation]]\nbetween = [\"b\", \"c\"]\nrho = -0.9\n";
+    let text = format!("{VALID}{extra}");
+    let e = load_str("case.toml", &text).unwrap_err().to_string();
+    assert!(e.contains("not form a valid correlation matrix"), "{e}");
+    assert!(e.contains("b ~ c = -0.9"), "{e}");
+    assert!(e.contains("repair_correlations = true"), "{e}");
+    // Asking for the repair makes it load, and says how much it changed.
+    let repaired = text.replacen("end_year = 2024", "end_year = 2024\nrepair_correlations = true", 1);
+    let m = load_str("case.toml", &repaired).unwrap();
+    let r = m.correlation_repair.expect("a repair report");
+    assert!(r.max_abs_change > 0.05 && r.max_abs_change < 0.9, "{}", r.max_abs_change);
+}
+
+#[test]
+fn correlation_out_of_range() {
+    check("", "[[correlation]]\nbetween = [\"city.gdp\", \"city.gdp\"]\nrho = 1.5\n", 21, "rho must lie between -1 and 1", "");
+}
+
+#[test]
+fn persistence_out_of_range() {
+    check("source = \"s\"", "source = \"s\"\npersistence = 1.0", 11, "persistence must lie strictly between -1 and 1", "AR(1)");
+}
+
+#[test]
+fn growth_that_can_wipe_out_a_level() {
+    check("mean = 5, sd = 1", "mean = 5, sd = 40", 11, "fall of 100% or more", "compounding = \"log\"");
+}
+
+#[test]
+fn unknown_metric_and_comparator() {
+    check("metric = \"value\"", "metric = \"valeu\"", 15, "unknown metric \"valeu\"", "did you mean \"value\"");
+    check("comparator = \">=\"", "comparator = \"=>\"", 17, "unknown comparator \"=>\"", "use >=, >, <= or <");
+}
+
+#[test]
+fn missing_scenario_table_and_years() {
+    let e = load_str("case.toml", &VALID.replacen("[scenario]", "[scenari]", 1)).unwrap_err().to_string();
+    assert!(e.contains("unknown field `scenari`"), "{e}");
+    check("end_year = 2024\n", "", 1, "needs base_year and end_year", "end_year = 2024");
+    check("end_year = 2024", "end_year = 2020", 4, "must be after base_year", "");
+}
+
+#[test]
+fn no_targets() {
+    let text = &VALID[..VALID.find("[[target]]").unwrap()];
+    let e = load_str("case.toml", text).unwrap_err().to_string();
+    assert!(e.contains("no [[target]]"), "{e}");
+}
+
+#[test]
+fn all_problems_are_reported_at_once() {
+    let text = VALID.replacen("sd = 1 }", "sd = -1 }", 1).replacen("comparator = \">=\"", "comparator = \"~\"", 1);
+    let e = load_str("case.toml", &text).unwrap_err();
+    assert_eq!(e.diagnostics.len(), 2, "{e}");
+    assert!(e.to_string().contains("2 problems found"));
+}
+
+#[test]
+fn extends_problems_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let variant = dir.path().join("variant.toml");
+    std::fs::write(&variant, "extends = \"missing.toml\"\n").unwrap();
+    let e = feasim::scenario::load(&variant).unwrap_err().to_string();
+    assert!(e.contains("was not found") && e.contains("variant.toml:1:11"), "{e}");
+    let a = dir.path().join("a.toml");
+    let b = dir.path().join("b.toml");
+    std::fs::write(&a, "extends = \"b.toml\"\n").unwrap();
+    std::fs::write(&b, "extends = \"a.toml\"\n").unwrap();
+    let e = feasim::scenario::load(&a).unwrap_err().to_string();
+    assert!(e.contains("loop"), "{e}");
+    let e = feasim::scenario::load(&dir.path().join("nope.toml")).unwrap_err().to_string();
+    assert!(e.contains("cannot read"), "{e}");
+}
+
+#[test]
+fn a_variant_overrides_fields_and_errors_point_into_the_variant() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("base.toml"), VALID).unwrap();
+    let variant = dir.path().join("low.toml");
+    std::fs::write(
+        &variant,
+        "extends = \"base.toml\"\n[scenario]\nname = \"low\"\n[[indicator]]\nid = \"city.gdp\"\ngrowth_by_year = { 2022 = { dist = \"normal\", mean = 1, sd = 1 } }\n",
+    )
+    .unwrap();
+    let m = feasim::scenario::load(&variant).unwrap();
+    assert_eq!(m.name, "low");
+    match &m.indicators[0].process {
+        feasim::model::Process::Level { growth, .. } => {
+            assert_eq!(growth[0].mean(), 1.0);
+            assert_eq!(growth[1].mean(), 5.0);
+        }
+        other => panic!("{other:?}"),
+    }
+    std::fs::write(
+        &variant,
+        "extends = \"base.toml\"\n[[indicator]]\nid = \"city.gdp\"\ngrowth = { dist = \"normal\", mean = 1, sd = -2 }\n",
+    )
+    .unwrap();
+    let e = feasim::scenario::load(&variant).unwrap_err().to_string();
+    assert!(e.contains("low.toml:4:"), "the error is in the variant, not the base:\n{e}");
+}
+
+/// No input makes the loader panic: every prefix of a valid file, and every single-line deletion.
+#[test]
+fn truncated_and_mangled_files_never_panic() {
+    let text = std::fs::read_to_string("scenarios/tutorial.toml").unwrap_or_else(|_| VALID.to_string());
+    for (end, _) in text.char_indices().step_by(7) {
+        let _ = load_str("cut.toml", &text[..end]);
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    for skip in 0..lines.len() {
+        let mangled: Vec<&str> = lines.iter().enumerate().filter(|(k, _)| *k != skip).map(|(_, l)| *l).collect();
+        let _ = load_str("mangled.toml", &mangled.join("\n"));
+    }
+}

@@ -1,0 +1,15 @@
+//! feasim's integration tests, gathered in one test binary (as ripgrep does) so they build once.
+//!
+//! - `statistics`: Monte Carlo estimates against closed-form probabilities, within bounds derived
+//!   from the Monte Carlo error at a fixed seed (so every run gives the same verdict);
+//! - `determinism`: identical bits on 1 and 2 threads, sequential vs parallel, stream isolation;
+//! - `errors`: one test per class of mistake in a scenario file;
+//! - `golden`: every file in `scenarios/` against its recorded summary;
+//! - `cli`: the `feasim` command end to end.
+
+mod cli;
+mod determinism;
+mod errors;
+mod golden;
+mod statistics;
+mod util;
