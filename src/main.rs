@@ -57,17 +57,18 @@ fn check(args: ScenarioArgs) -> anyhow::Result<()> {
     writeln!(out, "{}: ok — {}", args.scenario.display(), model.title)?;
     writeln!(
         out,
-        "  {} indicators ({} with yearly shocks, {} derived), {} targets, {} not modelled, years {}–{}",
-        model.indicators.len(),
+        "  {}, {} with yearly shocks, {} derived; {}, {} not modelled; projection years {}–{}",
+        plural(model.indicators.len(), "indicator"),
         model.stochastic.len(),
         n_derived,
-        model.targets.len(),
+        plural(model.targets.len(), "target"),
         model.not_modelled.len(),
         model.base_year + 1,
         model.end_year
     )?;
     let uncertain = model.indicators.iter().filter(|i| matches!(i.base, feasim::model::Base::Uncertain { .. })).count();
-    writeln!(out, "  {uncertain} base values are assumptions (base_dist) rather than statistics")?;
+    let verb = if uncertain == 1 { "is an assumption" } else { "are assumptions" };
+    writeln!(out, "  {} {verb} (base_dist) rather than statistics", plural(uncertain, "base value"))?;
     if let Some(r) = &model.correlation_repair {
         writeln!(
             out,
@@ -76,6 +77,10 @@ fn check(args: ScenarioArgs) -> anyhow::Result<()> {
         )?;
     }
     Ok(())
+}
+
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
 }
 
 fn run(args: RunArgs) -> anyhow::Result<()> {

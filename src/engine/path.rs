@@ -126,7 +126,8 @@ pub fn simulate(model: &Model, seed: u64, path: u64, scratch: &mut Scratch) {
             let x = marginals[t - 1].from_standard_normal(s);
             let previous = values[i * n_years + t - 1];
             values[i * n_years + t] = match &indicator.process {
-                Process::Level { compounding: Compounding::Simple, .. } => previous * (1.0 + x / 100.0),
+                // A fall of 100% or more (rare by construction, see model::build) floors at zero.
+                Process::Level { compounding: Compounding::Simple, .. } => previous * (1.0 + x / 100.0).max(0.0),
                 Process::Level { compounding: Compounding::Log, .. } => previous * (x / 100.0).exp(),
                 Process::Rate { lower, upper, .. } => (previous + x).clamp(*lower, *upper),
                 Process::Count { .. } => previous + x,
@@ -148,7 +149,7 @@ fn evaluate_derived(model: &Model, values: &mut [f64], stack: &mut Vec<f64>, yea
     let n_years = model.n_years();
     for &i in &model.derived_order {
         if let Process::Derived { expr } = &model.indicators[i].process {
-            let v = expr.eval(|j| values[j * n_years + year], stack);
+            let v = expr.eval(|j| values[j * n_years + year], |j| values[j * n_years], stack);
             values[i * n_years + year] = v;
         }
     }

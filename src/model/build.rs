@@ -16,9 +16,10 @@ use crate::scenario::LoadOptions;
 use crate::scenario::diagnostic::{Diagnostic, Sources, did_you_mean};
 use crate::scenario::raw::{ByYear, Loc, LocList, LocStr, RawDist, RawFile, RawIndicator, RawMetric, RawTarget};
 
-/// Probability below which a tail event (growth ≤ −100%, a negative base level) is accepted as
-/// numerically impossible.
-const NEGLIGIBLE: f64 = 1e-9;
+/// Probability (per year) below which a tail event — growth of −100% or worse, a non-positive
+/// uncertain base level — is accepted as negligible. Such a draw, if it happens, floors the level
+/// at zero, and targets whose growth then cannot be computed report the path as invalid.
+const NEGLIGIBLE: f64 = 1e-6;
 
 /// Default number of paths when the scenario does not say.
 pub const DEFAULT_PATHS: u64 = 10_000;
@@ -29,7 +30,7 @@ const DISTS: [&str; 9] =
 
 /// Build the model, or every problem found.
 pub fn build(raw: RawFile, sources: &Sources, options: LoadOptions, hash: String) -> Result<Model, Vec<Diagnostic>> {
-    let mut b = Builder { sources, errors: Vec::new(), base_year: 0, end_year: 0 };
+    let mut b = Builder { sources, errors: Vec::new(), broken: Default::default(), base_year: 0, end_year: 0 };
     let model = b.model(raw, options, hash);
     match model {
         Some(model) if b.errors.is_empty() => Ok(model),
@@ -40,6 +41,8 @@ pub fn build(raw: RawFile, sources: &Sources, options: LoadOptions, hash: String
 struct Builder<'a> {
     sources: &'a Sources,
     errors: Vec<Diagnostic>,
+    /// Ids of indicators that had their own error: references to them are not errors again.
+    broken: std::collections::HashSet<String>,
     base_year: i32,
     end_year: i32,
 }
@@ -229,9 +232,14 @@ impl Builder<'_> {
                 continue;
             }
             seen.insert(id.value.clone(), self.line_of(id));
-            if let Some(indicator) = self.indicator(&item) {
-                out.push(indicator);
-                kept.push(item);
+            match self.indicator(&item) {
+                Some(indicator) => {
+                    out.push(indicator);
+                    kept.push(item);
+                }
+                None => {
+                    self.broken.insert(id.value.clone());
+                }
             }
         }
         (out, kept)
@@ -372,6 +380,7 @@ impl Builder<'_> {
             label_en,
             unit: r.unit.as_ref().map(|u| u.value.clone()).unwrap_or_default(),
             region: r.region.as_ref().map(|u| u.value.clone()).unwrap_or_default(),
+            note: r.note.as_ref().map(|u| u.value.clone()).unwrap_or_default(),
             base,
             process,
             stream_key: fnv1a(&id),
@@ -681,6 +690,7 @@ impl Builder<'_> {
         ids: &HashMap<String, usize>,
         groups: &BTreeMap<String, Vec<String>>,
     ) -> Vec<usize> {
+        let broken = self.broken.clone();
         let resolve = |name: &str| -> Resolved {
             if let Some(&i) = ids.get(name) {
                 return Resolved::Scalar(i);
@@ -698,6 +708,9 @@ impl Builder<'_> {
                 }
                 return Resolved::List(items);
             }
+            if broken.contains(name) {
+                return Resolved::Broken;
+            }
             Resolved::Unknown(did_you_mean(name, ids.keys().map(String::as_str)))
         };
         let mut compiled_ok = vec![true; indicators.len()];
@@ -708,7 +721,7 @@ impl Builder<'_> {
             }
             match Expr::compile(&expr_src.value, &resolve) {
                 Ok(expr) => {
-                    if expr.reads().contains(&i) {
+                    if expr.reads().contains(&i) || expr.base_reads().contains(&i) {
                         self.error(
                             Diagnostic::at(expr_src, format!("\"{}\" is computed from itself", indicators[i].id))
                                 .help("a derived indicator reads other indicators of the same year"),
@@ -717,6 +730,7 @@ impl Builder<'_> {
                     }
                     indicators[i].process = Process::Derived { expr };
                 }
+                Err(e) if e.follow_up => compiled_ok[i] = false,
                 Err(e) => {
                     let offset = string_content_offset(self.sources.text(expr_src.file), expr_src.span.start);
                     let span = expr_src.span.start + offset + e.span.start..expr_src.span.start + offset + e.span.end;
@@ -740,9 +754,9 @@ impl Builder<'_> {
             let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
             state[start] = 1;
             while let Some(&mut (node, ref mut next)) = stack.last_mut() {
-                let reads: &[usize] = match &indicators[node].process {
-                    Process::Derived { expr } => expr.reads(),
-                    _ => &[],
+                let reads: Vec<usize> = match &indicators[node].process {
+                    Process::Derived { expr } => expr.reads().iter().chain(expr.base_reads()).copied().collect(),
+                    _ => Vec::new(),
                 };
                 if *next < reads.len() {
                     let child = reads[*next];
@@ -835,6 +849,7 @@ impl Builder<'_> {
                                 .help("correlate the indicators it is computed from"),
                         ),
                     },
+                    None if self.broken.contains(&name.value) => {}
                     None => self.error(
                         Diagnostic::at(name, format!("unknown indicator \"{}\"", name.value))
                             .maybe_help(did_you_mean(&name.value, ids.keys().map(String::as_str))),
@@ -1053,6 +1068,7 @@ impl Builder<'_> {
             match loc {
                 Some(name) => match ids.get(&name.value) {
                     Some(&i) => Some(i),
+                    None if b.broken.contains(&name.value) => None,
                     None => {
                         b.error(
                             Diagnostic::at(name, format!("unknown indicator \"{}\"", name.value))
@@ -1173,9 +1189,13 @@ impl Builder<'_> {
         raw: &[Loc<crate::scenario::raw::RawNotModelled>],
         targets: &[Loc<RawTarget>],
     ) -> Vec<NotModelled> {
-        let mut out = Vec::new();
+        let mut out: Vec<NotModelled> = Vec::new();
         for item in raw {
             let r = &item.value;
+            if out.iter().any(|m| m.id == r.id.value) {
+                self.error(Diagnostic::at(&r.id, format!("not-modelled target \"{}\" is listed twice", r.id.value)));
+                continue;
+            }
             if targets.iter().any(|t| t.value.id.value == r.id.value) {
                 self.error(
                     Diagnostic::at(&r.id, format!("\"{}\" is both a [[target]] and [[not_modelled]]", r.id.value))
@@ -1193,7 +1213,7 @@ impl Builder<'_> {
                     continue;
                 }
             };
-            let label_en = r.label_en.as_ref().map(|l| l.value.clone()).unwrap_or_default();
+            let label_en = r.label_en.as_ref().map(|l| l.value.clone()).unwrap_or_else(|| r.id.value.clone());
             out.push(NotModelled {
                 id: r.id.value.clone(),
                 label_zh: r.label_zh.as_ref().map(|l| l.value.clone()).unwrap_or_else(|| label_en.clone()),

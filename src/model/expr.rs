@@ -13,6 +13,7 @@ use std::ops::Range;
 pub struct Expr {
     ops: Vec<Op>,
     reads: Vec<usize>,
+    base_reads: Vec<usize>,
     max_stack: usize,
 }
 
@@ -20,6 +21,8 @@ pub struct Expr {
 enum Op {
     Const(f64),
     Load(usize),
+    /// The base-year value of an indicator, whatever year is being evaluated.
+    LoadBase(usize),
     Neg,
     Add,
     Sub,
@@ -69,6 +72,8 @@ pub enum Resolved {
     Unknown(Option<String>),
     /// A group expansion with a member that lacks the indicator (`"fuxin.gdp_real"`).
     MissingMember(String),
+    /// An indicator that exists but has errors of its own, already reported.
+    Broken,
 }
 
 /// A problem in an expression; `span` is a byte range within the expression text.
@@ -77,11 +82,13 @@ pub struct ExprError {
     pub span: Range<usize>,
     pub message: String,
     pub help: Option<String>,
+    /// The error follows from another one already reported (a reference to a broken indicator).
+    pub follow_up: bool,
 }
 
 impl ExprError {
     fn new(span: Range<usize>, message: impl Into<String>) -> Self {
-        ExprError { span, message: message.into(), help: None }
+        ExprError { span, message: message.into(), help: None, follow_up: false }
     }
 
     fn help(mut self, help: impl Into<String>) -> Self {
@@ -100,7 +107,7 @@ impl Expr {
             return Err(ExprError::new(t.span.clone(), "unexpected text after the end of the expression")
                 .help("join terms with an operator (+ - * / ^)"));
         }
-        let mut compiler = Compiler { ops: Vec::new(), reads: Vec::new(), resolve, depth: 0, max_depth: 0 };
+        let mut compiler = Compiler { ops: Vec::new(), reads: Vec::new(), base_reads: Vec::new(), resolve, depth: 0, max_depth: 0 };
         match compiler.emit(&ast)? {
             Type::Scalar => {}
             Type::List(n) => {
@@ -114,7 +121,10 @@ impl Expr {
         let mut reads = compiler.reads;
         reads.sort_unstable();
         reads.dedup();
-        Ok(Expr { ops: compiler.ops, reads, max_stack: compiler.max_depth })
+        let mut base_reads = compiler.base_reads;
+        base_reads.sort_unstable();
+        base_reads.dedup();
+        Ok(Expr { ops: compiler.ops, reads, base_reads, max_stack: compiler.max_depth })
     }
 
     /// Indicators the expression reads, sorted, without duplicates.
@@ -122,18 +132,25 @@ impl Expr {
         &self.reads
     }
 
+    /// Indicators whose base-year value the expression reads through `base(...)`.
+    pub fn base_reads(&self) -> &[usize] {
+        &self.base_reads
+    }
+
     /// Stack depth [`Expr::eval`] needs.
     pub fn max_stack(&self) -> usize {
         self.max_stack
     }
 
-    /// Evaluate with `load(i)` giving indicator `i`'s value; `stack` is scratch space.
-    pub fn eval(&self, load: impl Fn(usize) -> f64, stack: &mut Vec<f64>) -> f64 {
+    /// Evaluate with `load(i)` giving indicator `i`'s value in the year being evaluated and
+    /// `load_base(i)` its base-year value; `stack` is scratch space.
+    pub fn eval(&self, load: impl Fn(usize) -> f64, load_base: impl Fn(usize) -> f64, stack: &mut Vec<f64>) -> f64 {
         stack.clear();
         for op in &self.ops {
             match *op {
                 Op::Const(c) => stack.push(c),
                 Op::Load(i) => stack.push(load(i)),
+                Op::LoadBase(i) => stack.push(load_base(i)),
                 Op::Neg => {
                     let a = pop(stack);
                     stack.push(-a);
@@ -367,6 +384,7 @@ enum Type {
 struct Compiler<'a> {
     ops: Vec<Op>,
     reads: Vec<usize>,
+    base_reads: Vec<usize>,
     resolve: &'a dyn Fn(&str) -> Resolved,
     depth: usize,
     max_depth: usize,
@@ -405,6 +423,11 @@ impl Compiler<'_> {
                     }));
                     Err(e)
                 }
+                Resolved::Broken => {
+                    let mut e = ExprError::new(node.span.clone(), format!("\"{name}\" has errors of its own"));
+                    e.follow_up = true;
+                    Err(e)
+                }
                 Resolved::MissingMember(member) => Err(ExprError::new(
                     node.span.clone(),
                     format!("\"{name}\" expands over a group, but there is no indicator \"{member}\""),
@@ -429,11 +452,31 @@ impl Compiler<'_> {
                 self.push(op, 2);
                 Ok(Type::Scalar)
             }
+            NodeKind::Call(name, _, args) if name == "base" => {
+                // base(id): the indicator's base-year value (a number, also inside later years).
+                let [arg] = args.as_slice() else {
+                    return Err(ExprError::new(node.span.clone(), format!("base() takes 1 argument, got {}", args.len())));
+                };
+                let NodeKind::Name(id) = &arg.kind else {
+                    return Err(ExprError::new(arg.span.clone(), "base() takes an indicator id")
+                        .help("e.g. base(liaoning.gdp_real)"));
+                };
+                match (self.resolve)(id) {
+                    Resolved::Scalar(i) => {
+                        self.base_reads.push(i);
+                        self.push(Op::LoadBase(i), 0);
+                        Ok(Type::Scalar)
+                    }
+                    Resolved::List(_) => Err(ExprError::new(arg.span.clone(), "base() takes one indicator, not a group")
+                        .help("use sum(base(a), base(b), ...)")),
+                    _ => Err(self.emit(arg).err().unwrap_or_else(|| ExprError::new(arg.span.clone(), "base() takes an indicator id"))),
+                }
+            }
             NodeKind::Call(name, name_span, args) => {
                 let Some(&(_, func, arity)) = FUNCTIONS.iter().find(|(n, _, _)| n == name) else {
                     let names = FUNCTIONS.iter().map(|f| f.0);
                     let hint = crate::scenario::diagnostic::did_you_mean(name, names).unwrap_or_else(|| {
-                        "functions: sum, mean, min, max, abs, exp, ln, sqrt, pow, sin, cos".into()
+                        "functions: sum, mean, min, max, abs, exp, ln, sqrt, pow, sin, cos, base".into()
                     });
                     return Err(ExprError::new(name_span.clone(), format!("unknown function \"{name}\"")).help(hint));
                 };
@@ -500,7 +543,7 @@ mod tests {
         let e = Expr::compile(src, &resolve).unwrap();
         let values = [2.0, 3.0, 5.0];
         let mut stack = Vec::with_capacity(e.max_stack());
-        e.eval(|i| values[i], &mut stack)
+        e.eval(|i| values[i], |i| 10.0 * values[i], &mut stack)
     }
 
     fn error(src: &str) -> ExprError {
@@ -527,6 +570,9 @@ mod tests {
         assert_eq!(eval("pow(a, b)"), 8.0);
         assert_eq!(eval("ln(exp(a)) + abs(-b) + sqrt(4)"), 7.0);
         assert!((eval("sin(0) + cos(0)") - 1.0).abs() < 1e-15);
+        assert_eq!(eval("a / base(a)"), 0.1);
+        assert!(error("base(g.x)").help.unwrap().contains("sum(base(a)"));
+        assert!(error("base(2)").message.contains("indicator id"));
         let e = Expr::compile("a * b + a + sum(g.x)", &resolve).unwrap();
         assert_eq!(e.reads(), &[0, 1, 2]);
     }

@@ -64,6 +64,7 @@ pub struct Indicator {
     pub label_en: String,
     pub unit: String,
     pub region: String,
+    pub note: String,
     pub base: Base,
     pub process: Process,
     /// Key of this indicator's random streams: a hash of its id, so that adding or reordering

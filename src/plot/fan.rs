@@ -2,14 +2,15 @@
 //! base year (5–95% and 25–75% bands around the median), with the level each of its targets
 //! requires drawn where the target applies, so a reader sees how far into the fan a target sits.
 
-use plotters::coord::Shift;
+use plotters::coord::ranged1d::Ranged;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::text_anchor::{HPos, VPos};
 
+use super::canvas::{Axes, Canvas};
 use super::render::{Chart, DrawResult};
 use super::theme::*;
-use crate::summary::{IndicatorSummary, Summary, TargetMarker, TargetSummary};
+use crate::summary::{IndicatorSummary, Quantiles, Summary, TargetMarker, TargetSummary};
 
 const HEIGHT: u32 = 900;
 
@@ -38,10 +39,20 @@ impl<'a> FanChart<'a> {
             LegendItem::new(Swatch::Box(DATA.mix(0.18)), t.tr("5%–95% 区间", "5–95% of paths")),
             LegendItem::new(Swatch::Box(DATA.mix(0.42)), t.tr("25%–75% 区间", "25–75% of paths")),
             LegendItem::new(Swatch::Line(DATA.to_rgba(), 3), t.tr("中位数", "median")),
-            LegendItem::new(Swatch::Point(TEXT.to_rgba()), t.tr("基期值", "base year")),
+            if self.indicator.base.is_some_and(f64::is_finite) {
+                LegendItem::new(Swatch::Point(TEXT.to_rgba()), t.tr("基期值", "base year"))
+            } else {
+                LegendItem::new(
+                    Swatch::Point(TEXT.to_rgba()),
+                    t.tr("基期中位数（基期值不确定）", "base year median (base uncertain)"),
+                )
+            },
         ];
         if !self.targets.is_empty() {
-            items.push(LegendItem::new(Swatch::Diamond(TARGET.to_rgba()), t.tr("目标要求水平", "level a target requires")));
+            items.push(LegendItem::new(
+                Swatch::Diamond(TARGET.to_rgba()),
+                t.tr("目标要求水平", "level a target requires"),
+            ));
         }
         items
     }
@@ -59,12 +70,13 @@ impl Chart for FanChart<'_> {
         (WIDTH, HEIGHT)
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    fn draw<DB: DrawingBackend>(&self, canvas: &Canvas<DB>) -> DrawResult
     where
         DB::ErrorType: 'static,
     {
         let t = self.theme;
         let ind = self.indicator;
+        let root = canvas.root;
         root.fill(&WHITE)?;
         let name = t.label(&ind.label_zh, &ind.label_en).unwrap_or_else(|| t.clean(&ind.id));
         let title = t.with_unit(&name, &ind.unit);
@@ -77,20 +89,23 @@ impl Chart for FanChart<'_> {
                 fmt_count(self.summary.run.paths)
             )
         };
-        if let Some(assumption) = ind.assumption.as_deref().filter(|a| !a.trim().is_empty()) {
-            subtitle += &format!("{}{assumption}", t.tr(" · 基期值为假设：", " · base year assumed: "));
+        if ind.assumption.as_deref().is_some_and(|a| !a.trim().is_empty()) {
+            // The reasoning is too long for a chart; summary.json has it.
+            subtitle +=
+                t.tr(" · 基期值为假设（见 summary.json）", " · base-year value is an assumption (see summary.json)");
         }
-        let header = t.draw_header(root, &title, &subtitle)?;
+        let header = canvas.header(&title, &subtitle)?;
 
         let legend = self.legend();
         let legend_height = t.legend_height(&legend, WIDTH as i32 - 2 * MARGIN);
         let legend_top = HEIGHT as i32 - MARGIN - legend_height;
-        t.draw_legend(root, &legend, (MARGIN, legend_top), WIDTH as i32 - 2 * MARGIN)?;
+        canvas.legend(&legend, (MARGIN, legend_top), WIDTH as i32 - 2 * MARGIN)?;
 
         let years: Vec<i32> = ind.years.iter().map(|y| y.year).collect();
+        let scenario = &self.summary.scenario;
         let (first_year, last_year) = match (years.first(), years.last()) {
             (Some(&a), Some(&b)) => (a, b.max(a)),
-            _ => (self.summary.scenario.base_year, self.summary.scenario.end_year.max(self.summary.scenario.base_year)),
+            _ => (scenario.base_year, scenario.end_year.max(scenario.base_year)),
         };
         let mut values: Vec<f64> = ind
             .years
@@ -100,15 +115,10 @@ impl Chart for FanChart<'_> {
             .chain(self.targets.iter().map(|(_, m)| m.level))
             .filter(|v| v.is_finite())
             .collect();
-        let area = root.margin(header, HEIGHT as i32 - legend_top + 12, MARGIN, MARGIN + 20);
+        let bottom = legend_top - 12;
         if values.is_empty() {
-            let style = t.style(AXIS_DESC_SIZE, MUTED).pos(Pos::new(HPos::Center, VPos::Center));
-            let (w, h) = area.dim_in_pixel();
-            area.draw_text(
-                t.tr("没有有限的模拟值", "No finite simulated values for this indicator"),
-                &style,
-                (w as i32 / 2, h as i32 / 2),
-            )?;
+            let message = t.tr("没有有限的模拟值", "No finite simulated values for this indicator");
+            canvas.message(message, (MARGIN, WIDTH as i32 - MARGIN), (header, bottom))?;
             return Ok(());
         }
         values.sort_by(f64::total_cmp);
@@ -117,26 +127,30 @@ impl Chart for FanChart<'_> {
         let year_step = ((last_year - first_year) / 12 + 1).max(1);
         let x_ticks: Vec<f64> = (first_year..=last_year).step_by(year_step as usize).map(f64::from).collect();
         let x_range = (first_year as f64 - 0.3)..(last_year as f64 + 0.3);
-        let y_label_width = y_ticks.iter().map(|v| t.width(&fmt_tick(*v, y_step), TICK_SIZE)).max().unwrap_or(40);
+        let y_labels = tick_labels(&y_ticks, y_step, "");
+        let y_label_width = y_labels.iter().map(|(_, l)| t.width(l, TICK_SIZE)).max().unwrap_or(40);
+        let area = root.margin(header, HEIGHT as i32 - bottom, MARGIN, MARGIN + 20);
         let mut chart = ChartBuilder::on(&area)
             .x_label_area_size(80)
             .y_label_area_size(y_label_width + 70)
-            .build_cartesian_2d(Ticked::new(x_range, x_ticks), Ticked::new(low..high, y_ticks))?;
-        let unit = t.unit(&ind.unit);
+            .build_cartesian_2d(Ticked::new(x_range, x_ticks.clone()), Ticked::new(low..high, y_ticks))?;
         chart
             .configure_mesh()
-            .x_label_formatter(&|v| format!("{v:.0}"))
-            .y_label_formatter(&|v| fmt_tick(*v, y_step))
-            .x_desc(t.tr("年份", "Year"))
-            .y_desc(if unit.is_empty() { t.clean(&name) } else { unit })
-            .axis_desc_style(t.style(AXIS_DESC_SIZE, TEXT))
-            .label_style(t.style(TICK_SIZE, TEXT))
+            .label_style(t.hidden_labels())
             .bold_line_style(GRID.stroke_width(1))
             .light_line_style(TRANSPARENT)
             .axis_style(MUTED.stroke_width(1))
             .draw()?;
+        let unit = t.unit(&ind.unit);
+        let axes = Axes {
+            x_ticks: x_ticks.iter().map(|v| (*v, format!("{v:.0}"))).collect(),
+            y_ticks: y_labels,
+            x_desc: t.tr("年份", "Year"),
+            y_desc: if unit.is_empty() { &name } else { &unit },
+        };
+        canvas.axes(&chart, &axes)?;
 
-        let band = |lower: fn(&crate::summary::Quantiles) -> f64, upper: fn(&crate::summary::Quantiles) -> f64| {
+        let band = |lower: fn(&Quantiles) -> f64, upper: fn(&Quantiles) -> f64| {
             let points: Vec<(f64, f64, f64)> = ind
                 .years
                 .iter()
@@ -151,9 +165,10 @@ impl Chart for FanChart<'_> {
             if outline.len() >= 4 {
                 chart.draw_series(std::iter::once(Polygon::new(outline, DATA.mix(alpha).filled())))?;
             } else if outline.len() == 2 {
-                // A single year: a vertical bar.
+                // A single year: a narrow bar.
                 let (x, y0, y1) = (outline[0].0, outline[1].1, outline[0].1);
-                chart.draw_series(std::iter::once(Rectangle::new([(x - 0.05, y0), (x + 0.05, y1)], DATA.mix(alpha).filled())))?;
+                let bar = Rectangle::new([(x - 0.05, y0), (x + 0.05, y1)], DATA.mix(alpha).filled());
+                chart.draw_series(std::iter::once(bar))?;
             }
         }
         let median: Vec<(f64, f64)> =
@@ -163,10 +178,9 @@ impl Chart for FanChart<'_> {
         if let Some(base) = self.base() {
             chart.draw_series(std::iter::once(Circle::new(base, 8, TEXT.filled())))?;
             let (px, py) = chart.backend_coord(&base);
-            let style = t.style(NOTE_SIZE, TEXT).pos(Pos::new(HPos::Left, VPos::Bottom));
-            root.draw_text(&fmt_value(base.1), &style, (px + 12, py - 10))?;
+            canvas.text(&fmt_value(base.1), NOTE_SIZE, TEXT, (px + 12, py - 10), (HPos::Left, VPos::Bottom))?;
         }
-        self.draw_targets(root, &chart, first_year as f64 - 0.3)?;
+        self.draw_targets(canvas, &chart, first_year as f64 - 0.3)?;
         Ok(())
     }
 }
@@ -176,7 +190,7 @@ impl FanChart<'_> {
     /// the year, and a label at the left end of the line, moved apart when labels would collide.
     fn draw_targets<DB: DrawingBackend, X, Y>(
         &self,
-        root: &DrawingArea<DB, Shift>,
+        canvas: &Canvas<DB>,
         chart: &ChartContext<'_, DB, Cartesian2d<X, Y>>,
         x_left: f64,
     ) -> DrawResult
@@ -186,11 +200,13 @@ impl FanChart<'_> {
         Y: Ranged<ValueType = f64>,
     {
         let t = self.theme;
+        let root = canvas.root;
         let mut placed: Vec<i32> = Vec::new();
         let line_height = NOTE_SIZE as i32 + 6;
         let mut targets = self.targets.clone();
         targets.sort_by(|a, b| b.1.level.total_cmp(&a.1.level));
         let (_, y_pixels) = chart.plotting_area().get_pixel_range();
+        let lines: Vec<i32> = targets.iter().map(|(_, m)| chart.backend_coord(&(x_left, m.level)).1).collect();
         for (target, marker) in targets {
             let point = (marker.year as f64, marker.level);
             let (x0, y) = chart.backend_coord(&(x_left, marker.level));
@@ -201,24 +217,29 @@ impl FanChart<'_> {
             let mut label = format!("{} {cmp} {}", t.clean(&target.id), fmt_value(marker.level));
             let relative = (marker.level - target.threshold).abs() > 1e-9 * marker.level.abs().max(1.0);
             if relative {
-                label += &format!(" ({cmp} {} {})", fmt_value(target.threshold), t.unit(&target.unit));
+                label += &format!(" ({cmp} {})", t.value_with_unit(&fmt_value(target.threshold), &target.unit));
             }
             label += &format!(" · P = {}", fmt_pct(target.probability));
-            // Label above the line, pushed down below earlier labels that it would overlap.
-            let mut top = y - line_height - 2;
-            while placed.iter().any(|&p| (p - top).abs() < line_height) {
-                top += line_height;
-            }
-            top = top.clamp(y_pixels.start + 2, y_pixels.end - line_height);
+            // Above the line if free, else below it, else further away: never over another label
+            // or across another target's line.
+            let free = |top: i32| {
+                top >= y_pixels.start
+                    && top + line_height <= y_pixels.end
+                    && placed.iter().all(|&p| (p - top).abs() >= line_height)
+                    && lines.iter().all(|&l| l <= top || l >= top + line_height - 4)
+            };
+            let candidates = (0..8).flat_map(|k| [y - (k + 1) * line_height - 2, y + 4 + k * line_height]);
+            let top = candidates.into_iter().find(|&top| free(top)).unwrap_or_else(|| {
+                (y - line_height - 2).clamp(y_pixels.start, (y_pixels.end - line_height).max(y_pixels.start))
+            });
             placed.push(top);
-            let style = t.style(NOTE_SIZE, TARGET).pos(Pos::new(HPos::Left, VPos::Top));
             let text = t.fit(&label, NOTE_SIZE, (x1 - x0 - 30).max(200));
             let width = t.width(&text, NOTE_SIZE);
             root.draw(&Rectangle::new(
                 [(x0 + 6, top - 1), (x0 + 14 + width, top + line_height - 5)],
                 WHITE.mix(0.8).filled(),
             ))?;
-            root.draw_text(&text, &style, (x0 + 10, top))?;
+            canvas.text(&text, NOTE_SIZE, TARGET, (x0 + 10, top), (HPos::Left, VPos::Top))?;
         }
         Ok(())
     }

@@ -4,7 +4,7 @@
 //! has no per-glyph fallback, so the font must cover Chinese and Latin at once; a font without
 //! Chinese glyphs would draw boxes in place of the labels. This module looks for a font in a fixed
 //! order (explicit path, `FEASIM_FONT`, well-known CJK fonts, a scan of the font directories, then
-//! Latin-only fonts), verifies its coverage by reading its `cmap` table directly, and registers it
+//! Latin-only fonts), verifies its coverage by reading its `cmap` table ([`super::sfnt`]), and registers it
 //! once per process under a family name of its own, so concurrent runs with different fonts do
 //! not overwrite each other.
 
@@ -15,13 +15,13 @@ use anyhow::{Context, bail};
 use plotters::style::{FontStyle, register_font};
 
 use super::Language;
+use super::sfnt::Face;
 
 /// Environment variable naming a font file to draw charts with.
 pub const FONT_ENV: &str = "FEASIM_FONT";
 
 /// What to tell a user who has no usable font.
-pub const INSTALL_HINT: &str =
-    "install a Chinese font (Debian/Ubuntu: `apt-get install fonts-wqy-microhei`) or point FEASIM_FONT at a .ttf/.otf/.ttc file";
+pub const INSTALL_HINT: &str = "install a Chinese font (Debian/Ubuntu: `apt-get install fonts-wqy-microhei`) or point FEASIM_FONT at a .ttf/.otf/.ttc file";
 
 /// Characters a font must have for Chinese labels to render: common ones from the plan's labels.
 const CJK_PROBE: &str = "沈阳辽宁省亿元增长率达到";
@@ -82,14 +82,21 @@ pub struct LoadedFont {
     pub family: &'static str,
     /// Whether the font has the Chinese glyphs of [`CJK_PROBE`].
     pub cjk: bool,
-    cmap: Cmap,
+    face: Face,
     data: &'static [u8],
 }
 
 impl LoadedFont {
     /// Whether the font has a glyph for `c` (whitespace and control characters always pass).
     pub fn has_char(&self, c: char) -> bool {
-        c.is_whitespace() || c.is_control() || self.cmap.glyph(self.data, c as u32).is_some_and(|g| g != 0)
+        c.is_whitespace() || c.is_control() || self.face.glyph(self.data, c) != 0
+    }
+
+    /// Advance and left side bearing of `c` in pixels at a plotters font size of `size` pixels.
+    pub fn h_metrics(&self, c: char, size: f64) -> Option<(f64, f64)> {
+        let (advance, lsb) = self.face.h_metrics(self.data, self.face.glyph(self.data, c))?;
+        let scale = self.face.scale(size);
+        Some((advance * scale, lsb * scale))
     }
 
     /// Whether every character of `text` has a glyph.
@@ -115,7 +122,7 @@ pub fn load(path: &Path) -> anyhow::Result<&'static LoadedFont> {
         return Ok(font);
     }
     let bytes = std::fs::read(path).with_context(|| format!("cannot read font file {}", path.display()))?;
-    let Some(cmap) = Cmap::find(&bytes) else {
+    let Some(face) = Face::parse(&bytes) else {
         bail!("{} is not a TrueType/OpenType font with a Unicode character map", path.display());
     };
     let data: &'static [u8] = Box::leak(bytes.into_boxed_slice());
@@ -123,7 +130,7 @@ pub fn load(path: &Path) -> anyhow::Result<&'static LoadedFont> {
     if register_font(family, FontStyle::Normal, data).is_err() {
         bail!("{} could not be parsed as a font", path.display());
     }
-    let mut font = LoadedFont { path: path.to_path_buf(), family, cjk: false, cmap, data };
+    let mut font = LoadedFont { path: path.to_path_buf(), family, cjk: false, face, data };
     font.cjk = font.can_render(CJK_PROBE);
     let font: &'static LoadedFont = Box::leak(Box::new(font));
     loaded.push(font);
@@ -132,8 +139,11 @@ pub fn load(path: &Path) -> anyhow::Result<&'static LoadedFont> {
 
 /// Whether `path` holds a font with Chinese glyphs, without keeping it in memory.
 fn probe_cjk(path: &Path) -> bool {
+    if let Some(font) = LOADED.lock().unwrap_or_else(|e| e.into_inner()).iter().find(|f| f.path == path) {
+        return font.cjk;
+    }
     let Ok(bytes) = std::fs::read(path) else { return false };
-    Cmap::find(&bytes).is_some_and(|cmap| CJK_PROBE.chars().all(|c| cmap.glyph(&bytes, c as u32).is_some_and(|g| g != 0)))
+    Face::parse(&bytes).is_some_and(|face| CJK_PROBE.chars().all(|c| face.glyph(&bytes, c) != 0))
 }
 
 /// Choose the font for `language`, following the lookup order in the module docs.
@@ -154,10 +164,7 @@ pub fn choose(language: Language, explicit: Option<&Path>) -> anyhow::Result<Cho
             (Language::Auto, false) => Ok(Choice {
                 font,
                 language: Language::English,
-                warnings: vec![format!(
-                    "font {} has no Chinese glyphs: charts use English labels",
-                    path.display()
-                )],
+                warnings: vec![format!("font {} has no Chinese glyphs: charts use English labels", path.display())],
             }),
             (Language::Auto, true) => Ok(Choice { font, language: Language::Chinese, warnings: vec![] }),
             (chosen, _) => Ok(Choice { font, language: chosen, warnings: vec![] }),
@@ -234,102 +241,6 @@ fn collect_fonts(dir: &Path, depth: usize, found: &mut Vec<PathBuf>) {
         {
             found.push(path);
         }
-    }
-}
-
-/// The location of the Unicode subtable of a font's `cmap` table (face 0 of a collection, the face
-/// plotters draws with). Only formats 4 (BMP) and 12 (full Unicode) are read, which is what every
-/// Unicode font has.
-#[derive(Debug, Clone, Copy)]
-struct Cmap {
-    offset: usize,
-    format: u16,
-}
-
-fn read_u16(data: &[u8], at: usize) -> Option<u16> {
-    data.get(at..at + 2).map(|b| u16::from_be_bytes([b[0], b[1]]))
-}
-
-fn read_u32(data: &[u8], at: usize) -> Option<u32> {
-    data.get(at..at + 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-}
-
-impl Cmap {
-    fn find(data: &[u8]) -> Option<Cmap> {
-        let face = if data.get(0..4)? == b"ttcf" { read_u32(data, 12)? as usize } else { 0 };
-        let n_tables = read_u16(data, face + 4)? as usize;
-        let cmap = (0..n_tables).find_map(|i| {
-            let record = face + 12 + 16 * i;
-            (data.get(record..record + 4)? == b"cmap").then(|| read_u32(data, record + 8)).flatten()
-        })? as usize;
-        let n_subtables = read_u16(data, cmap + 2)? as usize;
-        let mut best: Option<(u8, Cmap)> = None;
-        for i in 0..n_subtables {
-            let record = cmap + 4 + 8 * i;
-            let platform = read_u16(data, record)?;
-            let encoding = read_u16(data, record + 2)?;
-            let offset = cmap + read_u32(data, record + 4)? as usize;
-            let format = read_u16(data, offset)?;
-            let rank = match (platform, encoding, format) {
-                (3, 10, 12) | (0, 4 | 6, 12) => 3,
-                (3, 1, 4) | (0, 3, 4) => 2,
-                (0, _, 4 | 12) => 1,
-                _ => continue,
-            };
-            if best.is_none_or(|(r, _)| rank > r) {
-                best = Some((rank, Cmap { offset, format }));
-            }
-        }
-        best.map(|(_, c)| c)
-    }
-
-    /// The glyph index of character `c`, `None` when the table cannot be read.
-    fn glyph(&self, data: &[u8], c: u32) -> Option<u32> {
-        let t = self.offset;
-        if self.format == 12 {
-            let n_groups = read_u32(data, t + 12)? as usize;
-            let (mut low, mut high) = (0, n_groups);
-            while low < high {
-                let mid = (low + high) / 2;
-                let group = t + 16 + 12 * mid;
-                let (start, end) = (read_u32(data, group)?, read_u32(data, group + 4)?);
-                if c < start {
-                    high = mid;
-                } else if c > end {
-                    low = mid + 1;
-                } else {
-                    return Some(read_u32(data, group + 8)? + (c - start));
-                }
-            }
-            return Some(0);
-        }
-        if c > 0xFFFF {
-            return Some(0);
-        }
-        let seg_count = read_u16(data, t + 6)? as usize / 2;
-        let ends = t + 14;
-        let starts = ends + 2 * seg_count + 2;
-        let deltas = starts + 2 * seg_count;
-        let range_offsets = deltas + 2 * seg_count;
-        for seg in 0..seg_count {
-            let end = read_u16(data, ends + 2 * seg)? as u32;
-            if end < c {
-                continue;
-            }
-            let start = read_u16(data, starts + 2 * seg)? as u32;
-            if start > c {
-                return Some(0);
-            }
-            let delta = read_u16(data, deltas + 2 * seg)?;
-            let range_offset = read_u16(data, range_offsets + 2 * seg)? as usize;
-            if range_offset == 0 {
-                return Some((c as u16).wrapping_add(delta) as u32);
-            }
-            let at = range_offsets + 2 * seg + range_offset + 2 * (c - start) as usize;
-            let glyph = read_u16(data, at)?;
-            return Some(if glyph == 0 { 0 } else { glyph.wrapping_add(delta) as u32 });
-        }
-        Some(0)
     }
 }
 

@@ -2,11 +2,11 @@
 //! hits the target is shaded green, so the chart shows both the probability and how close the
 //! paths that miss come to the threshold.
 
-use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::text_anchor::{HPos, VPos};
 
+use super::canvas::{Axes, Canvas};
 use super::render::{Chart, DrawResult};
 use super::theme::*;
 use crate::summary::{Summary, TargetSummary};
@@ -29,15 +29,46 @@ impl<'a> HistogramChart<'a> {
         !self.target.comparator.starts_with('<')
     }
 
-    /// Whether the histogram can be drawn: edges are finite and ascending, one more than counts.
-    fn valid(&self) -> bool {
+    /// The bins to draw and the x range, or why there are none. A histogram whose edges all
+    /// coincide (every path gave the same value) becomes one narrow bar in a padded range.
+    fn bins(&self) -> Result<Bins, &'static (&'static str, &'static str)> {
         let h = &self.target.histogram;
-        !h.counts.is_empty()
-            && h.edges.len() == h.counts.len() + 1
+        let total: u64 = h.counts.iter().sum();
+        if self.summary.run.paths == 0 {
+            return Err(&("没有模拟路径", "No simulated paths"));
+        }
+        if h.counts.is_empty() || total == 0 {
+            return Err(&(
+                "没有可绘制的值：所有路径的检验量都不是有限数",
+                "Nothing to draw: the tested quantity is not a finite number on any path",
+            ));
+        }
+        let well_formed = h.edges.len() == h.counts.len() + 1
             && h.edges.iter().all(|e| e.is_finite())
-            && h.edges.windows(2).all(|w| w[0] <= w[1])
-            && h.edges[h.edges.len() - 1] > h.edges[0]
+            && h.edges.windows(2).all(|w| w[0] <= w[1]);
+        if !well_formed {
+            return Err(&(
+                "直方图数据不完整，无法绘制",
+                "The histogram in the summary is malformed and cannot be drawn",
+            ));
+        }
+        let (first, last) = (h.edges[0], h.edges[h.edges.len() - 1]);
+        if last > first {
+            return Ok(Bins { edges: h.edges.clone(), counts: h.counts.clone(), low: first, high: last, point: false });
+        }
+        let (low, high) = padded(first, first, 0.0);
+        let half = (high - low) / 80.0;
+        Ok(Bins { edges: vec![first - half, first + half], counts: vec![total], low, high, point: true })
     }
+}
+
+struct Bins {
+    edges: Vec<f64>,
+    counts: Vec<u64>,
+    low: f64,
+    high: f64,
+    /// Every path gave the same value: one bar, not split at the threshold.
+    point: bool,
 }
 
 impl Chart for HistogramChart<'_> {
@@ -45,13 +76,14 @@ impl Chart for HistogramChart<'_> {
         (WIDTH, HEIGHT)
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    fn draw<DB: DrawingBackend>(&self, canvas: &Canvas<DB>) -> DrawResult
     where
         DB::ErrorType: 'static,
     {
         let t = self.theme;
         let target = self.target;
         let paths = self.summary.run.paths;
+        let root = canvas.root;
         root.fill(&WHITE)?;
         let title = t.id_label(&target.id, &target.label_zh, &target.label_en);
         let mut subtitle = format!(
@@ -64,13 +96,12 @@ impl Chart for HistogramChart<'_> {
             fmt_count(paths),
             t.tr("条模拟路径", "simulated paths"),
         );
-        let h = &target.histogram;
-        let outside = h.below + h.above;
+        let outside = target.histogram.below + target.histogram.above;
         if outside > 0 && paths > 0 {
             subtitle += &format!(
                 " · {} {}",
                 fmt_pct(outside as f64 / paths as f64),
-                t.tr("的路径落在图示范围外", "of paths outside the range shown")
+                t.tr("的路径在主范围外（两端浅色柱）", "of paths beyond the main range (pale end bars)")
             );
         }
         if target.invalid > 0 {
@@ -80,76 +111,81 @@ impl Chart for HistogramChart<'_> {
                 t.tr("条路径无有效值（记为未实现）", "paths without a finite value (counted as misses)")
             );
         }
-        let header = t.draw_header(root, &title, &subtitle)?;
+        let header = canvas.header(&title, &subtitle)?;
 
         let cmp = t.comparator(&target.comparator);
-        let threshold_label =
-            format!("{} {cmp} {} {}", t.tr("目标", "target"), fmt_value(target.threshold), t.unit(&target.unit));
+        let threshold_value = t.value_with_unit(&fmt_value(target.threshold), &target.unit);
+        let threshold_label = format!("{} {cmp} {threshold_value}", t.tr("目标", "target"));
+        let threshold_label = threshold_label.as_str();
         let legend = vec![
             LegendItem::new(Swatch::Box(HIT.mix(0.85)), t.tr("实现目标的路径", "paths hitting the target")),
             LegendItem::new(Swatch::Box(MISS.mix(0.85)), t.tr("未实现目标的路径", "paths missing it")),
-            LegendItem::new(Swatch::Dashed(TARGET.to_rgba(), 3), threshold_label.trim().to_string()),
+            LegendItem::new(Swatch::Dashed(TARGET.to_rgba(), 3), threshold_label),
         ];
         let legend_height = t.legend_height(&legend, WIDTH as i32 - 2 * MARGIN);
         let legend_top = HEIGHT as i32 - MARGIN - legend_height;
-        t.draw_legend(root, &legend, (MARGIN, legend_top), WIDTH as i32 - 2 * MARGIN)?;
-        let area = root.margin(header, HEIGHT as i32 - legend_top + 12, MARGIN, MARGIN + 20);
+        canvas.legend(&legend, (MARGIN, legend_top), WIDTH as i32 - 2 * MARGIN)?;
+        let bottom = legend_top - 12;
 
-        if !self.valid() || paths == 0 {
-            let message = if paths == 0 {
-                t.tr("没有模拟路径", "No simulated paths").to_string()
-            } else if t.zh() {
-                format!("没有可绘制的值：全部 {} 条路径的检验量都不是有限数", fmt_count(paths))
-            } else {
-                format!("Nothing to draw: the tested quantity is not a finite number on any of the {} paths", fmt_count(paths))
-            };
-            let style = t.style(AXIS_DESC_SIZE, MUTED).pos(Pos::new(HPos::Center, VPos::Center));
-            let (w, hgt) = area.dim_in_pixel();
-            area.draw_text(&t.fit(&message, AXIS_DESC_SIZE, w as i32 - 40), &style, (w as i32 / 2, hgt as i32 / 2))?;
-            return Ok(());
-        }
-
-        let (low, high) = (h.edges[0], h.edges[h.edges.len() - 1]);
-        let shares: Vec<f64> = h.counts.iter().map(|&c| c as f64 / paths as f64 * 100.0).collect();
-        let top = shares.iter().copied().fold(0.0, f64::max).max(1e-9) * 1.12;
+        let bins = match self.bins() {
+            Ok(bins) => bins,
+            Err((zh, en)) => {
+                canvas.message(t.tr(zh, en), (MARGIN, WIDTH as i32 - MARGIN), (header, bottom))?;
+                return Ok(());
+            }
+        };
+        let (low, high) = (bins.low, bins.high);
+        let h = &bins;
+        let share = |count: u64| count as f64 / paths as f64 * 100.0;
+        let shares: Vec<f64> = h.counts.iter().map(|&c| share(c)).collect();
+        // Paths beyond the histogram's range, drawn as pale bars just outside it.
+        let width = (h.edges[h.edges.len() - 1] - h.edges[0]) / h.counts.len() as f64;
+        let (below, above) = (share(target.histogram.below), share(target.histogram.above));
+        let plot_low = if below > 0.0 { low - 2.0 * width } else { low };
+        let plot_high = if above > 0.0 { high + 2.0 * width } else { high };
+        let top = shares.iter().copied().chain([below, above]).fold(0.0, f64::max).max(1e-9) * 1.12;
         let (x_ticks, x_step) = nice_ticks(low, high, 10);
         let (y_ticks, y_step) = nice_ticks(0.0, top, 6);
-        let y_label_width = y_ticks.iter().map(|v| t.width(&fmt_tick(*v, y_step), TICK_SIZE)).max().unwrap_or(40);
+        let y_labels = tick_labels(&y_ticks, y_step, "%");
+        let y_label_width = y_labels.iter().map(|(_, l)| t.width(l, TICK_SIZE)).max().unwrap_or(40);
+        let area = root.margin(header, HEIGHT as i32 - bottom, MARGIN, MARGIN + 20);
         let mut chart = ChartBuilder::on(&area)
             .x_label_area_size(80)
             .y_label_area_size(y_label_width + 70)
-            .build_cartesian_2d(Ticked::new(low..high, x_ticks), Ticked::new(0.0..top, y_ticks))?;
+            .build_cartesian_2d(Ticked::new(plot_low..plot_high, x_ticks.clone()), Ticked::new(0.0..top, y_ticks))?;
 
         let threshold = target.threshold;
         let inside = threshold.is_finite() && threshold >= low && threshold <= high;
         // Shade the hit side of the plot.
         let hit_span = match (inside, self.hit_above()) {
-            (true, true) => Some((threshold, high)),
-            (true, false) => Some((low, threshold)),
+            (true, true) => Some((threshold, plot_high)),
+            (true, false) => Some((plot_low, threshold)),
             (false, above) if threshold.is_finite() => {
-                // Threshold off the chart: the whole range is on one side of it.
+                // Threshold off the histogram: the whole range is on one side of it.
                 let all_hit = if above { threshold < low } else { threshold > high };
-                all_hit.then_some((low, high))
+                all_hit.then_some((plot_low, plot_high))
             }
             _ => None,
         };
         if let Some((a, b)) = hit_span {
             chart.draw_series(std::iter::once(Rectangle::new([(a, 0.0), (b, top)], HIT.mix(0.08).filled())))?;
         }
-        let metric = t.with_unit(&target.metric, &target.unit);
         chart
             .configure_mesh()
             .disable_x_mesh()
-            .x_label_formatter(&|v| fmt_tick(*v, x_step))
-            .y_label_formatter(&|v| format!("{}%", fmt_tick(*v, y_step)))
-            .x_desc(t.fit(&metric, AXIS_DESC_SIZE, WIDTH as i32 - 300))
-            .y_desc(t.tr("路径占比", "Share of paths"))
-            .axis_desc_style(t.style(AXIS_DESC_SIZE, TEXT))
-            .label_style(t.style(TICK_SIZE, TEXT))
+            .label_style(t.hidden_labels())
             .bold_line_style(GRID.stroke_width(1))
             .light_line_style(TRANSPARENT)
             .axis_style(MUTED.stroke_width(1))
             .draw()?;
+        let metric = t.with_unit(&target.metric, &target.unit);
+        let axes = Axes {
+            x_ticks: tick_labels(&x_ticks, x_step, ""),
+            y_ticks: y_labels,
+            x_desc: &metric,
+            y_desc: t.tr("路径占比", "Share of paths"),
+        };
+        canvas.axes(&chart, &axes)?;
 
         // Bars, split where the threshold crosses a bin.
         let hits = |x: f64| if self.hit_above() { x >= threshold } else { x <= threshold };
@@ -159,24 +195,69 @@ impl Chart for HistogramChart<'_> {
                 continue;
             }
             let (a, b) = (h.edges[k], h.edges[k + 1]);
-            let pieces = if inside && threshold > a && threshold < b { vec![(a, threshold), (threshold, b)] } else { vec![(a, b)] };
+            let split = inside && !h.point && threshold > a && threshold < b;
+            let pieces = if split { vec![(a, threshold), (threshold, b)] } else { vec![(a, b)] };
             for (x0, x1) in pieces {
-                let color = if threshold.is_finite() && hits((x0 + x1) / 2.0) { HIT } else { MISS };
+                let value = if h.point { h.edges[0] / 2.0 + h.edges[1] / 2.0 } else { (x0 + x1) / 2.0 };
+                let color = if threshold.is_finite() && hits(value) { HIT } else { MISS };
                 bars.push(Rectangle::new([(x0, 0.0), (x1, share)], color.mix(0.85).filled()));
+                // A white outline separates neighbouring bins.
+                bars.push(Rectangle::new([(x0, 0.0), (x1, share)], WHITE.stroke_width(1)));
             }
         }
         chart.draw_series(bars)?;
+        // Pale bars for the paths below and above the range, coloured by the side of the
+        // threshold they are on when that is known.
+        for (count, x0, x1, label) in [
+            (below, low - 1.7 * width, low - 0.3 * width, format!("< {}", fmt_value(low))),
+            (above, high + 0.3 * width, high + 1.7 * width, format!("> {}", fmt_value(high))),
+        ] {
+            if count <= 0.0 {
+                continue;
+            }
+            let side_known = threshold.is_finite() && (if x0 < low { threshold >= low } else { threshold <= high });
+            let color = if !side_known {
+                DATA
+            } else if hits((x0 + x1) / 2.0) {
+                HIT
+            } else {
+                MISS
+            };
+            chart.draw_series(std::iter::once(Rectangle::new([(x0, 0.0), (x1, count)], color.mix(0.4).filled())))?;
+            let (px, py) = chart.backend_coord(&((x0 + x1) / 2.0, count));
+            canvas.text(&label, NOTE_SIZE, MUTED, (px, py - 4), (HPos::Center, VPos::Bottom))?;
+        }
+        // Pale bars for the paths below and above the range, coloured by the side of the
+        // threshold they are on when that is known.
+        for (count, x0, x1, label) in [
+            (below, low - 1.7 * width, low - 0.3 * width, format!("< {}", fmt_value(low))),
+            (above, high + 0.3 * width, high + 1.7 * width, format!("> {}", fmt_value(high))),
+        ] {
+            if count <= 0.0 {
+                continue;
+            }
+            let side_known = threshold.is_finite() && (if x0 < low { threshold >= low } else { threshold <= high });
+            let color = if !side_known {
+                DATA
+            } else if hits((x0 + x1) / 2.0) {
+                HIT
+            } else {
+                MISS
+            };
+            chart.draw_series(std::iter::once(Rectangle::new([(x0, 0.0), (x1, count)], color.mix(0.4).filled())))?;
+            let (px, py) = chart.backend_coord(&((x0 + x1) / 2.0, count));
+            canvas.text(&label, NOTE_SIZE, MUTED, (px, py - 4), (HPos::Center, VPos::Bottom))?;
+        }
         // Thin white separators between bins.
         chart.draw_series(
             h.edges
                 .iter()
                 .zip(shares.iter().zip(shares.iter().skip(1)))
                 .skip(1)
-                .map(|(&e, (&l, &r))| PathElement::new(vec![(e, 0.0), (e, l.max(r))], WHITE.stroke_width(1))),
+                .map(|(&e, (&l, &r))| PathElement::new(vec![(e, 0.0), (e, l.min(r))], WHITE.stroke_width(1))),
         )?;
 
         let (x_pixels, y_pixels) = chart.plotting_area().get_pixel_range();
-        let label_style = t.style(NOTE_SIZE, TARGET);
         if inside {
             chart.draw_series(std::iter::once(DashedPathElement::new(
                 vec![(threshold, 0.0), (threshold, top)],
@@ -185,18 +266,18 @@ impl Chart for HistogramChart<'_> {
                 TARGET.stroke_width(3),
             )))?;
             let (px, _) = chart.backend_coord(&(threshold, top));
-            let text = t.clean(&threshold_label);
-            let width = t.width(&text, NOTE_SIZE);
+            let width = t.width(&t.clean(threshold_label), NOTE_SIZE);
             // Label on the side of the line with room for it.
-            let (x, anchor) = if px + 10 + width < x_pixels.end { (px + 10, HPos::Left) } else { (px - 10, HPos::Right) };
-            root.draw_text(&text, &label_style.pos(Pos::new(anchor, VPos::Top)), (x, y_pixels.start + 8))?;
+            let (x, anchor) =
+                if px + 10 + width < x_pixels.end { (px + 10, HPos::Left) } else { (px - 10, HPos::Right) };
+            canvas.text(threshold_label, NOTE_SIZE, TARGET, (x, y_pixels.start + 8), (anchor, VPos::Top))?;
         } else if threshold.is_finite() {
             let (text, x, anchor) = if threshold > high {
-                (t.clean(&format!("{threshold_label} →")), x_pixels.end - 10, HPos::Right)
+                (format!("{threshold_label} →"), x_pixels.end - 10, HPos::Right)
             } else {
-                (t.clean(&format!("← {threshold_label}")), x_pixels.start + 10, HPos::Left)
+                (format!("← {threshold_label}"), x_pixels.start + 10, HPos::Left)
             };
-            root.draw_text(&text, &label_style.pos(Pos::new(anchor, VPos::Top)), (x, y_pixels.start + 8))?;
+            canvas.text(&text, NOTE_SIZE, TARGET, (x, y_pixels.start + 8), (anchor, VPos::Top))?;
         }
         Ok(())
     }

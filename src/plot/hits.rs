@@ -2,11 +2,11 @@
 //! spread (not just its mean, the sum of the probabilities) says how many targets the plan is
 //! likely to reach together.
 
-use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::text_anchor::{HPos, VPos};
 
+use super::canvas::{Axes, Canvas};
 use super::render::{Chart, DrawResult};
 use super::theme::*;
 use crate::summary::Summary;
@@ -29,16 +29,18 @@ impl Chart for HitsChart<'_> {
         (WIDTH, HEIGHT)
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    fn draw<DB: DrawingBackend>(&self, canvas: &Canvas<DB>) -> DrawResult
     where
         DB::ErrorType: 'static,
     {
         let t = self.theme;
         let s = self.summary;
+        let root = canvas.root;
         root.fill(&WHITE)?;
         let counts = &s.targets_hit.counts;
         let n_targets = counts.len().saturating_sub(1).max(s.targets.len());
-        let paths: u64 = counts.iter().sum();
+        let counted: u64 = counts.iter().sum();
+        let paths = if s.run.paths > 0 { s.run.paths } else { counted };
         let expected = s.targets_hit.expected;
         let subtitle = if t.zh() {
             format!(
@@ -58,7 +60,7 @@ impl Chart for HitsChart<'_> {
             )
         };
         let header =
-            t.draw_header(root, t.tr("同一路径上实现的目标个数", "Number of targets hit on the same path"), &subtitle)?;
+            canvas.header(t.tr("同一路径上实现的目标个数", "Number of targets hit on the same path"), &subtitle)?;
         let expected_label = format!("{} {}", t.tr("期望个数", "expected number"), fmt_value(expected));
         let legend = vec![
             LegendItem::new(Swatch::Box(DATA.mix(0.85)), t.tr("路径占比", "share of paths")),
@@ -66,43 +68,50 @@ impl Chart for HitsChart<'_> {
         ];
         let legend_height = t.legend_height(&legend, WIDTH as i32 - 2 * MARGIN);
         let legend_top = HEIGHT as i32 - MARGIN - legend_height;
-        t.draw_legend(root, &legend, (MARGIN, legend_top), WIDTH as i32 - 2 * MARGIN)?;
-        let area = root.margin(header, HEIGHT as i32 - legend_top + 12, MARGIN, MARGIN + 20);
-        if paths == 0 {
-            let style = t.style(AXIS_DESC_SIZE, MUTED).pos(Pos::new(HPos::Center, VPos::Center));
-            let (w, h) = area.dim_in_pixel();
-            area.draw_text(t.tr("没有模拟路径", "No simulated paths"), &style, (w as i32 / 2, h as i32 / 2))?;
+        canvas.legend(&legend, (MARGIN, legend_top), WIDTH as i32 - 2 * MARGIN)?;
+        let bottom = legend_top - 12;
+        if counted == 0 {
+            canvas.message(
+                t.tr("没有模拟路径", "No simulated paths"),
+                (MARGIN, WIDTH as i32 - MARGIN),
+                (header, bottom),
+            )?;
             return Ok(());
         }
 
-        let shares: Vec<f64> = counts.iter().map(|&c| c as f64 / paths as f64 * 100.0).collect();
+        let shares: Vec<f64> = counts.iter().map(|&c| c as f64 / counted as f64 * 100.0).collect();
         let top = shares.iter().copied().fold(0.0, f64::max).max(1e-9) * 1.15;
         let x_max = n_targets as f64 + 0.5;
         let (mut x_ticks, _) = nice_ticks(0.0, n_targets as f64, 12);
         x_ticks.retain(|v| v.fract() == 0.0);
         let (y_ticks, y_step) = nice_ticks(0.0, top, 6);
-        let y_label_width = y_ticks.iter().map(|v| t.width(&fmt_tick(*v, y_step), TICK_SIZE)).max().unwrap_or(40);
+        let y_labels = tick_labels(&y_ticks, y_step, "%");
+        let y_label_width = y_labels.iter().map(|(_, l)| t.width(l, TICK_SIZE)).max().unwrap_or(40);
+        let area = root.margin(header, HEIGHT as i32 - bottom, MARGIN, MARGIN + 20);
         let mut chart = ChartBuilder::on(&area)
             .x_label_area_size(80)
             .y_label_area_size(y_label_width + 70)
-            .build_cartesian_2d(Ticked::new(-0.5..x_max, x_ticks), Ticked::new(0.0..top, y_ticks))?;
+            .build_cartesian_2d(Ticked::new(-0.5..x_max, x_ticks.clone()), Ticked::new(0.0..top, y_ticks))?;
         chart
             .configure_mesh()
             .disable_x_mesh()
-            .x_label_formatter(&|v| format!("{v:.0}"))
-            .y_label_formatter(&|v| format!("{}%", fmt_tick(*v, y_step)))
-            .x_desc(if t.zh() {
-                format!("实现的目标个数（共 {n_targets} 个）")
-            } else {
-                format!("Targets hit (of {n_targets})")
-            })
-            .y_desc(t.tr("路径占比", "Share of paths"))
-            .axis_desc_style(t.style(AXIS_DESC_SIZE, TEXT))
-            .label_style(t.style(TICK_SIZE, TEXT))
+            .label_style(t.hidden_labels())
             .bold_line_style(GRID.stroke_width(1))
             .light_line_style(TRANSPARENT)
             .axis_style(MUTED.stroke_width(1))
             .draw()?;
+        let x_desc = if t.zh() {
+            format!("实现的目标个数（共 {n_targets} 个）")
+        } else {
+            format!("Targets hit (of {n_targets})")
+        };
+        let axes = Axes {
+            x_ticks: x_ticks.iter().map(|v| (*v, format!("{v:.0}"))).collect(),
+            y_ticks: y_labels,
+            x_desc: &x_desc,
+            y_desc: t.tr("路径占比", "Share of paths"),
+        };
+        canvas.axes(&chart, &axes)?;
         chart.draw_series(shares.iter().enumerate().filter(|(_, s)| **s > 0.0).map(|(k, &share)| {
             Rectangle::new([(k as f64 - 0.4, 0.0), (k as f64 + 0.4, share)], DATA.mix(0.85).filled())
         }))?;
@@ -115,10 +124,10 @@ impl Chart for HitsChart<'_> {
             )))?;
             let (x_pixels, y_pixels) = chart.plotting_area().get_pixel_range();
             let (px, _) = chart.backend_coord(&(expected, top));
-            let text = t.clean(&expected_label);
-            let width = t.width(&text, NOTE_SIZE);
-            let (x, anchor) = if px + 10 + width < x_pixels.end { (px + 10, HPos::Left) } else { (px - 10, HPos::Right) };
-            root.draw_text(&text, &t.style(NOTE_SIZE, TARGET).pos(Pos::new(anchor, VPos::Top)), (x, y_pixels.start + 8))?;
+            let width = t.width(&t.clean(&expected_label), NOTE_SIZE);
+            let (x, anchor) =
+                if px + 10 + width < x_pixels.end { (px + 10, HPos::Left) } else { (px - 10, HPos::Right) };
+            canvas.text(&expected_label, NOTE_SIZE, TARGET, (x, y_pixels.start + 8), (anchor, VPos::Top))?;
         }
         Ok(())
     }

@@ -10,14 +10,17 @@
 //!
 //! **Invariant:** every chart is written to a temporary file and renamed into place, so a chart
 //! on disk is always complete. Fonts are looked up and checked by [`font`] (Chinese labels need a
-//! font with Chinese glyphs; there is no per-glyph fallback); shared styling lives in [`theme`].
+//! font with Chinese glyphs; there is no per-glyph fallback); shared styling lives in [`theme`],
+//! and all text is placed by [`canvas`].
 
+mod canvas;
 mod fan;
 mod font;
 mod histogram;
 mod hits;
 mod probability;
 mod render;
+mod sfnt;
 mod theme;
 
 use std::collections::HashSet;
@@ -65,11 +68,10 @@ pub struct ChartReport {
 pub fn write_charts(summary: &Summary, dir: &Path, options: &ChartOptions) -> anyhow::Result<ChartReport> {
     let choice = font::choose(options.language, options.font_path.as_deref())?;
     let theme = theme::Theme { font: choice.font, language: choice.language };
-    let family = choice.font.family;
     create_dir(dir)?;
     let mut files = Vec::new();
-    files.extend(render::write(dir, "probability", &probability::ProbabilityChart::new(&theme, summary), family)?);
-    files.extend(render::write(dir, "targets_hit", &hits::HitsChart::new(&theme, summary), family)?);
+    files.extend(render::write(dir, "probability", &probability::ProbabilityChart::new(&theme, summary), &theme)?);
+    files.extend(render::write(dir, "targets_hit", &hits::HitsChart::new(&theme, summary), &theme)?);
 
     if !summary.indicators.is_empty() {
         let fan_dir = dir.join("fan");
@@ -77,7 +79,7 @@ pub fn write_charts(summary: &Summary, dir: &Path, options: &ChartOptions) -> an
         let mut names = FileNames::default();
         for indicator in &summary.indicators {
             let chart = fan::FanChart::new(&theme, summary, indicator);
-            files.extend(render::write(&fan_dir, &names.unique(&indicator.id), &chart, family)?);
+            files.extend(render::write(&fan_dir, &names.unique(&indicator.id), &chart, &theme)?);
         }
     }
     if !summary.targets.is_empty() {
@@ -86,7 +88,7 @@ pub fn write_charts(summary: &Summary, dir: &Path, options: &ChartOptions) -> an
         let mut names = FileNames::default();
         for target in &summary.targets {
             let chart = histogram::HistogramChart::new(&theme, summary, target);
-            files.extend(render::write(&histogram_dir, &names.unique(&target.id), &chart, family)?);
+            files.extend(render::write(&histogram_dir, &names.unique(&target.id), &chart, &theme)?);
         }
     }
     Ok(ChartReport {

@@ -5,11 +5,11 @@
 //! 55 targets of the Liaoning plan stay readable; labels longer than the label column are
 //! shortened with an ellipsis rather than overlapping the bars.
 
-use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::text_anchor::{HPos, VPos};
 
+use super::canvas::{Axes, Canvas};
 use super::render::{Chart, DrawResult};
 use super::theme::*;
 use crate::summary::{Summary, TargetSummary};
@@ -79,17 +79,18 @@ impl Chart for ProbabilityChart<'_> {
         (WIDTH, (self.top + rows * ROW + X_AXIS + MARGIN) as u32)
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    fn draw<DB: DrawingBackend>(&self, canvas: &Canvas<DB>) -> DrawResult
     where
         DB::ErrorType: 'static,
     {
         let t = self.theme;
         let s = self.summary;
+        let root = canvas.root;
         root.fill(&WHITE)?;
         let subtitle = if t.zh() {
             format!(
                 "{} · {} 个目标 · {} 条模拟路径 · 全部目标同时实现的概率 {}",
-                s.scenario.title,
+                t.scenario_title(&s.scenario),
                 s.targets.len(),
                 fmt_count(s.run.paths),
                 fmt_pct(s.all_targets.probability)
@@ -97,14 +98,14 @@ impl Chart for ProbabilityChart<'_> {
         } else {
             format!(
                 "{} · {} targets · {} simulated paths · P(all targets hit) = {}",
-                s.scenario.title,
+                t.scenario_title(&s.scenario),
                 s.targets.len(),
                 fmt_count(s.run.paths),
                 fmt_pct(s.all_targets.probability)
             )
         };
-        let header = t.draw_header(root, t.tr("各目标的实现概率", "Probability of hitting each target"), &subtitle)?;
-        t.draw_legend(root, &self.legend, (MARGIN, header), WIDTH as i32 - 2 * MARGIN)?;
+        let header = canvas.header(t.tr("各目标的实现概率", "Probability of hitting each target"), &subtitle)?;
+        canvas.legend(&self.legend, (MARGIN, header), WIDTH as i32 - 2 * MARGIN)?;
 
         let n = self.order.len();
         let area = root.margin(self.top, MARGIN, MARGIN, MARGIN + VALUE_COLUMN);
@@ -112,7 +113,7 @@ impl Chart for ProbabilityChart<'_> {
         let mut chart = ChartBuilder::on(&area)
             .x_label_area_size(X_AXIS)
             .y_label_area_size(self.label_width)
-            .build_cartesian_2d(Ticked::new(0f64..100f64, ticks), -0.5f64..(n.max(1) as f64 - 0.5))?;
+            .build_cartesian_2d(Ticked::new(0f64..100f64, ticks.clone()), -0.5f64..(n.max(1) as f64 - 0.5))?;
         // Alternate row shading, under the grid.
         chart.draw_series((0..n).filter(|i| i % 2 == 0).map(|i| {
             let y = (n - 1 - i) as f64;
@@ -122,18 +123,25 @@ impl Chart for ProbabilityChart<'_> {
             .configure_mesh()
             .disable_y_mesh()
             .y_labels(0)
-            .x_label_formatter(&|v| format!("{v:.0}%"))
-            .x_desc(t.tr("实现目标的概率", "Probability of hitting the target"))
-            .axis_desc_style(t.style(AXIS_DESC_SIZE, TEXT))
-            .label_style(t.style(TICK_SIZE, TEXT))
+            .label_style(t.hidden_labels())
             .bold_line_style(GRID.stroke_width(1))
             .light_line_style(TRANSPARENT)
             .axis_style(MUTED.stroke_width(1))
             .draw()?;
+        let axes = Axes {
+            x_ticks: ticks.iter().map(|v| (*v, format!("{v:.0}%"))).collect(),
+            y_ticks: vec![],
+            x_desc: t.tr("实现目标的概率", "Probability of hitting the target"),
+            y_desc: "",
+        };
+        canvas.axes(&chart, &axes)?;
+        let (x_pixels, y_pixels) = chart.plotting_area().get_pixel_range();
         if n == 0 {
-            let (x, y) = chart.backend_coord(&(50.0, 0.0));
-            let style = t.style(AXIS_DESC_SIZE, MUTED).pos(Pos::new(HPos::Center, VPos::Center));
-            root.draw_text(t.tr("没有目标", "No targets"), &style, (x, y))?;
+            canvas.message(
+                t.tr("没有目标", "No targets"),
+                (x_pixels.start, x_pixels.end),
+                (y_pixels.start, y_pixels.end),
+            )?;
             return Ok(());
         }
         chart.draw_series(std::iter::once(DashedPathElement::new(
@@ -143,16 +151,15 @@ impl Chart for ProbabilityChart<'_> {
             MUTED.stroke_width(2),
         )))?;
 
-        let label_style = t.style(LABEL_SIZE, TEXT).pos(Pos::new(HPos::Right, VPos::Center));
-        let value_style = t.style(LABEL_SIZE, TEXT).pos(Pos::new(HPos::Left, VPos::Center));
-        let (x_pixels, _) = chart.plotting_area().get_pixel_range();
+        let right = (HPos::Right, VPos::Center);
+        let left = (HPos::Left, VPos::Center);
         for (i, (target, label)) in self.order.iter().zip(&self.labels).enumerate() {
             let y = (n - 1 - i) as f64;
             let (_, py) = chart.backend_coord(&(0.0, y));
-            root.draw_text(label, &label_style, (x_pixels.start - 12, py))?;
+            canvas.text(label, LABEL_SIZE, TEXT, (x_pixels.start - 12, py), right)?;
             let p = target.probability;
             if !p.is_finite() {
-                root.draw_text("n/a", &value_style, (x_pixels.end + 14, py))?;
+                canvas.text("n/a", LABEL_SIZE, MUTED, (x_pixels.end + 14, py), left)?;
                 continue;
             }
             let color = region_color(self.region_index(&target.region));
@@ -170,7 +177,7 @@ impl Chart for ProbabilityChart<'_> {
                     PathElement::new(vec![(high, y - 0.2), (high, y + 0.2)], whisker),
                 ])?;
             }
-            root.draw_text(&fmt_pct(p), &value_style, (x_pixels.end + 14, py))?;
+            canvas.text(&fmt_pct(p), LABEL_SIZE, TEXT, (x_pixels.end + 14, py), left)?;
         }
         Ok(())
     }

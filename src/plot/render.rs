@@ -10,9 +10,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use plotters::coord::Shift;
 use plotters::prelude::*;
 use tempfile::NamedTempFile;
+
+use super::canvas::Canvas;
+use super::theme::Theme;
 
 /// Fonts a viewer of the SVG files should try, in order.
 pub const SVG_FONT_STACK: &str = "'WenQuanYi Micro Hei', 'Noto Sans CJK SC', 'Noto Sans SC', 'Source Han Sans SC', \
@@ -25,14 +27,14 @@ pub type DrawResult = anyhow::Result<()>;
 pub trait Chart {
     /// Width and height in pixels.
     fn size(&self) -> (u32, u32);
-    /// Draw the whole chart (background included) on `root`.
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    /// Draw the whole chart (background included) on the canvas.
+    fn draw<DB: DrawingBackend>(&self, canvas: &Canvas<DB>) -> DrawResult
     where
         DB::ErrorType: 'static;
 }
 
 /// Write `chart` as `<dir>/<stem>.png` and `<dir>/<stem>.svg`; returns both paths.
-pub fn write(dir: &Path, stem: &str, chart: &impl Chart, font_family: &str) -> anyhow::Result<Vec<PathBuf>> {
+pub fn write(dir: &Path, stem: &str, chart: &impl Chart, theme: &Theme) -> anyhow::Result<Vec<PathBuf>> {
     let size = chart.size();
     let png = dir.join(format!("{stem}.png"));
     let svg = dir.join(format!("{stem}.svg"));
@@ -45,7 +47,9 @@ pub fn write(dir: &Path, stem: &str, chart: &impl Chart, font_family: &str) -> a
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
     {
         let root = BitMapBackend::new(tmp.path(), size).into_drawing_area();
-        chart.draw(&root).with_context(|| format!("drawing {}", png.display()))?;
+        chart
+            .draw(&Canvas { root: &root, theme, per_glyph: true })
+            .with_context(|| format!("drawing {}", png.display()))?;
         root.present().with_context(|| format!("writing {}", png.display()))?;
     }
     persist(tmp, &png)?;
@@ -53,10 +57,13 @@ pub fn write(dir: &Path, stem: &str, chart: &impl Chart, font_family: &str) -> a
     let mut text = String::new();
     {
         let root = SVGBackend::with_string(&mut text, size).into_drawing_area();
-        chart.draw(&root).with_context(|| format!("drawing {}", svg.display()))?;
+        chart
+            .draw(&Canvas { root: &root, theme, per_glyph: false })
+            .with_context(|| format!("drawing {}", svg.display()))?;
         root.present().with_context(|| format!("drawing {}", svg.display()))?;
     }
-    let text = text.replace(&format!("font-family=\"{font_family}\""), &format!("font-family=\"{SVG_FONT_STACK}\""));
+    let text =
+        text.replace(&format!("font-family=\"{}\"", theme.font.family), &format!("font-family=\"{SVG_FONT_STACK}\""));
     let mut tmp = NamedTempFile::with_prefix_in(".feasim-", dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
     tmp.write_all(text.as_bytes()).with_context(|| format!("writing {}", svg.display()))?;

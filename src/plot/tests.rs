@@ -68,6 +68,7 @@ pub fn synthetic_summary(n_targets: usize, paths: u64) -> Summary {
         base: Some(base),
         source: Some("辽宁统计年鉴 2022".into()),
         assumption: None,
+        note: String::new(),
         years: (0..4)
             .map(|y| YearQuantiles {
                 year: 2021 + y,
@@ -86,7 +87,7 @@ pub fn synthetic_summary(n_targets: usize, paths: u64) -> Summary {
             let marker = match i {
                 1 => Some(TargetMarker { indicator: "shenyang.gdp".into(), year: 2024, level: 10000.0 }),
                 6 => Some(TargetMarker { indicator: "dalian.gdp".into(), year: 2024, level: 10000.0 }),
-                7 => Some(TargetMarker { indicator: "dalian.gdp".into(), year: 2023, level: 9000.0 }),
+                7 => Some(TargetMarker { indicator: "dalian.gdp".into(), year: 2023, level: 7825.9 * 1.05f64.powi(2) }),
                 8 => Some(TargetMarker { indicator: "dalian.gdp".into(), year: 2024, level: 9950.0 }),
                 _ => None,
             };
@@ -118,6 +119,23 @@ pub fn synthetic_summary(n_targets: usize, paths: u64) -> Summary {
             }
         })
         .collect();
+    // Targets on indicator levels, as the Liaoning plan has them: GDP of 1 trillion yuan (a level)
+    // and an average growth rate whose required level is derived from the base year.
+    let mut targets = targets;
+    for (i, threshold, unit, mean, sd) in
+        [(1, 10000.0, "亿元", 8400.0, 560.0), (6, 10000.0, "亿元", 9060.0, 700.0), (7, 5.0, "%/yr", 4.9, 1.2)]
+    {
+        if let Some(t) = targets.get_mut(i) {
+            t.threshold = threshold;
+            t.unit = unit.into();
+            t.comparator = ">=".into();
+            t.quantiles = quantiles(mean, sd);
+            t.histogram = histogram(mean, sd, paths, threshold);
+        }
+    }
+    if let Some(t) = targets.get_mut(7) {
+        t.metric = "average annual growth of dalian.gdp 2021–2023".into();
+    }
     let expected: f64 = targets.iter().map(|t| t.probability).sum();
     let counts = (0..=n_targets)
         .map(|k| {
@@ -133,6 +151,7 @@ pub fn synthetic_summary(n_targets: usize, paths: u64) -> Summary {
             hash: "0".repeat(64),
             base_year: 2021,
             end_year: 2024,
+            notes: String::new(),
         },
         run: RunInfo { paths, seed: 42 },
         regions: REGIONS
@@ -267,13 +286,11 @@ fn probability_labels_are_drawn_in_the_label_column() {
     let mut buffer = vec![0u8; (w * h * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut buffer, (w, h)).into_drawing_area();
-        render::Chart::draw(&chart, &root).unwrap();
+        render::Chart::draw(&chart, &canvas::Canvas { root: &root, theme: &theme, per_glyph: true }).unwrap();
         root.present().unwrap();
     }
     // Some dark pixels in the left label column below the header, in every row band.
-    let dark_in = |y0: u32, y1: u32| {
-        (y0..y1).any(|y| (40..300).any(|x| buffer[((y * w + x) * 3) as usize] < 100))
-    };
+    let dark_in = |y0: u32, y1: u32| (y0..y1).any(|y| (40..300).any(|x| buffer[((y * w + x) * 3) as usize] < 100));
     assert!(dark_in(h / 3, h / 2));
     assert!(dark_in(h / 2, 2 * h / 3));
 }
@@ -312,11 +329,8 @@ fn degenerate(summary: &mut Summary, f: impl Fn(&mut TargetSummary)) {
     summary.targets.iter_mut().for_each(f);
 }
 
-#[test]
-fn degenerate_summaries_draw_without_panicking() {
-    if cjk_font().is_none() && font::installed(false).is_none() {
-        return;
-    }
+/// Summaries at the edges: no paths, one target, certain outcomes, no spread, odd ids.
+fn degenerate_cases() -> Vec<(&'static str, Summary)> {
     let mut cases: Vec<(&str, Summary)> = Vec::new();
 
     // Zero paths: every probability and quantile NaN, empty histograms, no hit counts.
@@ -383,11 +397,18 @@ fn degenerate_summaries_draw_without_panicking() {
     odd.indicators[0].years.truncate(1); // a single year
     odd.indicators[1].years.clear();
     cases.push(("odd ids and malformed data", odd));
+    cases
+}
 
-    for (name, summary) in cases {
+#[test]
+fn degenerate_summaries_draw_without_panicking() {
+    if cjk_font().is_none() && font::installed(false).is_none() {
+        return;
+    }
+    for (name, summary) in degenerate_cases() {
         let dir = tempfile::tempdir().unwrap();
-        let report = write_charts(&summary, dir.path(), &options(Language::Auto))
-            .unwrap_or_else(|e| panic!("{name}: {e:#}"));
+        let report =
+            write_charts(&summary, dir.path(), &options(Language::Auto)).unwrap_or_else(|e| panic!("{name}: {e:#}"));
         for file in report.files.iter().filter(|f| f.extension().is_some_and(|e| e == "png")) {
             png_size(file);
         }
@@ -407,12 +428,12 @@ fn file_names_are_sanitised_and_unique() {
     assert_eq!(names.unique("A_B"), "A_B-3");
 }
 
-/// Writes the synthetic charts to `/tmp/feasim-plot-preview` for looking at them:
-/// `cargo test plot::tests::preview -- --ignored`.
+/// Writes the synthetic charts to `<temp dir>/feasim-plot-preview` for looking at them:
+/// `cargo test --lib plot::tests::preview -- --ignored`.
 #[test]
 #[ignore]
 fn preview() {
-    let out = Path::new("/tmp/feasim-plot-preview");
+    let out = std::env::temp_dir().join("feasim-plot-preview");
     let summary = synthetic_summary(55, 10_000);
     for (language, dir) in [(Language::Chinese, "zh"), (Language::English, "en")] {
         let report = write_charts(&summary, &out.join(dir), &options(language)).unwrap();
@@ -420,4 +441,7 @@ fn preview() {
     }
     let latin = ChartOptions { language: Language::Auto, font_path: font::installed(false) };
     write_charts(&synthetic_summary(8, 1000), &out.join("latin"), &latin).unwrap();
+    for (i, (_, summary)) in degenerate_cases().into_iter().enumerate() {
+        write_charts(&summary, &out.join(format!("edge{i}")), &options(Language::Auto)).unwrap();
+    }
 }

@@ -1,19 +1,16 @@
 //! What every chart shares: the font and label language, text sizes and colours, number
-//! formatting, and the header and legend drawn the same way on each chart.
+//! formatting and tick placement.
 //!
 //! Text goes through [`Theme::clean`] before it is drawn, so a character the font lacks becomes
 //! an ASCII stand-in (or `?`) rather than a box, and labels are chosen in the chart language with
 //! a fallback to the other language when one is missing or cannot be drawn.
 
-use plotters::coord::Shift;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
-use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::Language;
 use super::font::{LoadedFont, ascii_fallback};
-use super::render::DrawResult;
 
 /// Chart width in pixels.
 pub const WIDTH: u32 = 1600;
@@ -184,17 +181,54 @@ impl Theme {
         ];
         let unit = unit.trim();
         let translated = if self.zh() {
-            unit.replace("%/yr", "%/年").replace("pp", "个百分点")
+            match unit {
+                "index" => "指数".to_string(),
+                "ratio" => "比值".to_string(),
+                "rank" => "名次".to_string(),
+                "pp" => "个百分点".to_string(),
+                _ => unit.replace("%/yr", "%/年"),
+            }
         } else {
             ZH_EN.iter().fold(unit.to_string(), |u, (zh, en)| u.replace(zh, en))
         };
         self.clean(&translated)
     }
 
+    /// `value` followed by its unit (`%` and `‰` attach without a space).
+    pub fn value_with_unit(&self, value: &str, unit: &str) -> String {
+        let unit = self.unit(unit);
+        if unit.is_empty() {
+            value.to_string()
+        } else if unit.starts_with(['%', '‰']) {
+            format!("{value}{unit}")
+        } else {
+            format!("{value} {unit}")
+        }
+    }
+
+    /// The scenario title, or its name when the font cannot draw the title.
+    pub fn scenario_title(&self, scenario: &crate::summary::ScenarioInfo) -> String {
+        if !scenario.title.trim().is_empty() && self.drawable(&scenario.title) {
+            self.clean(&scenario.title)
+        } else {
+            self.clean(&scenario.name)
+        }
+    }
+
     /// `"<text> (<unit>)"`, or the text alone without a unit.
     pub fn with_unit(&self, text: &str, unit: &str) -> String {
         let unit = self.unit(unit);
-        if unit.is_empty() { self.clean(text) } else { format!("{} ({unit})", self.clean(text)) }
+        let text = self.clean(text);
+        if unit.is_empty() {
+            text
+        } else if let Some(inner) = text.strip_suffix('）') {
+            // "地区生产总值（现价）" → "地区生产总值（现价，亿元）"
+            format!("{inner}，{unit}）")
+        } else if let Some(inner) = text.strip_suffix(')') {
+            format!("{inner}, {unit})")
+        } else {
+            format!("{text} ({unit})")
+        }
     }
 
     /// A comparator as a symbol the font can draw.
@@ -207,24 +241,11 @@ impl Theme {
         self.clean(symbol)
     }
 
-    /// Draw the title and subtitle at the top of `root`; returns the height they take.
-    pub fn draw_header<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-        title: &str,
-        subtitle: &str,
-    ) -> anyhow::Result<i32>
-    where
-        DB::ErrorType: 'static,
-    {
-        let width = root.dim_in_pixel().0 as i32 - 2 * MARGIN;
-        root.draw_text(&self.fit(title, TITLE_SIZE, width), &self.style(TITLE_SIZE, TEXT), (MARGIN, MARGIN))?;
-        let y = MARGIN + TITLE_SIZE as i32 + 12;
-        if subtitle.is_empty() {
-            return Ok(y + 8);
-        }
-        root.draw_text(&self.fit(subtitle, SUBTITLE_SIZE, width), &self.style(SUBTITLE_SIZE, MUTED), (MARGIN, y))?;
-        Ok(y + SUBTITLE_SIZE as i32 + 16)
+    /// A tick-label style plotters draws invisibly: [`super::canvas::Canvas::axes`] draws the labels.
+    pub fn hidden_labels(&self) -> TextStyle<'static> {
+        let mut style = self.style(TICK_SIZE, TEXT);
+        style.color = TRANSPARENT.to_backend_color();
+        style
     }
 
     /// Height a legend of `items` takes when laid out in rows `max_width` pixels wide.
@@ -232,7 +253,7 @@ impl Theme {
         self.legend_layout(items, max_width).last().map_or(0, |&(_, y)| y + LEGEND_ROW)
     }
 
-    fn legend_layout(&self, items: &[LegendItem], max_width: i32) -> Vec<(i32, i32)> {
+    pub fn legend_layout(&self, items: &[LegendItem], max_width: i32) -> Vec<(i32, i32)> {
         let (mut x, mut y) = (0, 0);
         items
             .iter()
@@ -248,62 +269,10 @@ impl Theme {
             })
             .collect()
     }
-
-    /// Draw a legend with its top-left corner at `origin`, wrapping rows at `max_width` pixels.
-    pub fn draw_legend<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-        items: &[LegendItem],
-        origin: (i32, i32),
-        max_width: i32,
-    ) -> DrawResult
-    where
-        DB::ErrorType: 'static,
-    {
-        for (item, (x, y)) in items.iter().zip(self.legend_layout(items, max_width)) {
-            let (x, y) = (origin.0 + x, origin.1 + y);
-            let mid = y + LEGEND_ROW / 2 - 4;
-            match item.swatch {
-                Swatch::Box(color) => {
-                    root.draw(&Rectangle::new([(x, mid - 9), (x + SWATCH_WIDTH, mid + 9)], color.filled()))?;
-                }
-                Swatch::Line(color, width) => {
-                    root.draw(&PathElement::new(
-                        vec![(x, mid), (x + SWATCH_WIDTH, mid)],
-                        color.stroke_width(width),
-                    ))?;
-                }
-                Swatch::Dashed(color, width) => {
-                    root.draw(&DashedPathElement::new(
-                        vec![(x, mid), (x + SWATCH_WIDTH, mid)],
-                        8,
-                        5,
-                        color.stroke_width(width),
-                    ))?;
-                }
-                Swatch::Whisker(color) => {
-                    root.draw(&PathElement::new(vec![(x + 4, mid), (x + SWATCH_WIDTH - 4, mid)], color.stroke_width(2)))?;
-                    for cap in [x + 4, x + SWATCH_WIDTH - 4] {
-                        root.draw(&PathElement::new(vec![(cap, mid - 7), (cap, mid + 7)], color.stroke_width(2)))?;
-                    }
-                }
-                Swatch::Point(color) => {
-                    root.draw(&Circle::new((x + SWATCH_WIDTH / 2, mid), 7, color.filled()))?;
-                }
-                Swatch::Diamond(color) => {
-                    root.draw(&diamond((x + SWATCH_WIDTH / 2, mid), 9, color))?;
-                }
-            }
-            let label = self.clean(&item.label);
-            let style = self.style(LABEL_SIZE, TEXT).pos(Pos::new(HPos::Left, VPos::Center));
-            root.draw_text(&label, &style, (x + SWATCH_WIDTH + 10, mid))?;
-        }
-        Ok(())
-    }
 }
 
-const SWATCH_WIDTH: i32 = 36;
-const LEGEND_ROW: i32 = 34;
+pub const SWATCH_WIDTH: i32 = 36;
+pub const LEGEND_ROW: i32 = 34;
 
 /// How an entry of a legend is drawn.
 #[derive(Debug, Clone, Copy)]
@@ -354,7 +323,7 @@ impl Ranged for Ticked {
 
     fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
         let span = self.range.end - self.range.start;
-        if !(span > 0.0) {
+        if span.is_nan() || span <= 0.0 {
             return (limit.0 + limit.1) / 2;
         }
         let fraction = (value - self.range.start) / span;
@@ -374,7 +343,13 @@ impl Ranged for Ticked {
 /// A value for labels: four significant digits at most, thousands separators from 10,000.
 pub fn fmt_value(v: f64) -> String {
     if !v.is_finite() {
-        return if v.is_nan() { "n/a".into() } else if v > 0.0 { "∞".into() } else { "-∞".into() };
+        return if v.is_nan() {
+            "n/a".into()
+        } else if v > 0.0 {
+            "∞".into()
+        } else {
+            "-∞".into()
+        };
     }
     if v == 0.0 {
         return "0".into();
@@ -383,19 +358,29 @@ pub fn fmt_value(v: f64) -> String {
     group_thousands(&trim_zeros(format!("{v:.decimals$}")))
 }
 
-/// A tick label for an axis whose ticks are about `step` apart.
-pub fn fmt_tick(v: f64, step: f64) -> String {
+/// Labels for ticks `step` apart, each followed by `suffix`; thousands are grouped on every
+/// label when any has five digits or more, so one axis never mixes `9500` and `10,000`.
+pub fn tick_labels(ticks: &[f64], step: f64, suffix: &str) -> Vec<(f64, String)> {
     let decimals = if step > 0.0 && step.is_finite() {
-        (0..8).find(|&d| {
-            let scaled = step * 10f64.powi(d as i32);
-            (scaled - scaled.round()).abs() < 1e-6 * scaled.max(1.0)
-        })
-        .unwrap_or(8)
+        (0..8)
+            .find(|&d| {
+                let scaled = step * 10f64.powi(d as i32);
+                (scaled - scaled.round()).abs() < 1e-6 * scaled.max(1.0)
+            })
+            .unwrap_or(8)
     } else {
         2
     };
-    let v = if v.abs() < step * 1e-9 { 0.0 } else { v };
-    group_thousands(&format!("{v:.decimals$}"))
+    let group = ticks.iter().any(|v| v.abs() >= 9999.5);
+    ticks
+        .iter()
+        .map(|&v| {
+            let v = if v.abs() < step.abs() * 1e-9 { 0.0 } else { v };
+            let text = format!("{v:.decimals$}");
+            let text = if group { group_digits(&text, 4) } else { text };
+            (v, format!("{text}{suffix}"))
+        })
+        .collect()
 }
 
 /// A probability in percent, with more decimals close to 0 and 1.
@@ -406,7 +391,7 @@ pub fn fmt_pct(p: f64) -> String {
     let pct = p * 100.0;
     if pct == 0.0 || pct == 100.0 {
         format!("{pct:.0}%")
-    } else if pct < 1.0 || pct > 99.0 {
+    } else if !(1.0..=99.0).contains(&pct) {
         format!("{pct:.2}%")
     } else {
         format!("{pct:.1}%")
@@ -423,9 +408,14 @@ fn trim_zeros(s: String) -> String {
 }
 
 fn group_thousands(s: &str) -> String {
+    group_digits(s, 5)
+}
+
+/// `s` with thousands separators when its integer part has at least `min_digits` digits.
+fn group_digits(s: &str, min_digits: usize) -> String {
     let (sign, rest) = s.strip_prefix('-').map_or(("", s), |r| ("-", r));
     let (int, frac) = rest.split_once('.').map_or((rest, None), |(i, f)| (i, Some(f)));
-    if int.len() < 5 || !int.bytes().all(|b| b.is_ascii_digit()) {
+    if int.len() < min_digits || !int.bytes().all(|b| b.is_ascii_digit()) {
         return s.to_string();
     }
     let mut grouped = String::new();
@@ -483,8 +473,10 @@ mod tests {
         assert_eq!(fmt_pct(0.6321), "63.2%");
         assert_eq!(fmt_pct(0.0004), "0.04%");
         assert_eq!(fmt_pct(1.0), "100%");
-        assert_eq!(fmt_tick(12500.0, 2500.0), "12,500");
-        assert_eq!(fmt_tick(0.5, 0.25), "0.50");
+        let labels: Vec<String> = tick_labels(&[9500.0, 10000.0], 500.0, "").into_iter().map(|(_, l)| l).collect();
+        assert_eq!(labels, ["9,500", "10,000"]);
+        assert_eq!(tick_labels(&[0.5], 0.25, "%")[0].1, "0.50%");
+        assert_eq!(tick_labels(&[-1e-17], 0.1, "")[0].1, "0.0");
         assert_eq!(fmt_count(1_000_000), "1,000,000");
     }
 

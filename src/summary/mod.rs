@@ -143,6 +143,8 @@ pub struct ScenarioInfo {
     pub hash: String,
     pub base_year: i32,
     pub end_year: i32,
+    /// The scenario's free-text notes.
+    pub notes: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -283,6 +285,8 @@ pub struct IndicatorSummary {
     pub source: Option<String>,
     /// Why the base is uncertain, when it is an assumption.
     pub assumption: Option<String>,
+    /// The scenario author's note on this indicator.
+    pub note: String,
     /// Quantiles per year, base year first.
     pub years: Vec<YearQuantiles>,
 }
@@ -368,6 +372,7 @@ impl Summary {
                     base,
                     source,
                     assumption,
+                    note: ind.note.clone(),
                     years: (0..n_years)
                         .map(|y| YearQuantiles {
                             year: model.base_year + y as i32,
@@ -386,6 +391,7 @@ impl Summary {
                 hash: model.hash.clone(),
                 base_year: model.base_year,
                 end_year: model.end_year,
+                notes: model.notes.clone(),
             },
             run: RunInfo { paths: n, seed },
             targets,
@@ -413,6 +419,7 @@ impl Summary {
 }
 
 /// Histogram over the 0.5–99.5% range, widened to show the threshold when it is close by.
+/// Whole-number quantities (counts, ranks) over a short range get one bin per value.
 fn histogram(sketch: &Sketch, threshold: f64) -> Histogram {
     if sketch.count() == 0 {
         return Histogram { edges: vec![], counts: vec![], below: 0, above: 0 };
@@ -424,14 +431,19 @@ fn histogram(sketch: &Sketch, threshold: f64) -> Histogram {
         low = low.min(threshold);
         high = high.max(threshold);
     }
-    if high <= low {
-        let pad = 0.5_f64.max(low.abs() * 0.01);
-        low -= pad;
-        high += pad;
-    }
-    let (counts, below, above) = sketch.histogram(low, high, HISTOGRAM_BINS);
-    let width = (high - low) / HISTOGRAM_BINS as f64;
-    let edges = (0..=HISTOGRAM_BINS).map(|k| low + width * k as f64).collect();
+    let edges: Vec<f64> = if sketch.is_integer_valued() && high - low <= 2.0 * HISTOGRAM_BINS as f64 {
+        let (first, last) = (low.floor(), high.ceil());
+        (0..=(last - first) as usize + 1).map(|k| first - 0.5 + k as f64).collect()
+    } else {
+        if high <= low {
+            let pad = 0.5_f64.max(low.abs() * 0.01);
+            low -= pad;
+            high += pad;
+        }
+        let width = (high - low) / HISTOGRAM_BINS as f64;
+        (0..=HISTOGRAM_BINS).map(|k| low + width * k as f64).collect()
+    };
+    let (counts, below, above) = sketch.histogram(&edges);
     Histogram { edges, counts, below, above }
 }
 

@@ -60,6 +60,9 @@ pub struct Sketch {
     count: u64,
     min: f64,
     max: f64,
+    /// Every value added so far was a whole number (counts, ranks): quantiles are then rounded
+    /// to whole numbers, which they must be.
+    integers: bool,
 }
 
 impl Default for Sketch {
@@ -71,6 +74,7 @@ impl Default for Sketch {
             count: 0,
             min: f64::INFINITY,
             max: f64::NEG_INFINITY,
+            integers: true,
         }
     }
 }
@@ -95,6 +99,7 @@ impl Sketch {
             return;
         }
         self.count += 1;
+        self.integers &= x.fract() == 0.0;
         self.min = self.min.min(x);
         self.max = self.max.max(x);
         let magnitude = x.abs();
@@ -117,6 +122,7 @@ impl Sketch {
         self.count += other.count;
         self.min = self.min.min(other.min);
         self.max = self.max.max(other.max);
+        self.integers &= other.integers;
     }
 
     pub fn count(&self) -> u64 {
@@ -160,6 +166,7 @@ impl Sketch {
         for (value, c) in self.ordered() {
             seen += c;
             if seen as f64 > rank {
+                let value = if self.integers { value.round() } else { value };
                 return value.clamp(self.min, self.max);
             }
         }
@@ -171,21 +178,58 @@ impl Sketch {
         self.ordered().filter(|(v, _)| *v <= x).map(|(_, c)| c).sum()
     }
 
-    /// Counts in `bins` equal-width bins over [low, high], plus the counts below and above.
-    pub fn histogram(&self, low: f64, high: f64, bins: usize) -> (Vec<u64>, u64, u64) {
-        let mut counts = vec![0u64; bins];
-        let (mut below, mut above) = (0, 0);
-        let width = (high - low) / bins as f64;
-        for (value, c) in self.ordered() {
-            if value < low {
-                below += c;
-            } else if value > high {
-                above += c;
+    /// Whether every value added was a whole number.
+    pub fn is_integer_valued(&self) -> bool {
+        self.integers && self.count > 0
+    }
+
+    /// Buckets as (lowest value, highest value, count), in increasing order: the value range each
+    /// bucket stands for, narrowed to the observed [min, max]. Whole-number sketches give point
+    /// masses at their (rounded) representative values.
+    fn ranges(&self) -> impl Iterator<Item = (f64, f64, u64)> + '_ {
+        let g = gamma();
+        let (min, max, integers) = (self.min, self.max, self.integers);
+        let negative = self.negative.buckets().rev().map(move |(i, c)| (-g.powi(i), -g.powi(i - 1), c));
+        let zero = (self.zeros > 0).then_some((0.0, 0.0, self.zeros));
+        let positive = self.positive.buckets().map(move |(i, c)| (g.powi(i - 1), g.powi(i), c));
+        negative.chain(zero).chain(positive).map(move |(lo, hi, c)| {
+            if integers {
+                // The bucket's representative value 2γ^i/(γ+1), on the side of zero it lies on.
+                let magnitude = lo.abs().max(hi.abs());
+                let point = (lo.signum() * 2.0 * magnitude / (g + 1.0)).round().clamp(min, max);
+                (point, point, c)
             } else {
-                let k = (((value - low) / width) as usize).min(bins - 1);
-                counts[k] += c;
+                (lo.clamp(min, max), hi.clamp(min, max), c)
+            }
+        })
+    }
+
+    /// Estimated number of values below `x`: whole buckets below it, and the share of the bucket
+    /// containing it (values spread evenly within a bucket).
+    pub fn count_below(&self, x: f64) -> f64 {
+        let mut total = 0.0;
+        for (lo, hi, c) in self.ranges() {
+            if hi < x {
+                total += c as f64;
+            } else if lo < x && hi > lo {
+                total += c as f64 * (x - lo) / (hi - lo);
+            } else {
+                break;
             }
         }
+        total
+    }
+
+    /// Counts in the bins between consecutive `edges`, plus the counts below the first and above
+    /// the last edge. Counts are whole numbers that add up to the number of values: cumulative
+    /// counts at the edges are estimated with [`Sketch::count_below`] and rounded, so bins are
+    /// smooth even where they are narrower than the sketch's buckets.
+    pub fn histogram(&self, edges: &[f64]) -> (Vec<u64>, u64, u64) {
+        let cumulative: Vec<u64> =
+            edges.iter().map(|&e| (self.count_below(e).round() as u64).min(self.count)).collect();
+        let counts = cumulative.windows(2).map(|w| w[1].saturating_sub(w[0])).collect();
+        let below = cumulative.first().copied().unwrap_or(0);
+        let above = self.count - cumulative.last().copied().unwrap_or(0);
         (counts, below, above)
     }
 }
@@ -234,7 +278,45 @@ mod tests {
         for q in [0.0, 0.1, 0.5, 0.9, 1.0] {
             assert_eq!(whole.quantile(q).to_bits(), merged.quantile(q).to_bits());
         }
-        assert_eq!(whole.histogram(-300.0, 700.0, 10), merged.histogram(-300.0, 700.0, 10));
+        let edges: Vec<f64> = (0..=10).map(|k| -300.0 + 100.0 * k as f64).collect();
+        assert_eq!(whole.histogram(&edges), merged.histogram(&edges));
+    }
+
+    #[test]
+    fn whole_numbers_have_whole_quantiles() {
+        let mut s = Sketch::new();
+        for k in 0..1000 {
+            s.add((k % 37) as f64);
+        }
+        for q in [0.1, 0.5, 0.9] {
+            assert_eq!(s.quantile(q).fract(), 0.0);
+        }
+        assert_eq!(s.quantile(0.5), 18.0);
+        s.add(0.5);
+        assert_ne!(s.quantile(0.3).fract(), 0.0);
+    }
+
+    #[test]
+    fn histogram_counts_add_up_and_follow_the_data() {
+        // 10_000 values spread evenly over [1, 101): every bin of width 10 holds about 1000.
+        let mut s = Sketch::new();
+        for k in 0..10_000 {
+            s.add(1.0 + k as f64 / 100.0);
+        }
+        let edges: Vec<f64> = (0..=8).map(|k| 11.0 + 10.0 * k as f64).collect();
+        let (counts, below, above) = s.histogram(&edges);
+        assert_eq!(counts.iter().sum::<u64>() + below + above, 10_000);
+        assert!((below as i64 - 1000).abs() <= 2, "{below}");
+        for c in counts {
+            assert!((c as i64 - 1000).abs() <= 25, "{c}");
+        }
+        // Whole numbers fall into bins centred on them.
+        let mut counts_sketch = Sketch::new();
+        for k in 0..300 {
+            counts_sketch.add((k % 3) as f64);
+        }
+        let (counts, below, above) = counts_sketch.histogram(&[-0.5, 0.5, 1.5, 2.5]);
+        assert_eq!((counts, below, above), (vec![100, 100, 100], 0, 0));
     }
 
     #[test]
