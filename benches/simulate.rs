@@ -20,7 +20,9 @@ fn load(c: &mut Criterion) {
 fn simulate(c: &mut Criterion) {
     let mut group = c.benchmark_group("simulate");
     group.sample_size(10);
-    for (name, file) in [("reference-40", "benches/reference-40.toml"), ("flagship", "scenarios/liaoning-2022-2024.toml")] {
+    for (name, file) in
+        [("reference-40", "benches/reference-40.toml"), ("flagship", "scenarios/liaoning-2022-2024.toml")]
+    {
         let model = feasim::scenario::load(Path::new(file)).unwrap();
         let paths = 65_536;
         group.throughput(Throughput::Elements(paths));

@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(name = "feasim", version, about = "How likely is each numeric target of a plan to be met? Monte Carlo feasibility of plan targets.")]
+#[command(
+    name = "feasim",
+    version,
+    about = "How likely is each numeric target of a plan to be met? Monte Carlo feasibility of plan targets."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

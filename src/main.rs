@@ -85,10 +85,8 @@ fn plural(n: usize, noun: &str) -> String {
 
 fn run(args: RunArgs) -> anyhow::Result<()> {
     let model = load(&args.scenario)?;
-    let config = RunConfig {
-        paths: args.paths.unwrap_or(model.default_paths),
-        seed: args.seed.unwrap_or(model.default_seed),
-    };
+    let config =
+        RunConfig { paths: args.paths.unwrap_or(model.default_paths), seed: args.seed.unwrap_or(model.default_seed) };
     if config.paths == 0 {
         return Err(anyhow::anyhow!("--paths must be at least 1"));
     }

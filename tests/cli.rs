@@ -13,7 +13,11 @@ fn text(bytes: &[u8]) -> String {
 
 #[test]
 fn check_accepts_every_shipped_scenario() {
-    for file in ["scenarios/tutorial.toml", "scenarios/liaoning-2022-2024.toml", "scenarios/liaoning-2022-2024-pessimistic.toml"] {
+    for file in [
+        "scenarios/tutorial.toml",
+        "scenarios/liaoning-2022-2024.toml",
+        "scenarios/liaoning-2022-2024-pessimistic.toml",
+    ] {
         let out = feasim(&["check", file]);
         assert!(out.status.success(), "{file}: {}", text(&out.stderr));
         assert!(text(&out.stdout).contains("ok"));

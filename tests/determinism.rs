@@ -42,10 +42,7 @@ fn splitting_the_paths_and_merging_gives_the_same_accumulator() {
     let whole = accumulate_sequential(&m, 3, 0..5000);
     let mut parts = engine::accumulate(&m, 3, 3000..5000, &|_| {});
     parts.merge(&engine::accumulate(&m, 3, 0..3000, &|_| {}));
-    assert_eq!(
-        json(&Summary::from_accumulator(&m, &whole, 3)),
-        json(&Summary::from_accumulator(&m, &parts, 3))
-    );
+    assert_eq!(json(&Summary::from_accumulator(&m, &whole, 3)), json(&Summary::from_accumulator(&m, &parts, 3)));
 }
 
 #[test]
@@ -80,7 +77,9 @@ fn common_random_numbers_make_probability_monotone_in_the_mean() {
     for step in 0..8 {
         let mean = 4.0 + 0.1 * step as f64;
         let text = header(2024)
-            + &format!("[[indicator]]\nid = \"x\"\nkind = \"level\"\nbase = 100\nsource = \"t\"\ngrowth = {{ dist = \"normal\", mean = {mean}, sd = 2 }}\n")
+            + &format!(
+                "[[indicator]]\nid = \"x\"\nkind = \"level\"\nbase = 100\nsource = \"t\"\ngrowth = {{ dist = \"normal\", mean = {mean}, sd = 2 }}\n"
+            )
             + "[[target]]\nid = \"t\"\nmetric = \"value\"\nindicator = \"x\"\ncomparator = \">=\"\nthreshold = 113\n";
         let hits = run_on(&model(&text), 5000, 5, 2).targets[0].hits;
         assert!(hits >= last, "mean {mean}: {hits} < {last}");

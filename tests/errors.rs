@@ -69,7 +69,13 @@ fn wrong_type() {
 
 #[test]
 fn unknown_indicator_with_did_you_mean() {
-    check("indicator = \"city.gdp\"", "indicator = \"city.gpd\"", 16, "unknown indicator \"city.gpd\"", "did you mean \"city.gdp\"");
+    check(
+        "indicator = \"city.gdp\"",
+        "indicator = \"city.gpd\"",
+        16,
+        "unknown indicator \"city.gpd\"",
+        "did you mean \"city.gdp\"",
+    );
 }
 
 #[test]
@@ -93,7 +99,13 @@ fn unknown_distribution() {
 
 #[test]
 fn parameter_of_another_distribution() {
-    check("mean = 5, sd = 1", "min = 5, sd = 1", 11, "`min` is not a parameter of a normal distribution", "normal takes mean, sd");
+    check(
+        "mean = 5, sd = 1",
+        "min = 5, sd = 1",
+        11,
+        "`min` is not a parameter of a normal distribution",
+        "normal takes mean, sd",
+    );
 }
 
 #[test]
@@ -109,7 +121,13 @@ fn override_year_outside_the_projection() {
 
 #[test]
 fn target_year_outside_the_scenario() {
-    check("indicator = \"city.gdp\"", "indicator = \"city.gdp\"\nyear = 2030", 17, "year 2030 is outside", "end_year = 2024");
+    check(
+        "indicator = \"city.gdp\"",
+        "indicator = \"city.gdp\"\nyear = 2030",
+        17,
+        "year 2030 is outside",
+        "end_year = 2024",
+    );
 }
 
 #[test]
@@ -131,7 +149,13 @@ fn unknown_kind() {
 
 #[test]
 fn field_of_another_kind() {
-    check("source = \"s\"", "source = \"s\"\nchange = { dist = \"normal\", mean = 1, sd = 1 }", 7, "sets `change`", "kind = \"rate\"");
+    check(
+        "source = \"s\"",
+        "source = \"s\"\nchange = { dist = \"normal\", mean = 1, sd = 1 }",
+        7,
+        "sets `change`",
+        "kind = \"rate\"",
+    );
 }
 
 #[test]
@@ -192,12 +216,24 @@ fn invalid_correlation_matrix_names_the_entries() {
 
 #[test]
 fn correlation_out_of_range() {
-    check("", "[[correlation]]\nbetween = [\"city.gdp\", \"city.gdp\"]\nrho = 1.5\n", 21, "rho must lie between -1 and 1", "");
+    check(
+        "",
+        "[[correlation]]\nbetween = [\"city.gdp\", \"city.gdp\"]\nrho = 1.5\n",
+        21,
+        "rho must lie between -1 and 1",
+        "",
+    );
 }
 
 #[test]
 fn persistence_out_of_range() {
-    check("source = \"s\"", "source = \"s\"\npersistence = 1.0", 11, "persistence must lie strictly between -1 and 1", "AR(1)");
+    check(
+        "source = \"s\"",
+        "source = \"s\"\npersistence = 1.0",
+        11,
+        "persistence must lie strictly between -1 and 1",
+        "AR(1)",
+    );
 }
 
 #[test]

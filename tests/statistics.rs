@@ -127,8 +127,13 @@ fn correlated_pair_has_the_bivariate_normal_orthant_probability() {
 fn persistence_widens_the_three_year_spread_exactly() {
     let phi_ar = 0.5_f64;
     let text = header(2024)
-        + &format!("[[indicator]]\nid = \"x\"\nkind = \"level\"\nbase = 100\nsource = \"test\"\ncompounding = \"log\"\npersistence = {phi_ar}\ngrowth = {{ dist = \"normal\", mean = 4, sd = 2 }}\n")
-        + &format!("[[target]]\nid = \"t\"\nmetric = \"value\"\nindicator = \"x\"\ncomparator = \">=\"\nthreshold = {}\n", 100.0 * 0.16_f64.exp());
+        + &format!(
+            "[[indicator]]\nid = \"x\"\nkind = \"level\"\nbase = 100\nsource = \"test\"\ncompounding = \"log\"\npersistence = {phi_ar}\ngrowth = {{ dist = \"normal\", mean = 4, sd = 2 }}\n"
+        )
+        + &format!(
+            "[[target]]\nid = \"t\"\nmetric = \"value\"\nindicator = \"x\"\ncomparator = \">=\"\nthreshold = {}\n",
+            100.0 * 0.16_f64.exp()
+        );
     let summary = run(&model(&text), N, SEED);
     let sd = 2.0 * (3.0 + 4.0 * phi_ar + 2.0 * phi_ar * phi_ar).sqrt();
     assert_probability("persistent", summary.targets[0].hits, N, 1.0 - phi(4.0 / sd));
@@ -140,9 +145,18 @@ fn student_t_and_split_normal_marginals_have_their_exact_probabilities() {
     let text = header(2022)
         + "[[indicator]]\nid = \"t\"\nkind = \"level\"\nbase = 100\nsource = \"test\"\ncompounding = \"log\"\ngrowth = { dist = \"student_t\", mean = 5, sd = 3, df = 4 }\n"
         + "[[indicator]]\nid = \"s\"\nkind = \"level\"\nbase = 100\nsource = \"test\"\ncompounding = \"log\"\ngrowth = { dist = \"split_normal\", mode = 5, sd_low = 3, sd_high = 1 }\n"
-        + &format!("[[target]]\nid = \"tail\"\nmetric = \"value\"\nindicator = \"t\"\ncomparator = \">=\"\nthreshold = {}\n", 100.0 * 0.11_f64.exp())
-        + &format!("[[target]]\nid = \"up\"\nmetric = \"value\"\nindicator = \"s\"\ncomparator = \">=\"\nthreshold = {}\n", 100.0 * 0.05_f64.exp())
-        + &format!("[[target]]\nid = \"down\"\nmetric = \"value\"\nindicator = \"s\"\ncomparator = \"<\"\nthreshold = {}\n", 100.0 * 0.02_f64.exp());
+        + &format!(
+            "[[target]]\nid = \"tail\"\nmetric = \"value\"\nindicator = \"t\"\ncomparator = \">=\"\nthreshold = {}\n",
+            100.0 * 0.11_f64.exp()
+        )
+        + &format!(
+            "[[target]]\nid = \"up\"\nmetric = \"value\"\nindicator = \"s\"\ncomparator = \">=\"\nthreshold = {}\n",
+            100.0 * 0.05_f64.exp()
+        )
+        + &format!(
+            "[[target]]\nid = \"down\"\nmetric = \"value\"\nindicator = \"s\"\ncomparator = \"<\"\nthreshold = {}\n",
+            100.0 * 0.02_f64.exp()
+        );
     let summary = run(&model(&text), N, SEED);
     // t with sd 3 and df 4 has scale 3·sqrt(2/4).
     let scale = 3.0 * 0.5_f64.sqrt();

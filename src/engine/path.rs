@@ -157,7 +157,13 @@ fn evaluate_derived(model: &Model, values: &mut [f64], stack: &mut Vec<f64>, yea
 
 /// The quantity a target tests on one path: the metric (minus the `versus` metric), reduced
 /// over the years of an every-year metric by min (for ≥, >) or max (for ≤, <).
-pub fn target_value(target: &Target, values: &[f64], n_years: usize, series: &mut Vec<f64>, versus: &mut Vec<f64>) -> f64 {
+pub fn target_value(
+    target: &Target,
+    values: &[f64],
+    n_years: usize,
+    series: &mut Vec<f64>,
+    versus: &mut Vec<f64>,
+) -> f64 {
     metric_series(&target.metric, values, n_years, series);
     if let Some(v) = &target.versus {
         metric_series(v, values, n_years, versus);

@@ -9,8 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use super::correlation::CorrelationMatrix;
 use super::expr::{Expr, Resolved};
 use super::{
-    Base, Comparator, Compounding, CorrelationRepair, Indicator, Marginal, Metric, Model, NotModelled, Process,
-    Target,
+    Base, Comparator, Compounding, CorrelationRepair, Indicator, Marginal, Metric, Model, NotModelled, Process, Target,
 };
 use crate::scenario::LoadOptions;
 use crate::scenario::diagnostic::{Diagnostic, Sources, did_you_mean};
@@ -217,11 +216,9 @@ impl Builder<'_> {
             let r = &item.value;
             let id = &r.id;
             if !is_id(&id.value) {
-                self.error(
-                    Diagnostic::at(id, format!("indicator id \"{}\" is not valid", id.value)).help(
-                        "ids are lowercase ASCII words joined by dots, e.g. \"shenyang.gdp_real\" (region.quantity)",
-                    ),
-                );
+                self.error(Diagnostic::at(id, format!("indicator id \"{}\" is not valid", id.value)).help(
+                    "ids are lowercase ASCII words joined by dots, e.g. \"shenyang.gdp_real\" (region.quantity)",
+                ));
                 continue;
             }
             if let Some(line) = seen.get(&id.value) {
@@ -322,7 +319,8 @@ impl Builder<'_> {
                         Compounding::Simple
                     }
                 };
-                let growth = self.yearly(&r.id, &r.growth, &r.growth_by_year, Use::Growth, "growth", &what("growth"))?;
+                let growth =
+                    self.yearly(&r.id, &r.growth, &r.growth_by_year, Use::Growth, "growth", &what("growth"))?;
                 if compounding == Compounding::Simple {
                     self.check_growth_floor(&r.growth, &r.growth_by_year, &growth);
                 }
@@ -348,7 +346,8 @@ impl Builder<'_> {
                             .help("a rate or share in percent lies between 0 and 100; set `bounds` if yours differs"),
                     );
                 }
-                let change = self.yearly(&r.id, &r.change, &r.change_by_year, Use::Change, "change", &what("change"))?;
+                let change =
+                    self.yearly(&r.id, &r.change, &r.change_by_year, Use::Change, "change", &what("change"))?;
                 Process::Rate { change, lower, upper, persistence }
             }
             "count" => {
@@ -392,10 +391,12 @@ impl Builder<'_> {
         let id = &r.id.value;
         match (&r.base, &r.base_dist) {
             (Some(b), Some(d)) => {
-                self.error(
-                    Diagnostic::at(d, format!("indicator \"{id}\" has both `base` and `base_dist`"))
-                        .help(format!("keep `base` (a statistic, line {}) or `base_dist` (an assumption), not both", self.line_of(b))),
-                );
+                self.error(Diagnostic::at(d, format!("indicator \"{id}\" has both `base` and `base_dist`")).help(
+                    format!(
+                        "keep `base` (a statistic, line {}) or `base_dist` (an assumption), not both",
+                        self.line_of(b)
+                    ),
+                ));
                 None
             }
             (None, None) => {
@@ -434,8 +435,11 @@ impl Builder<'_> {
                 };
                 if let Some(a) = &r.assumption {
                     self.error(
-                        Diagnostic::at(a, "`assumption` explains an uncertain base (base_dist); this base is a statistic")
-                            .help("put the explanation in `source` or `note`"),
+                        Diagnostic::at(
+                            a,
+                            "`assumption` explains an uncertain base (base_dist); this base is a statistic",
+                        )
+                        .help("put the explanation in `source` or `note`"),
                     );
                 }
                 Some(Base::Known { value: b.value, source })
@@ -467,8 +471,11 @@ impl Builder<'_> {
                 };
                 if let Some(s) = &r.source {
                     self.error(
-                        Diagnostic::at(s, "`source` cites a statistic for `base`; this indicator has an uncertain base_dist")
-                            .help("cite the evidence behind the range inside `assumption`"),
+                        Diagnostic::at(
+                            s,
+                            "`source` cites a statistic for `base`; this indicator has an uncertain base_dist",
+                        )
+                        .help("cite the evidence behind the range inside `assumption`"),
                     );
                 }
                 Some(Base::Uncertain { marginal, assumption })
@@ -503,11 +510,14 @@ impl Builder<'_> {
                 };
                 if year <= self.base_year || year > self.end_year {
                     self.error(
-                        Diagnostic::at(dist, format!(
-                            "year {year} is outside the projection years {}–{}",
-                            self.base_year + 1,
-                            self.end_year
-                        ))
+                        Diagnostic::at(
+                            dist,
+                            format!(
+                                "year {year} is outside the projection years {}–{}",
+                                self.base_year + 1,
+                                self.end_year
+                            ),
+                        )
                         .help("per-year overrides apply to the years after base_year up to end_year"),
                     );
                     continue;
@@ -518,15 +528,18 @@ impl Builder<'_> {
         }
         let mut years = Vec::with_capacity(n);
         for (k, m) in out.into_iter().enumerate() {
-            match m.or_else(|| default.clone()) {
+            match m.or(default) {
                 Some(m) => years.push(m),
                 None => {
                     self.error(
-                        Diagnostic::at(id, format!(
-                            "indicator \"{}\" has no {field} distribution for {}",
-                            id.value,
-                            self.base_year + 1 + k as i32
-                        ))
+                        Diagnostic::at(
+                            id,
+                            format!(
+                                "indicator \"{}\" has no {field} distribution for {}",
+                                id.value,
+                                self.base_year + 1 + k as i32
+                            ),
+                        )
                         .help(format!("add {field} = {{ dist = ... }} (used for every year without an override)")),
                     );
                     return None;
@@ -647,7 +660,9 @@ impl Builder<'_> {
                 let mode = need(self, "mode");
                 match (get("sd"), get("skew"), get("sd_low"), get("sd_high")) {
                     (Some(sd), Some(skew), None, None) => Marginal::split_normal_from_skew(mode, sd, skew),
-                    (None, None, Some(low), Some(high)) => Ok(Marginal::SplitNormal { mode, sd_low: low, sd_high: high }),
+                    (None, None, Some(low), Some(high)) => {
+                        Ok(Marginal::SplitNormal { mode, sd_low: low, sd_high: high })
+                    }
                     _ => {
                         self.error(
                             Diagnostic::at(d, format!("the split_normal distribution for {what} needs either sd and skew, or sd_low and sd_high"))
@@ -676,7 +691,10 @@ impl Builder<'_> {
             && let Marginal::Fixed { value } = marginal
             && (value < 0.0 || value.fract() != 0.0)
         {
-            self.error(Diagnostic::at(d, format!("{what}: a fixed number of additions must be a whole number ≥ 0 (got {value})")));
+            self.error(Diagnostic::at(
+                d,
+                format!("{what}: a fixed number of additions must be a whole number ≥ 0 (got {value})"),
+            ));
             return None;
         }
         Some(marginal)
@@ -735,8 +753,12 @@ impl Builder<'_> {
                     let offset = string_content_offset(self.sources.text(expr_src.file), expr_src.span.start);
                     let span = expr_src.span.start + offset + e.span.start..expr_src.span.start + offset + e.span.end;
                     self.error(
-                        Diagnostic::new(expr_src.file, span, format!("in the expression of \"{}\": {}", indicators[i].id, e.message))
-                            .maybe_help(e.help),
+                        Diagnostic::new(
+                            expr_src.file,
+                            span,
+                            format!("in the expression of \"{}\": {}", indicators[i].id, e.message),
+                        )
+                        .maybe_help(e.help),
                     );
                     compiled_ok[i] = false;
                 }
@@ -748,7 +770,8 @@ impl Builder<'_> {
         let mut order = Vec::new();
         let mut cycle_reported = false;
         for start in 0..n {
-            if !matches!(indicators[start].process, Process::Derived { .. }) || state[start] != 0 || !compiled_ok[start] {
+            if !matches!(indicators[start].process, Process::Derived { .. }) || state[start] != 0 || !compiled_ok[start]
+            {
                 continue;
             }
             let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
@@ -771,7 +794,8 @@ impl Builder<'_> {
                         }
                         1 if !cycle_reported => {
                             let from = stack.iter().position(|(k, _)| *k == child).unwrap_or(0);
-                            let mut names: Vec<&str> = stack[from..].iter().map(|(k, _)| indicators[*k].id.as_str()).collect();
+                            let mut names: Vec<&str> =
+                                stack[from..].iter().map(|(k, _)| indicators[*k].id.as_str()).collect();
                             names.push(indicators[child].id.as_str());
                             if let Some(expr) = &raw[child].value.expr {
                                 self.error(
@@ -814,14 +838,20 @@ impl Builder<'_> {
                 (None, Some(l)) => (l, true),
                 _ => {
                     self.error(
-                        Diagnostic::at(entry, "a [[correlation]] needs either `between` (two ids) or `group` (several ids)")
-                            .help("e.g. between = [\"a.gdp_real\", \"b.gdp_real\"] with rho = 0.6"),
+                        Diagnostic::at(
+                            entry,
+                            "a [[correlation]] needs either `between` (two ids) or `group` (several ids)",
+                        )
+                        .help("e.g. between = [\"a.gdp_real\", \"b.gdp_real\"] with rho = 0.6"),
                     );
                     continue;
                 }
             };
             let Some(rho) = &c.rho else {
-                self.error(Diagnostic::at(entry, "this [[correlation]] has no rho").help("add rho = a number between -1 and 1"));
+                self.error(
+                    Diagnostic::at(entry, "this [[correlation]] has no rho")
+                        .help("add rho = a number between -1 and 1"),
+                );
                 continue;
             };
             if !(rho.value.is_finite() && (-1.0..=1.0).contains(&rho.value)) {
@@ -845,8 +875,11 @@ impl Builder<'_> {
                     Some(i) => match position.get(i) {
                         Some(&k) => members.push(k),
                         None => self.error(
-                            Diagnostic::at(name, format!("\"{}\" is derived and has no shock of its own to correlate", name.value))
-                                .help("correlate the indicators it is computed from"),
+                            Diagnostic::at(
+                                name,
+                                format!("\"{}\" is derived and has no shock of its own to correlate", name.value),
+                            )
+                            .help("correlate the indicators it is computed from"),
                         ),
                     },
                     None if self.broken.contains(&name.value) => {}
@@ -907,7 +940,12 @@ impl Builder<'_> {
         }
     }
 
-    fn targets(&mut self, raw: &[Loc<RawTarget>], indicators: &[Indicator], ids: &HashMap<String, usize>) -> Vec<Target> {
+    fn targets(
+        &mut self,
+        raw: &[Loc<RawTarget>],
+        indicators: &[Indicator],
+        ids: &HashMap<String, usize>,
+    ) -> Vec<Target> {
         let mut out = Vec::new();
         let mut seen: HashMap<String, usize> = HashMap::new();
         for item in raw {
@@ -951,10 +989,9 @@ impl Builder<'_> {
                     None
                 }
                 None => {
-                    self.error(
-                        Diagnostic::at(&r.id, format!("target \"{}\" has no threshold", r.id.value))
-                            .help("add threshold = the number the plan names (use 0 for \"above\" comparisons with versus)"),
-                    );
+                    self.error(Diagnostic::at(&r.id, format!("target \"{}\" has no threshold", r.id.value)).help(
+                        "add threshold = the number the plan names (use 0 for \"above\" comparisons with versus)",
+                    ));
                     None
                 }
             };
@@ -983,9 +1020,7 @@ impl Builder<'_> {
                     ) => a == c && b == d,
                     _ => false,
                 };
-                if !same_span
-                    && let Some(vl) = &r.versus
-                {
+                if !same_span && let Some(vl) = &r.versus {
                     self.error(
                         Diagnostic::at(vl, "an every-year comparison needs an every-year metric over the same years on both sides")
                             .help("compare growth_every_year with growth_every_year over the same from/to, or use cagr on both sides"),
@@ -1033,7 +1068,8 @@ impl Builder<'_> {
         };
         let m = name.value.as_str();
         if !Metric::NAMES.contains(&m) {
-            let hint = did_you_mean(m, Metric::NAMES).unwrap_or_else(|| format!("metrics: {}", Metric::NAMES.join(", ")));
+            let hint =
+                did_you_mean(m, Metric::NAMES).unwrap_or_else(|| format!("metrics: {}", Metric::NAMES.join(", ")));
             self.error(Diagnostic::at(name, format!("unknown metric \"{m}\"")).help(hint));
             return None;
         }
@@ -1043,7 +1079,7 @@ impl Builder<'_> {
             "rank" => &["indicator", "year", "competitors"],
             _ => &["indicator", "from", "to"],
         };
-        let present: [(&str, Option<(usize, std::ops::Range<usize>)>); 7] = [
+        let present: [(&str, Option<Place>); 7] = [
             ("indicator", r.indicator.as_ref().map(|l| (l.file, l.span.clone()))),
             ("year", r.year.as_ref().map(|l| (l.file, l.span.clone()))),
             ("from", r.from.as_ref().map(|l| (l.file, l.span.clone()))),
@@ -1091,8 +1127,11 @@ impl Builder<'_> {
             if y < earliest as i64 || y > b.end_year as i64 {
                 if let Some(l) = loc {
                     b.error(
-                        Diagnostic::at(l, format!("year {y} is outside the scenario's years {earliest}–{}", b.end_year))
-                            .help(format!("use a year from {earliest} to end_year = {}", b.end_year)),
+                        Diagnostic::at(
+                            l,
+                            format!("year {y} is outside the scenario's years {earliest}–{}", b.end_year),
+                        )
+                        .help(format!("use a year from {earliest} to end_year = {}", b.end_year)),
                     );
                 }
                 return None;
@@ -1164,10 +1203,13 @@ impl Builder<'_> {
                 {
                     let at = r.indicator.as_ref().map_or_else(|| whole.with(()), |l| l.with(()));
                     self.error(
-                        Diagnostic::at(&at, format!(
-                            "type mismatch: metric \"{m}\" is a growth rate, but \"{}\" is a rate/share in percent",
-                            indicators[i].id
-                        ))
+                        Diagnostic::at(
+                            &at,
+                            format!(
+                                "type mismatch: metric \"{m}\" is a growth rate, but \"{}\" is a rate/share in percent",
+                                indicators[i].id
+                            ),
+                        )
                         .help("for a rate or share use metric \"change\" (percentage points) or \"value\""),
                     );
                     return None;
@@ -1225,6 +1267,9 @@ impl Builder<'_> {
     }
 }
 
+/// A file and byte range.
+type Place = (usize, std::ops::Range<usize>);
+
 /// Units of metrics before the model exists.
 struct UnitProbe<'a> {
     indicators: &'a [Indicator],
@@ -1249,7 +1294,13 @@ fn string_content_offset(text: &str, start: usize) -> usize {
     let rest = text.get(start..).unwrap_or("");
     for delimiter in ["\"\"\"", "'''"] {
         if let Some(after) = rest.strip_prefix(delimiter) {
-            return 3 + if after.starts_with('\n') { 1 } else if after.starts_with("\r\n") { 2 } else { 0 };
+            return 3 + if after.starts_with('\n') {
+                1
+            } else if after.starts_with("\r\n") {
+                2
+            } else {
+                0
+            };
         }
     }
     usize::from(rest.starts_with('"') || rest.starts_with('\''))

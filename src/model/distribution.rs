@@ -117,6 +117,8 @@ impl Marginal {
     ///   small `df` far in the tail) it is clamped to `±f64::MAX`. Infinite `z` maps to the
     ///   ends of the support, NaN to NaN.
     /// * `Poisson` and `NegativeBinomial` return the exact quantile, an integer-valued `f64`.
+    /// * Beyond `|z| ≈ 37.5` the tail probability is subnormal (below 2.2e-308) and carries
+    ///   fewer digits: results stay finite and monotone, but are only as exact as it allows.
     pub fn from_standard_normal(&self, z: f64) -> f64 {
         if z.is_nan() {
             return f64::NAN;
@@ -510,11 +512,14 @@ fn positive_sd(name: &str, v: f64) -> Result<(), String> {
 }
 
 fn bounds(min: f64, max: f64) -> Result<(), String> {
-    if min < max {
-        Ok(())
-    } else {
-        Err(format!("min must be < max (got min {min}, max {max}); use Fixed for a single value"))
+    // Also rejects NaN bounds (their comparisons are false).
+    if min >= max || min.is_nan() || max.is_nan() {
+        return Err(format!("min must be < max (got min {min}, max {max}); use Fixed for a single value"));
     }
+    if !(max - min).is_finite() {
+        return Err(format!("max - min overflows (got min {min}, max {max}); rescale the indicator"));
+    }
+    Ok(())
 }
 
 fn count_mean(mean: f64) -> Result<(), String> {
@@ -1356,16 +1361,17 @@ trait CountLaw {
 }
 
 /// `(F(k), S(k))` by summing pmf terms away from `k`: `F(k)` downward from `k` if
-/// `lower_direct`, else `S(k)` upward from `k + 1`; the other as the complement. Each sum
-/// stops once the geometric bound `t ρ/(1 - ρ)` on the rest is below ε/4 of it, which needs
-/// the downward ratios to shrink as `j` falls and the upward ones to stay below
+/// `lower_direct`, else `S(k)` upward from `k + 1`; the other as the complement. The terms
+/// are summed relative to the first one (so nothing underflows however far out `k` is) and
+/// the sum stops once the geometric bound `t ρ/(1 - ρ)` on the rest is below ε/4 of it,
+/// which needs the downward ratios to shrink as `j` falls and the upward ones to stay below
 /// `ρ = max(ratio, up_limit)`. The terms are positive: no cancellation.
 fn summed_tails<L: CountLaw>(law: &L, k: f64, lower_direct: bool, up_limit: f64) -> (f64, f64) {
-    if lower_direct {
-        let mut term = law.pmf(k);
-        let mut sum = term;
+    let mut term = 1.0;
+    let mut sum = 1.0;
+    let first = if lower_direct {
         let mut j = k;
-        while j > 0.0 && term > 0.0 {
+        while j > 0.0 {
             let r = law.ratio_down(j);
             term *= r;
             sum += term;
@@ -1374,13 +1380,10 @@ fn summed_tails<L: CountLaw>(law: &L, k: f64, lower_direct: bool, up_limit: f64)
                 break;
             }
         }
-        let f = sum.min(1.0);
-        (f, 1.0 - f)
+        law.pmf(k)
     } else {
         let mut j = k + 1.0;
-        let mut term = law.pmf(j);
-        let mut sum = term;
-        while term > 0.0 && j < MAX_COUNT {
+        while j < MAX_COUNT {
             let r = law.ratio_up(j);
             term *= r;
             sum += term;
@@ -1390,9 +1393,10 @@ fn summed_tails<L: CountLaw>(law: &L, k: f64, lower_direct: bool, up_limit: f64)
                 break;
             }
         }
-        let s = sum.min(1.0);
-        (1.0 - s, s)
-    }
+        law.pmf(k + 1.0)
+    };
+    let direct = (first * sum).min(1.0);
+    if lower_direct { (direct, 1.0 - direct) } else { (1.0 - direct, direct) }
 }
 
 struct PoissonLaw {
@@ -1547,7 +1551,9 @@ fn count_quantile<L: CountLaw>(law: &L, tail: TailProb, k0: f64) -> f64 {
         // ln T(k) - ln T(k-1) = -ln(1 - pmf/F) (lower) or -ln(1 + pmf/S) (upper).
         let slope = if lower { -(-pmf / v).ln_1p() } else { -(pmf / v).ln_1p() };
         let step = (target.ln() - v.ln()) / slope;
-        if step.is_finite() && step.abs() <= WALK {
+        // Subnormal (or underflowed) values carry too few digits to walk or step from.
+        let trusted = v.is_normal() && pmf.is_normal() && step.is_finite();
+        if trusted && step.abs() <= WALK {
             match walk(law, &ok, lower, k, v, pmf, lo, hi, WALK as usize) {
                 Ok(answer) => return answer,
                 // WALK steps without crossing: evaluate afresh where the walk stopped.
@@ -1557,7 +1563,7 @@ fn count_quantile<L: CountLaw>(law: &L, tail: TailProb, k0: f64) -> f64 {
                 }
             }
         }
-        let mut next = if step.is_finite() { (k + step).round() } else { f64::NAN };
+        let mut next = if trusted { (k + step).round() } else { f64::NAN };
         if !(next > lo && next < hi) || next == k {
             next = if hi.is_infinite() { (2.0 * k + WALK).min(MAX_COUNT) } else { (0.5 * (lo + hi)).floor() };
         }
@@ -1604,6 +1610,9 @@ fn walk<L: CountLaw>(
             if !ok(below) {
                 return Ok(k);
             }
+            if !(below.is_normal() && pmf_below.is_normal()) {
+                return Err(k - 1.0);
+            }
             k -= 1.0;
             v = below;
             pmf = pmf_below;
@@ -1625,6 +1634,10 @@ fn walk<L: CountLaw>(
             } else {
                 (above, pmf_above)
             };
+            let trusted = above.is_normal() && pmf_above.is_normal();
+            if !trusted && !ok(above) {
+                return Err(k + 1.0);
+            }
             k += 1.0;
             v = above;
             pmf = pmf_above;
@@ -1977,14 +1990,19 @@ mod tests {
                 prev = x;
             }
         }
-        // Very heavy tails stay finite and ordered out to where Φ(-z) underflows.
-        for df in [0.05, 0.3, 1.0, 3.0] {
-            let m = std_t(df);
+        // Very heavy tails, and counts, stay finite and ordered out to where Φ(-z) underflows.
+        let mut far = vec![std_t(0.05), std_t(0.3), std_t(1.0), std_t(3.0)];
+        far.extend([
+            Marginal::Poisson { mean: 1e5 },
+            Marginal::NegativeBinomial { mean: 1e5, dispersion: 50.0 },
+            Marginal::NegativeBinomial { mean: 10.0, dispersion: 0.001 },
+        ]);
+        for m in far {
             let mut prev = f64::NEG_INFINITY;
             for i in 0..=800 {
                 let z = -40.0 + 0.1 * f64::from(i);
                 let x = m.from_standard_normal(z);
-                assert!(x.is_finite() && x >= prev, "df {df}: z = {z}: {prev} then {x}");
+                assert!(x.is_finite() && x >= prev, "{m:?}: z = {z}: {prev} then {x}");
                 prev = x;
             }
         }
@@ -2233,6 +2251,7 @@ mod tests {
             (Marginal::Pert { min: 2.0, mode: 2.0, max: 2.0 }, "min must be < max (got min 2, max 2)"),
             (Marginal::Pert { min: 0.0, mode: f64::INFINITY, max: 2.0 }, "mode must be a finite number (got inf)"),
             (Marginal::Uniform { min: 3.0, max: 1.0 }, "min must be < max (got min 3, max 1)"),
+            (Marginal::Uniform { min: -1e308, max: 1e308 }, "max - min overflows"),
             (Marginal::SplitNormal { mode: 0.0, sd_low: 1.0, sd_high: 0.0 }, "sd_high must be > 0 (got 0)"),
             (Marginal::Fixed { value: f64::NAN }, "value must be a finite number"),
             (Marginal::Poisson { mean: -1.0 }, "mean must be >= 0 for a count (got -1)"),

@@ -107,7 +107,8 @@ impl Expr {
             return Err(ExprError::new(t.span.clone(), "unexpected text after the end of the expression")
                 .help("join terms with an operator (+ - * / ^)"));
         }
-        let mut compiler = Compiler { ops: Vec::new(), reads: Vec::new(), base_reads: Vec::new(), resolve, depth: 0, max_depth: 0 };
+        let mut compiler =
+            Compiler { ops: Vec::new(), reads: Vec::new(), base_reads: Vec::new(), resolve, depth: 0, max_depth: 0 };
         match compiler.emit(&ast)? {
             Type::Scalar => {}
             Type::List(n) => {
@@ -239,9 +240,8 @@ fn tokenize(source: &str) -> Result<Vec<Token>, ExprError> {
                 }
             }
             let text = &source[start..i];
-            let value: f64 = text
-                .parse()
-                .map_err(|_| ExprError::new(start..i, format!("\"{text}\" is not a number")))?;
+            let value: f64 =
+                text.parse().map_err(|_| ExprError::new(start..i, format!("\"{text}\" is not a number")))?;
             tokens.push(Token { kind: TokenKind::Number(value), span: start..i });
         } else if c.is_ascii_alphabetic() || c == '_' {
             while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] == b'.') {
@@ -252,8 +252,9 @@ fn tokenize(source: &str) -> Result<Vec<Token>, ExprError> {
             i += 1;
             tokens.push(Token { kind: TokenKind::Symbol(c), span: start..i });
         } else {
-            return Err(ExprError::new(start..start + c.len_utf8(), format!("unexpected character '{c}'"))
-                .help("expressions use ASCII: indicator ids, numbers, + - * / ^, parentheses and functions like sum(...)"));
+            return Err(ExprError::new(start..start + c.len_utf8(), format!("unexpected character '{c}'")).help(
+                "expressions use ASCII: indicator ids, numbers, + - * / ^, parentheses and functions like sum(...)",
+            ));
         }
     }
     Ok(tokens)
@@ -455,7 +456,10 @@ impl Compiler<'_> {
             NodeKind::Call(name, _, args) if name == "base" => {
                 // base(id): the indicator's base-year value (a number, also inside later years).
                 let [arg] = args.as_slice() else {
-                    return Err(ExprError::new(node.span.clone(), format!("base() takes 1 argument, got {}", args.len())));
+                    return Err(ExprError::new(
+                        node.span.clone(),
+                        format!("base() takes 1 argument, got {}", args.len()),
+                    ));
                 };
                 let NodeKind::Name(id) = &arg.kind else {
                     return Err(ExprError::new(arg.span.clone(), "base() takes an indicator id")
@@ -467,9 +471,14 @@ impl Compiler<'_> {
                         self.push(Op::LoadBase(i), 0);
                         Ok(Type::Scalar)
                     }
-                    Resolved::List(_) => Err(ExprError::new(arg.span.clone(), "base() takes one indicator, not a group")
-                        .help("use sum(base(a), base(b), ...)")),
-                    _ => Err(self.emit(arg).err().unwrap_or_else(|| ExprError::new(arg.span.clone(), "base() takes an indicator id"))),
+                    Resolved::List(_) => {
+                        Err(ExprError::new(arg.span.clone(), "base() takes one indicator, not a group")
+                            .help("use sum(base(a), base(b), ...)"))
+                    }
+                    _ => Err(self
+                        .emit(arg)
+                        .err()
+                        .unwrap_or_else(|| ExprError::new(arg.span.clone(), "base() takes an indicator id"))),
                 }
             }
             NodeKind::Call(name, name_span, args) => {
@@ -486,7 +495,11 @@ impl Compiler<'_> {
                         if args.len() != n {
                             return Err(ExprError::new(
                                 node.span.clone(),
-                                format!("{name}() takes {n} argument{}, got {}", if n == 1 { "" } else { "s" }, args.len()),
+                                format!(
+                                    "{name}() takes {n} argument{}, got {}",
+                                    if n == 1 { "" } else { "s" },
+                                    args.len()
+                                ),
                             ));
                         }
                         for a in args {
@@ -502,7 +515,10 @@ impl Compiler<'_> {
                             };
                         }
                         if count == 0 {
-                            return Err(ExprError::new(node.span.clone(), format!("{name}() needs at least one value")));
+                            return Err(ExprError::new(
+                                node.span.clone(),
+                                format!("{name}() needs at least one value"),
+                            ));
                         }
                     }
                 }

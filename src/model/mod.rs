@@ -182,16 +182,8 @@ pub enum Metric {
 
 impl Metric {
     /// The metric names accepted in scenario files.
-    pub const NAMES: [&'static str; 8] = [
-        "value",
-        "share",
-        "cagr",
-        "growth_every_year",
-        "cumulative_growth",
-        "change",
-        "change_every_year",
-        "rank",
-    ];
+    pub const NAMES: [&'static str; 8] =
+        ["value", "share", "cagr", "growth_every_year", "cumulative_growth", "change", "change_every_year", "rank"];
 
     /// Whether the metric yields one value per year (tested in every year of its span).
     pub fn is_every_year(&self) -> bool {

@@ -82,7 +82,21 @@ impl Exporter for CsvExporter {
                 t.invalid.to_string(),
             ];
             let q = &t.quantiles;
-            let rest = [t.probability, t.ci_low, t.ci_high, t.std_error, q.min, q.p05, q.p10, q.p25, q.p50, q.p75, q.p90, q.p95, q.max];
+            let rest = [
+                t.probability,
+                t.ci_low,
+                t.ci_high,
+                t.std_error,
+                q.min,
+                q.p05,
+                q.p10,
+                q.p25,
+                q.p50,
+                q.p75,
+                q.p90,
+                q.p95,
+                q.max,
+            ];
             record.extend(rest.into_iter().map(number));
             record.push(summary.run.seed.to_string());
             w.write_record(&record)?;

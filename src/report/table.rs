@@ -39,7 +39,11 @@ pub fn render(summary: &Summary, labels: Labels, width: Option<u16>) -> String {
     let mut out = String::new();
     out.push_str(&format!(
         "{} — {} paths, seed {}, base year {}, projection to {}\n",
-        summary.scenario.title, summary.run.paths, summary.run.seed, summary.scenario.base_year, summary.scenario.end_year
+        summary.scenario.title,
+        summary.run.paths,
+        summary.run.seed,
+        summary.scenario.base_year,
+        summary.scenario.end_year
     ));
     let mut table = Table::new();
     table.load_style(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
@@ -72,7 +76,8 @@ pub fn render(summary: &Summary, labels: Labels, width: Option<u16>) -> String {
                 Cell::new(label),
                 Cell::new(format!("{} {}{}", t.comparator, format_number(t.threshold), unit)),
                 Cell::new(format!("{}{flag}", percent(t.probability))).set_alignment(CellAlignment::Right),
-                Cell::new(format!("[{}, {}]", percent(t.ci_low), percent(t.ci_high))).set_alignment(CellAlignment::Right),
+                Cell::new(format!("[{}, {}]", percent(t.ci_low), percent(t.ci_high)))
+                    .set_alignment(CellAlignment::Right),
                 Cell::new(format_number(t.quantiles.p10)).set_alignment(CellAlignment::Right),
                 Cell::new(format_number(t.quantiles.p50)).set_alignment(CellAlignment::Right),
                 Cell::new(format_number(t.quantiles.p90)).set_alignment(CellAlignment::Right),

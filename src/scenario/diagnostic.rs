@@ -147,11 +147,8 @@ fn render(f: &mut fmt::Formatter<'_>, sources: &Sources, d: &Diagnostic) -> fmt:
 
 /// "did you mean ...?" for a misspelt name, from the closest candidates.
 pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
-    let mut best: Vec<(f64, &str)> = candidates
-        .into_iter()
-        .map(|c| (strsim::jaro_winkler(name, c), c))
-        .filter(|(score, _)| *score > 0.8)
-        .collect();
+    let mut best: Vec<(f64, &str)> =
+        candidates.into_iter().map(|c| (strsim::jaro_winkler(name, c), c)).filter(|(score, _)| *score > 0.8).collect();
     best.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
     match best.as_slice() {
         [] => None,

@@ -39,11 +39,7 @@ pub fn merge(mut base: RawFile, variant: RawFile) -> RawFile {
     }
     for over in variant.correlation {
         let key = correlation_key(&over.value);
-        match base
-            .correlation
-            .iter_mut()
-            .find(|c| key.is_some() && correlation_key(&c.value) == key)
-        {
+        match base.correlation.iter_mut().find(|c| key.is_some() && correlation_key(&c.value) == key) {
             Some(existing) => {
                 if over.value.rho.is_some() {
                     existing.value.rho = over.value.rho;

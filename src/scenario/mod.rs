@@ -69,8 +69,10 @@ fn read_chain(
 ) -> Result<RawFile, Vec<Diagnostic>> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         let file = sources.add(path, String::new());
-        vec![Diagnostic::new(file, 0..0, format!("cannot read {}: {e}", path.display()))
-            .help("check the path; scenario files are TOML, e.g. scenarios/tutorial.toml")]
+        vec![
+            Diagnostic::new(file, 0..0, format!("cannot read {}: {e}", path.display()))
+                .help("check the path; scenario files are TOML, e.g. scenarios/tutorial.toml"),
+        ]
     })?;
     let file = sources.add(path, text);
     let mut raw = parse(sources, file).map_err(|d| vec![d])?;
@@ -79,17 +81,18 @@ fn read_chain(
     };
     let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     if depth >= MAX_EXTENDS_DEPTH || seen.contains(&canonical) {
-        return Err(vec![Diagnostic::at(&extends, "these files extend each other in a loop")
-            .help("a variant extends a base scenario; the base must not extend the variant")]);
+        return Err(vec![
+            Diagnostic::at(&extends, "these files extend each other in a loop")
+                .help("a variant extends a base scenario; the base must not extend the variant"),
+        ]);
     }
     seen.push(canonical);
     let base_path = path.parent().unwrap_or(Path::new(".")).join(&extends.value);
     if !base_path.is_file() {
-        return Err(vec![Diagnostic::at(
-            &extends,
-            format!("the scenario this file extends was not found: {}", base_path.display()),
-        )
-        .help("`extends` is a path relative to this file, e.g. extends = \"liaoning-2022-2024.toml\"")]);
+        return Err(vec![
+            Diagnostic::at(&extends, format!("the scenario this file extends was not found: {}", base_path.display()))
+                .help("`extends` is a path relative to this file, e.g. extends = \"liaoning-2022-2024.toml\""),
+        ]);
     }
     let base = read_chain(&base_path, sources, depth + 1, seen)?;
     raw.extends = None;

@@ -40,11 +40,8 @@ pub struct Accumulator {
 impl Accumulator {
     pub fn new(model: &Model) -> Self {
         let n_targets = model.targets.len();
-        let target_region = model
-            .targets
-            .iter()
-            .map(|t| model.regions.iter().position(|r| *r == t.region).unwrap_or(0))
-            .collect();
+        let target_region =
+            model.targets.iter().map(|t| model.regions.iter().position(|r| *r == t.region).unwrap_or(0)).collect();
         Accumulator {
             paths: 0,
             hits: vec![0; n_targets],
@@ -469,7 +466,9 @@ fn marker(model: &Model, target: &crate::model::Target) -> Option<TargetMarker> 
         Metric::Change { indicator, from, to } => (indicator, to, known_base(indicator, from)? + target.threshold),
         _ => return None,
     };
-    if matches!(model.indicators[indicator].process, Process::Derived { .. }) && !matches!(target.metric, Metric::Value { .. }) {
+    if matches!(model.indicators[indicator].process, Process::Derived { .. })
+        && !matches!(target.metric, Metric::Value { .. })
+    {
         return None;
     }
     Some(TargetMarker { indicator: model.indicators[indicator].id.clone(), year: year(y), level })
