@@ -20,6 +20,7 @@
 //! serde-free) → `engine` (pure simulation, the only place that uses rayon) → `summary`
 //! (mergeable accumulators and the serializable result) → `report` and `plot` (files and charts).
 
+pub mod analysis;
 pub mod engine;
 pub mod model;
 pub mod plot;

@@ -14,8 +14,8 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use crate::model::Model;
-use crate::summary::{Accumulator, Summary};
-pub use path::Scratch;
+use crate::summary::{Accumulator, PairedAccumulator, Summary};
+pub use path::{Scratch, SeedStreams, StreamSource};
 
 /// Paths per unit of parallel work (and per progress tick).
 pub const CHUNK: u64 = 1024;
@@ -86,4 +86,61 @@ fn simulate_range(model: &Model, seed: u64, paths: Range<u64>, acc: &mut Accumul
         path::simulate(model, seed, p, scratch);
         acc.record(&scratch.values, &scratch.target_values, &scratch.hits, &mut scratch.region_missed);
     }
+}
+
+/// Simulate the paths in `paths` under every model in `variants` with the same random numbers
+/// (common random numbers: streams are keyed by seed, path and indicator id), counting each
+/// variant's hits and the paths it gains or loses against `variants[0]`, target by target
+/// (targets are paired by id; a target the baseline lacks counts as a baseline miss).
+pub fn accumulate_paired(
+    variants: &[&Model],
+    seed: u64,
+    paths: Range<u64>,
+    progress: &(dyn Fn(u64) + Sync),
+) -> PairedAccumulator {
+    let sizes: Vec<usize> = variants.iter().map(|m| m.targets.len()).collect();
+    let Some(baseline) = variants.first() else {
+        return PairedAccumulator::new(&sizes);
+    };
+    let pairing: Vec<Vec<Option<usize>>> = variants
+        .iter()
+        .map(|m| m.targets.iter().map(|t| baseline.targets.iter().position(|b| b.id == t.id)).collect())
+        .collect();
+    let n_chunks = (paths.end.saturating_sub(paths.start)).div_ceil(CHUNK);
+    (0..n_chunks)
+        .into_par_iter()
+        .fold(
+            || {
+                let scratch: Vec<Scratch> = variants.iter().map(|m| Scratch::new(m)).collect();
+                (PairedAccumulator::new(&sizes), scratch)
+            },
+            |(mut acc, mut scratch), chunk| {
+                let start = paths.start + chunk * CHUNK;
+                let end = (start + CHUNK).min(paths.end);
+                for p in start..end {
+                    for (v, model) in variants.iter().enumerate() {
+                        path::simulate(model, seed, p, &mut scratch[v]);
+                    }
+                    acc.paths += 1;
+                    for v in 0..variants.len() {
+                        for (t, &hit) in scratch[v].hits.iter().enumerate() {
+                            let base_hit = pairing[v][t].is_some_and(|b| scratch[0].hits[b]);
+                            acc.hits[v][t] += u64::from(hit);
+                            acc.gained[v][t] += u64::from(hit && !base_hit);
+                            acc.lost[v][t] += u64::from(!hit && base_hit);
+                        }
+                    }
+                }
+                progress(end - start);
+                (acc, scratch)
+            },
+        )
+        .map(|(acc, _)| acc)
+        .reduce(
+            || PairedAccumulator::new(&sizes),
+            |mut a, b| {
+                a.merge(&b);
+                a
+            },
+        )
 }

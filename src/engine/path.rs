@@ -59,10 +59,41 @@ impl Scratch {
     }
 }
 
+/// Where each indicator's random streams come from on a path: normally every indicator uses the
+/// run's seed and the path index; variance-based sensitivity (Saltelli designs) mixes streams
+/// from two independent samples, indicator by indicator.
+pub trait StreamSource: Sync {
+    /// (seed, path index) of indicator `indicator`'s yearly-shock stream on path `path`.
+    fn shock(&self, indicator: usize, path: u64) -> (u64, u64);
+    /// (seed, path index) of indicator `indicator`'s base-value stream on path `path`.
+    fn base(&self, indicator: usize, path: u64) -> (u64, u64);
+}
+
+/// Every stream from one seed: the ordinary run.
+#[derive(Debug, Clone, Copy)]
+pub struct SeedStreams(pub u64);
+
+impl StreamSource for SeedStreams {
+    #[inline]
+    fn shock(&self, _: usize, path: u64) -> (u64, u64) {
+        (self.0, path)
+    }
+
+    #[inline]
+    fn base(&self, _: usize, path: u64) -> (u64, u64) {
+        (self.0, path)
+    }
+}
+
 /// Simulate path `path` of a run seeded with `seed`, leaving the indicator values in
 /// `scratch.values` and each target's tested quantity and hit in `scratch.target_values` and
 /// `scratch.hits`.
 pub fn simulate(model: &Model, seed: u64, path: u64, scratch: &mut Scratch) {
+    simulate_with(model, &SeedStreams(seed), path, scratch);
+}
+
+/// [`simulate`] with the streams chosen by `streams`.
+pub fn simulate_with<S: StreamSource>(model: &Model, streams: &S, path: u64, scratch: &mut Scratch) {
     let n_years = model.n_years();
     let n_proj = n_years - 1;
     let Scratch { values, shocks, correlated, persistent, stack, .. } = scratch;
@@ -72,6 +103,7 @@ pub fn simulate(model: &Model, seed: u64, path: u64, scratch: &mut Scratch) {
         values[i * n_years] = match &indicator.base {
             Base::Known { value, .. } => *value,
             Base::Uncertain { marginal, .. } => {
+                let (seed, path) = streams.base(i, path);
                 let mut stream = rng::base_stream(seed, path, indicator.stream_key);
                 let z: f64 = StandardNormal.sample(&mut stream);
                 let drawn = marginal.from_standard_normal(z);
@@ -88,6 +120,7 @@ pub fn simulate(model: &Model, seed: u64, path: u64, scratch: &mut Scratch) {
 
     // Independent normals, each indicator from its own stream, year by year.
     for (k, &i) in model.stochastic.iter().enumerate() {
+        let (seed, path) = streams.shock(i, path);
         let mut stream = rng::shock_stream(seed, path, model.indicators[i].stream_key);
         for e in &mut shocks[k * n_proj..(k + 1) * n_proj] {
             *e = StandardNormal.sample(&mut stream);

@@ -155,7 +155,7 @@ impl Builder<'_> {
         let stochastic: Vec<usize> =
             indicators.iter().enumerate().filter(|(_, i)| i.process.shock().is_some()).map(|(k, _)| k).collect();
         let repair = options.repair_correlations || m.repair_correlations.as_ref().is_some_and(|r| r.value);
-        let (cholesky, correlation_repair) =
+        let (cholesky, correlation, correlation_repair) =
             self.correlations(&raw.correlation, &indicators, &ids, &stochastic, repair);
         let targets = self.targets(&raw.target, &indicators, &ids);
         let not_modelled = self.not_modelled(&raw.not_modelled, &raw.target);
@@ -183,6 +183,7 @@ impl Builder<'_> {
             indicators,
             stochastic,
             cholesky,
+            correlation,
             correlation_repair,
             derived_order,
             targets,
@@ -824,9 +825,9 @@ impl Builder<'_> {
         ids: &HashMap<String, usize>,
         stochastic: &[usize],
         repair: bool,
-    ) -> (Option<Vec<f64>>, Option<CorrelationRepair>) {
+    ) -> (Option<Vec<f64>>, Option<Vec<f64>>, Option<CorrelationRepair>) {
         if raw.is_empty() {
-            return (None, None);
+            return (None, None, None);
         }
         let position: HashMap<usize, usize> = stochastic.iter().enumerate().map(|(k, &i)| (i, k)).collect();
         let mut matrix = CorrelationMatrix::identity(stochastic.len());
@@ -901,7 +902,7 @@ impl Builder<'_> {
             }
         }
         match matrix.cholesky() {
-            Ok(l) => (Some(l), None),
+            Ok(l) => (Some(l), Some(matrix.as_slice().to_vec()), None),
             Err(_) if repair => {
                 let repaired = matrix.nearest_valid();
                 let (i, j) = repaired.max_change_at;
@@ -912,10 +913,10 @@ impl Builder<'_> {
                     frobenius_change: repaired.frobenius_change,
                 };
                 match repaired.matrix.cholesky() {
-                    Ok(l) => (Some(l), Some(report)),
+                    Ok(l) => (Some(l), Some(repaired.matrix.as_slice().to_vec()), Some(report)),
                     Err(_) => {
                         self.error(Diagnostic::at(&raw[0], "the repaired correlation matrix is still not valid"));
-                        (None, None)
+                        (None, None, None)
                     }
                 }
             }
@@ -935,7 +936,7 @@ impl Builder<'_> {
                     ))
                     .help("these correlations contradict each other; change them, or set repair_correlations = true in [scenario] (or pass --repair-correlations) to use the nearest valid matrix"),
                 );
-                (None, None)
+                (None, None, None)
             }
         }
     }

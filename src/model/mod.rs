@@ -31,6 +31,9 @@ pub struct Model {
     /// Lower Cholesky factor (row-major, `stochastic.len()²`) of the shock correlation, or `None`
     /// when the shocks are independent.
     pub cholesky: Option<Vec<f64>>,
+    /// The correlation matrix itself (row-major, `stochastic.len()²`) when shocks are correlated;
+    /// kept so that analyses can change one correlation and refactor.
+    pub correlation: Option<Vec<f64>>,
     /// What the repair of an invalid correlation matrix changed, when it was asked for.
     pub correlation_repair: Option<CorrelationRepair>,
     /// Derived indicators in an order where each comes after everything it reads.

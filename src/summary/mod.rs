@@ -6,12 +6,14 @@
 //! across threads or machines. Memory does not grow with the number of paths.
 
 pub mod interval;
+pub mod paired;
 pub mod sketch;
 
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Base, Metric, Model, Process};
 pub use interval::wilson;
+pub use paired::{PairedAccumulator, PairedDifference};
 pub use sketch::Sketch;
 
 /// Number of bins of each target's histogram in the summary.
