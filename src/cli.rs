@@ -21,7 +21,30 @@ pub enum Command {
     Run(RunArgs),
     /// Validate a scenario file without simulating
     Check(CheckArgs),
+    /// Move every assumption down and up; the change in every target's probability (paired 95% CI)
+    Sensitivity(SensitivityArgs),
+    /// Feasibility curves: P(hit) of each affected target over a grid of values of one or more assumptions
+    #[command(after_help = SWEEP_HELP)]
+    Sweep(SweepArgs),
+    /// The value of an assumption at which a target is hit with a given probability
+    Solve(SolveArgs),
+    /// Scenarios side by side (the first is the baseline), with paired differences
+    Compare(CompareArgs),
+    /// Variance-based sensitivity: first-order and total Sobol indices of every target by input group
+    Sobol(SobolArgs),
+    /// What separates the paths that hit each target from those that miss it
+    Separate(SeparateArgs),
 }
+
+const SWEEP_HELP: &str = "Parameters are named <indicator>:mean, :spread, :base, :persistence or <a>~<b>:rho.
+Each --param is swept on its own (the others stay as written), all on the same paths.
+Its range is, in order of preference: `--param ID=A:B`, --from/--to, the parameter's default range
+(growth mean ±1 pp, rate change ±0.5 pp, count additions ±20%, spread ÷/×1.5, base ± its sd or ±1%,
+persistence and correlation ±0.2).
+
+Examples:
+  feasim sweep s.toml --param shenyang.gdp_real:mean --from 4 --to 6 --steps 21
+  feasim sweep s.toml --param shenyang.gdp_real:mean=4:6 --param shenyang.deflator:spread=0.5:2";
 
 #[derive(Debug, Args)]
 pub struct ScenarioArgs {
@@ -36,6 +59,13 @@ pub struct ScenarioArgs {
 pub struct RunArgs {
     #[command(flatten)]
     pub scenario: ScenarioArgs,
+    #[command(flatten)]
+    pub sim: SimArgs,
+}
+
+/// What every simulating command shares: paths, seed, threads and outputs.
+#[derive(Debug, Args)]
+pub struct SimArgs {
     /// Number of Monte Carlo paths [default: the scenario's `paths`]
     #[arg(long, short = 'n')]
     pub paths: Option<u64>,
@@ -63,6 +93,75 @@ pub struct RunArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct SensitivityArgs {
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+    #[command(flatten)]
+    pub sim: SimArgs,
+    /// Only parameters of these kinds (comma-separated: mean, spread, base, persistence, rho)
+    #[arg(long, value_delimiter = ',')]
+    pub only_kind: Vec<String>,
+    /// Shift of the growth mean of levels, in percentage points, tried both ways [default: 1]
+    #[arg(long)]
+    pub shift_mean: Option<f64>,
+    /// Parameters listed per target in the terminal table
+    #[arg(long, default_value_t = 5)]
+    pub top: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+    #[command(flatten)]
+    pub sim: SimArgs,
+    /// Parameter to sweep, optionally with its own range: ID or ID=FROM:TO (repeatable)
+    #[arg(long = "param", required = true, allow_hyphen_values = true)]
+    pub params: Vec<String>,
+    /// Start of the range for parameters given without one
+    #[arg(long, allow_hyphen_values = true)]
+    pub from: Option<f64>,
+    /// End of the range for parameters given without one
+    #[arg(long, allow_hyphen_values = true)]
+    pub to: Option<f64>,
+    /// Number of equally spaced values, both ends included
+    #[arg(long, default_value_t = 11)]
+    pub steps: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct SolveArgs {
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+    #[command(flatten)]
+    pub sim: SimArgs,
+    /// The target (its id)
+    #[arg(long)]
+    pub target: String,
+    /// The parameter to solve for, e.g. shenyang.gdp_real:mean
+    #[arg(long)]
+    pub param: String,
+    /// Probabilities of hitting the target to solve for (between 0 and 1)
+    #[arg(long = "probability", num_args = 1.., default_values_t = [0.5, 0.8, 0.9])]
+    pub probabilities: Vec<f64>,
+    /// Tolerance on the answer, in the parameter's unit [default: 1e-4 × its default range]
+    #[arg(long)]
+    pub tolerance: Option<f64>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Scenario files (TOML); the first is the baseline, targets are matched by id
+    #[arg(required = true, num_args = 2..)]
+    pub scenarios: Vec<PathBuf>,
+    /// Use the nearest valid correlation matrix when the given correlations contradict each other
+    #[arg(long)]
+    pub repair_correlations: bool,
+    #[command(flatten)]
+    pub sim: SimArgs,
+}
+
+#[derive(Debug, Args)]
 pub struct CheckArgs {
     #[command(flatten)]
     pub scenario: ScenarioArgs,
@@ -74,4 +173,31 @@ pub enum Lang {
     Auto,
     Zh,
     En,
+}
+
+#[derive(Debug, Args)]
+pub struct SobolArgs {
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+    /// `--paths N` is the number of base samples N of the Saltelli design [default: 1024]; the model is
+    /// evaluated N·(groups + 2) times, where groups are each indicator's shocks and each uncertain base
+    #[command(flatten)]
+    pub sim: SimArgs,
+    /// Bootstrap resamples for the 95% intervals
+    #[arg(long, default_value_t = 200)]
+    pub bootstrap: usize,
+    /// Input groups listed per target in the terminal table
+    #[arg(long, default_value_t = 5)]
+    pub top: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct SeparateArgs {
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+    #[command(flatten)]
+    pub sim: SimArgs,
+    /// Assumptions listed per target in the terminal table
+    #[arg(long, default_value_t = 5)]
+    pub top: usize,
 }

@@ -10,7 +10,9 @@ use anyhow::Context;
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use cli::{Cli, Command, Lang, RunArgs, ScenarioArgs};
+mod analyses;
+
+use cli::{Cli, Command, Lang, RunArgs, ScenarioArgs, SimArgs};
 use feasim::engine::{self, RunConfig};
 use feasim::model::Model;
 use feasim::report::table::Labels;
@@ -24,6 +26,12 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run(args),
         Command::Check(args) => check(args.scenario),
+        Command::Sensitivity(args) => analyses::sensitivity(args),
+        Command::Sweep(args) => analyses::sweep(args),
+        Command::Solve(args) => analyses::solve(args),
+        Command::Compare(args) => analyses::compare(args),
+        Command::Sobol(args) => analyses::sobol(args),
+        Command::Separate(args) => analyses::separate(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -35,11 +43,34 @@ fn main() -> ExitCode {
                 eprintln!("{load}");
                 return ExitCode::from(EXIT_BAD_INPUT);
             }
+            if e.downcast_ref::<BadInput>().is_some() {
+                eprintln!("error: {e:#}");
+                return ExitCode::from(EXIT_BAD_INPUT);
+            }
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
     }
 }
+
+/// A mistake on the command line found after parsing (an unknown parameter, a bad range):
+/// exit code 2, like a scenario error.
+#[derive(Debug)]
+pub struct BadInput(pub String);
+
+impl std::fmt::Display for BadInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BadInput {}
+
+/// `Err(BadInput)` with a formatted message.
+macro_rules! bad_input {
+    ($($arg:tt)*) => { anyhow::Error::new($crate::BadInput(format!($($arg)*))) };
+}
+pub(crate) use bad_input;
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
@@ -85,6 +116,7 @@ fn plural(n: usize, noun: &str) -> String {
 
 fn run(args: RunArgs) -> anyhow::Result<()> {
     let model = load(&args.scenario)?;
+    let args = args.sim;
     let config =
         RunConfig { paths: args.paths.unwrap_or(model.default_paths), seed: args.seed.unwrap_or(model.default_seed) };
     if config.paths == 0 {
@@ -92,26 +124,10 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
     }
     let out_dir = args.out.clone().unwrap_or_else(|| model.name.clone().into());
 
-    let bar = if args.quiet || !std::io::stderr().is_terminal() {
-        ProgressBar::hidden()
-    } else {
-        let bar = ProgressBar::with_draw_target(Some(config.paths), ProgressDrawTarget::stderr());
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} {wide_bar} {human_pos}/{human_len} paths ({per_sec}, {eta} left)")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar
-    };
+    let bar = progress_bar(args.quiet, Some(config.paths));
     let progress = |n: u64| bar.inc(n);
     let started = std::time::Instant::now();
-    let summary = match args.threads {
-        Some(threads) => rayon::ThreadPoolBuilder::new()
-            .num_threads(threads.max(1))
-            .build()
-            .context("cannot start the worker threads")?
-            .install(|| engine::run(&model, &config, &progress)),
-        None => engine::run(&model, &config, &progress),
-    };
+    let summary = on_threads(args.threads, || engine::run(&model, &config, &progress))?;
     let elapsed = started.elapsed();
     bar.finish_and_clear();
 
@@ -123,14 +139,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         Lang::Auto => Labels::Chinese,
     };
     if !args.no_charts {
-        let options = feasim::plot::ChartOptions {
-            language: match args.lang {
-                Lang::Auto => feasim::plot::Language::Auto,
-                Lang::Zh => feasim::plot::Language::Chinese,
-                Lang::En => feasim::plot::Language::English,
-            },
-            font_path: args.font.clone(),
-        };
+        let options = chart_options(&args);
         let report = feasim::plot::write_charts(&summary, &out_dir.join("charts"), &options)?;
         notes.extend(report.warnings);
         written.extend(report.files);
@@ -153,6 +162,45 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// A progress bar on stderr counting `total` paths (a spinner when the total is unknown), hidden
+/// when quiet or when stderr is not a terminal.
+fn progress_bar(quiet: bool, total: Option<u64>) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
+    let template = if total.is_some() {
+        "{spinner} {wide_bar} {human_pos}/{human_len} paths ({per_sec}, {eta} left)"
+    } else {
+        "{spinner} {human_pos} paths simulated ({per_sec})"
+    };
+    bar.set_style(ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()));
+    bar
+}
+
+/// Run `f` on a pool of `threads` worker threads (rayon's global pool when `None`).
+fn on_threads<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Send) -> anyhow::Result<T> {
+    match threads {
+        Some(threads) => Ok(rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.max(1))
+            .build()
+            .context("cannot start the worker threads")?
+            .install(f)),
+        None => Ok(f()),
+    }
+}
+
+fn chart_options(args: &SimArgs) -> feasim::plot::ChartOptions {
+    feasim::plot::ChartOptions {
+        language: match args.lang {
+            Lang::Auto => feasim::plot::Language::Auto,
+            Lang::Zh => feasim::plot::Language::Chinese,
+            Lang::En => feasim::plot::Language::English,
+        },
+        font_path: args.font.clone(),
+    }
 }
 
 fn terminal_width() -> Option<u16> {

@@ -7,9 +7,11 @@
 //! - `golden`: every file in `scenarios/` against its recorded summary;
 //! - `cli`: the `feasim` command end to end.
 
+mod analysis;
 mod cli;
 mod determinism;
 mod errors;
 mod golden;
+mod sobol;
 mod statistics;
 mod util;

@@ -6,4 +6,10 @@
 //! streams are keyed by seed, path and indicator id, so a difference between two variants comes
 //! from the assumptions, not from noise.
 
+pub mod compare;
 pub mod params;
+pub mod sensitivity;
+pub mod separation;
+pub mod sobol;
+pub mod solve;
+pub mod sweep;

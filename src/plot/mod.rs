@@ -14,14 +14,20 @@
 //! and all text is placed by [`canvas`].
 
 mod canvas;
+mod compare;
+mod curve;
 mod fan;
 mod font;
+mod heatmap;
 mod histogram;
 mod hits;
 mod probability;
 mod render;
+mod separation;
 mod sfnt;
+mod sobol;
 mod theme;
+mod tornado;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -90,6 +96,128 @@ pub fn write_charts(summary: &Summary, dir: &Path, options: &ChartOptions) -> an
             let chart = histogram::HistogramChart::new(&theme, summary, target);
             files.extend(render::write(&histogram_dir, &names.unique(&target.id), &chart, &theme)?);
         }
+    }
+    Ok(ChartReport {
+        files,
+        language_used: choice.language,
+        font: Some(choice.font.path.display().to_string()),
+        warnings: choice.warnings,
+    })
+}
+
+/// Charts of `feasim sensitivity`: `heatmap` (the most influential assumptions × targets) and
+/// `tornado/<target>` (the ten biggest movers of each target), as PNG and SVG.
+pub fn write_sensitivity_charts(
+    report: &crate::analysis::sensitivity::SensitivityReport,
+    dir: &Path,
+    options: &ChartOptions,
+) -> anyhow::Result<ChartReport> {
+    let choice = font::choose(options.language, options.font_path.as_deref())?;
+    let theme = theme::Theme { font: choice.font, language: choice.language };
+    create_dir(dir)?;
+    let mut files = render::write(dir, "heatmap", &heatmap::HeatmapChart::new(&theme, report), &theme)?;
+    let tornado_dir = dir.join("tornado");
+    create_dir(&tornado_dir)?;
+    let mut names = FileNames::default();
+    for target in &report.targets {
+        let chart = tornado::TornadoChart::new(&theme, report, target);
+        files.extend(render::write(&tornado_dir, &names.unique(&target.id), &chart, &theme)?);
+    }
+    Ok(ChartReport {
+        files,
+        language_used: choice.language,
+        font: Some(choice.font.path.display().to_string()),
+        warnings: choice.warnings,
+    })
+}
+
+/// Charts of `feasim sweep`: `<parameter>/<target>`, the feasibility curve with its interval band.
+pub fn write_sweep_charts(
+    report: &crate::analysis::sweep::SweepReport,
+    dir: &Path,
+    options: &ChartOptions,
+) -> anyhow::Result<ChartReport> {
+    let choice = font::choose(options.language, options.font_path.as_deref())?;
+    let theme = theme::Theme { font: choice.font, language: choice.language };
+    create_dir(dir)?;
+    let mut files = Vec::new();
+    let mut folders = FileNames::default();
+    for sweep in &report.sweeps {
+        let sub = dir.join(folders.unique(&sweep.param));
+        create_dir(&sub)?;
+        let mut names = FileNames::default();
+        for curve in &sweep.curves {
+            let chart = curve::CurveChart::new(&theme, report, sweep, curve);
+            files.extend(render::write(&sub, &names.unique(&curve.target), &chart, &theme)?);
+        }
+    }
+    Ok(ChartReport {
+        files,
+        language_used: choice.language,
+        font: Some(choice.font.path.display().to_string()),
+        warnings: choice.warnings,
+    })
+}
+
+/// The chart of `feasim compare`: `compare`, every target's probability in each scenario.
+pub fn write_compare_chart(
+    report: &crate::analysis::compare::CompareReport,
+    dir: &Path,
+    options: &ChartOptions,
+) -> anyhow::Result<ChartReport> {
+    let choice = font::choose(options.language, options.font_path.as_deref())?;
+    let theme = theme::Theme { font: choice.font, language: choice.language };
+    create_dir(dir)?;
+    let files = render::write(dir, "compare", &compare::CompareChart::new(&theme, report), &theme)?;
+    Ok(ChartReport {
+        files,
+        language_used: choice.language,
+        font: Some(choice.font.path.display().to_string()),
+        warnings: choice.warnings,
+    })
+}
+
+/// Writes one Sobol' chart per target (`sobol/<target>.png|svg`, the top groups by total effect
+/// on the tested quantity) into `dir`; see [`crate::analysis::sobol`].
+pub fn write_sobol_charts(
+    result: &crate::analysis::sobol::SobolResult,
+    dir: &Path,
+    options: &ChartOptions,
+) -> anyhow::Result<ChartReport> {
+    let choice = font::choose(options.language, options.font_path.as_deref())?;
+    let theme = theme::Theme { font: choice.font, language: choice.language };
+    let chart_dir = dir.join("sobol");
+    create_dir(&chart_dir)?;
+    let mut files = Vec::new();
+    let mut names = FileNames::default();
+    for target in &result.targets {
+        let chart = sobol::SobolChart::new(&theme, result, target);
+        files.extend(render::write(&chart_dir, &names.unique(&target.id), &chart, &theme)?);
+    }
+    Ok(ChartReport {
+        files,
+        language_used: choice.language,
+        font: Some(choice.font.path.display().to_string()),
+        warnings: choice.warnings,
+    })
+}
+
+/// Writes one chart per target of what separates hits from misses
+/// (`separation/<target>.png|svg`) into `dir`; see [`crate::analysis::separation`].
+pub fn write_separation_charts(
+    result: &crate::analysis::separation::SeparationResult,
+    dir: &Path,
+    options: &ChartOptions,
+) -> anyhow::Result<ChartReport> {
+    let choice = font::choose(options.language, options.font_path.as_deref())?;
+    let theme = theme::Theme { font: choice.font, language: choice.language };
+    let chart_dir = dir.join("separation");
+    create_dir(&chart_dir)?;
+    let mut files = Vec::new();
+    let mut names = FileNames::default();
+    for target in &result.targets {
+        let chart = separation::SeparationChart::new(&theme, result, target);
+        files.extend(render::write(&chart_dir, &names.unique(&target.id), &chart, &theme)?);
     }
     Ok(ChartReport {
         files,

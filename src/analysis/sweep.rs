@@ -1,0 +1,209 @@
+//! Feasibility curves: the probability of each affected target as one assumption moves over a
+//! grid of values, with the 95% Wilson interval of every point.
+//!
+//! Every grid point of every swept parameter is a variant of one call of
+//! [`crate::engine::accumulate_paired`], so all points are simulated on the same paths (common
+//! random numbers): the curve is smooth and, where the model is monotone in the parameter,
+//! monotone — its steps come from paths crossing the threshold, not from noise.
+
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+
+use super::params::{self, Param};
+use super::sensitivity::{TargetBaseline, affected_targets, fmt_number, scenario_info, target_baselines};
+use crate::engine;
+use crate::model::Model;
+use crate::summary::{PairedDifference, Probability, RunInfo, ScenarioInfo};
+
+/// Default number of grid points.
+pub const DEFAULT_STEPS: usize = 11;
+
+/// One parameter to sweep from `from` to `to` in `steps` equally spaced values.
+#[derive(Debug, Clone)]
+pub struct SweepSpec {
+    pub param: Param,
+    pub from: f64,
+    pub to: f64,
+    pub steps: usize,
+}
+
+impl SweepSpec {
+    /// The grid: `steps` values from `from` to `to`, both included (one value: `from`).
+    pub fn grid(&self) -> Vec<f64> {
+        if self.steps <= 1 {
+            return vec![self.from];
+        }
+        let last = (self.steps - 1) as f64;
+        (0..self.steps)
+            .map(|k| if k + 1 == self.steps { self.to } else { self.from + (self.to - self.from) * k as f64 / last })
+            .collect()
+    }
+}
+
+/// Everything `feasim sweep` found, as written to `sweep.json`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SweepReport {
+    pub feasim_version: String,
+    pub scenario: ScenarioInfo,
+    pub run: RunInfo,
+    pub targets: Vec<TargetBaseline>,
+    pub sweeps: Vec<ParamSweep>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ParamSweep {
+    pub param: String,
+    pub kind: String,
+    pub unit: String,
+    /// The value in the scenario as written.
+    pub value: f64,
+    pub values: Vec<f64>,
+    /// One curve per target the parameter can affect.
+    pub curves: Vec<SweepCurve>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SweepCurve {
+    pub target: String,
+    pub baseline: Probability,
+    /// One point per value of the grid.
+    pub points: Vec<SweepPoint>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SweepPoint {
+    pub value: f64,
+    /// P(hit) with its Wilson interval.
+    pub probability: Probability,
+    /// P(hit) − P(hit under the scenario as written), paired.
+    pub difference: PairedDifference,
+}
+
+/// Simulate every grid point of every spec on the same `paths` paths.
+pub fn run(
+    model: &Model,
+    specs: &[SweepSpec],
+    paths: u64,
+    seed: u64,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<SweepReport, String> {
+    let mut variants = Vec::new();
+    for spec in specs {
+        for v in spec.grid() {
+            variants.push(params::with_value(model, &spec.param, v)?);
+        }
+    }
+    let refs: Vec<&Model> = std::iter::once(model).chain(variants.iter()).collect();
+    let acc = engine::accumulate_paired(&refs, seed, 0..paths, progress);
+    let n = acc.paths;
+    let mut next = 1;
+    let mut sweeps = Vec::new();
+    for spec in specs {
+        let grid = spec.grid();
+        let first = next;
+        next += grid.len();
+        let curves = affected_targets(model, &spec.param)
+            .into_iter()
+            .map(|t| SweepCurve {
+                target: model.targets[t].id.clone(),
+                baseline: Probability::new(acc.hits[0][t], n),
+                points: grid
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &value)| {
+                        let v = first + k;
+                        SweepPoint {
+                            value,
+                            probability: Probability::new(acc.hits[v][t], n),
+                            difference: PairedDifference::new(acc.gained[v][t], acc.lost[v][t], n),
+                        }
+                    })
+                    .collect(),
+            })
+            .collect();
+        sweeps.push(ParamSweep {
+            param: spec.param.id.clone(),
+            kind: spec.param.kind.name().to_string(),
+            unit: spec.param.unit.clone(),
+            value: spec.param.value,
+            values: grid,
+            curves,
+        });
+    }
+    Ok(SweepReport {
+        feasim_version: env!("CARGO_PKG_VERSION").to_string(),
+        scenario: scenario_info(model),
+        run: RunInfo { paths, seed },
+        targets: target_baselines(model, &acc.hits[0], n),
+        sweeps,
+    })
+}
+
+impl SweepReport {
+    pub fn to_json(&self) -> serde_json::Result<String> {
+        serde_json::to_string_pretty(self)
+    }
+
+    /// One row per parameter × target × grid value.
+    pub fn to_csv(&self) -> anyhow::Result<Vec<u8>> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record([
+            "parameter",
+            "value",
+            "target",
+            "hits",
+            "probability",
+            "ci_low",
+            "ci_high",
+            "difference",
+            "difference_ci_low",
+            "difference_ci_high",
+        ])?;
+        for s in &self.sweeps {
+            for c in &s.curves {
+                for p in &c.points {
+                    let f = |v: f64| v.to_string();
+                    w.write_record([
+                        s.param.clone(),
+                        f(p.value),
+                        c.target.clone(),
+                        p.probability.hits.to_string(),
+                        f(p.probability.probability),
+                        f(p.probability.ci_low),
+                        f(p.probability.ci_high),
+                        f(p.difference.difference),
+                        f(p.difference.ci_low),
+                        f(p.difference.ci_high),
+                    ])?;
+                }
+            }
+        }
+        w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
+    }
+
+    /// Terminal text: per parameter, a row of P(hit) in percent per affected target.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for s in &self.sweeps {
+            let _ = writeln!(out, "{} (as written: {} {})", s.param, fmt_number(s.value), s.unit);
+            if s.curves.is_empty() {
+                let _ = writeln!(out, "    affects no target");
+                continue;
+            }
+            let _ = write!(out, "    {:<36}", "value →");
+            for v in &s.values {
+                let _ = write!(out, "{:>9}", fmt_number(*v));
+            }
+            out.push('\n');
+            for c in &s.curves {
+                let _ = write!(out, "    {:<36}", c.target);
+                for p in &c.points {
+                    let _ = write!(out, "{:>8.1}%", 100.0 * p.probability.probability);
+                }
+                out.push('\n');
+            }
+        }
+        out
+    }
+}

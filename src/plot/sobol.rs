@@ -1,0 +1,190 @@
+//! One chart per target of a Sobol' analysis: for the groups of random inputs with the largest
+//! total effect on the target's tested quantity, the first-order index S_i and the total-effect
+//! index ST_i as paired horizontal bars with their 95% bootstrap intervals. The gap between the
+//! two bars is the share of variance the group contributes through interactions.
+
+use plotters::element::DashedPathElement;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+
+use super::canvas::{Axes, Canvas};
+use super::render::{Chart, DrawResult};
+use super::theme::*;
+use crate::analysis::sobol::{GroupIndices, SobolResult, TargetSobol};
+
+/// Groups shown per chart.
+pub const TOP: usize = 12;
+const ROW: i32 = 56;
+const X_AXIS: i32 = 84;
+const VALUE_COLUMN: i32 = 190;
+const FIRST: RGBColor = PALETTE[0];
+const TOTAL: RGBColor = PALETTE[1];
+
+pub struct SobolChart<'a> {
+    theme: &'a Theme,
+    result: &'a SobolResult,
+    target: &'a TargetSobol,
+    rows: Vec<&'a GroupIndices>,
+    labels: Vec<String>,
+    label_width: i32,
+    legend: Vec<LegendItem>,
+    top: i32,
+}
+
+impl<'a> SobolChart<'a> {
+    pub fn new(theme: &'a Theme, result: &'a SobolResult, target: &'a TargetSobol) -> Self {
+        let rows = target.metric.top(TOP);
+        let raw: Vec<String> = rows
+            .iter()
+            .map(|g| match result.groups.iter().find(|info| info.id == g.group) {
+                Some(info) => theme.id_label(&info.id, &info.label_zh, &info.label_en),
+                None => theme.clean(&g.group),
+            })
+            .collect();
+        let max_label = (WIDTH as f64 * 0.42) as i32;
+        let widest = raw.iter().map(|l| theme.width(l, LABEL_SIZE)).max().unwrap_or(0);
+        let label_width = (widest + 24).clamp(160, max_label);
+        let labels = raw.iter().map(|l| theme.fit(l, LABEL_SIZE, label_width - 24)).collect();
+        let legend = vec![
+            LegendItem::new(Swatch::Box(FIRST.to_rgba()), theme.tr("一阶指数 S（单独作用）", "first order S (alone)")),
+            LegendItem::new(
+                Swatch::Box(TOTAL.to_rgba()),
+                theme.tr("总效应指数 ST（含交互作用）", "total effect ST (with interactions)"),
+            ),
+            LegendItem::new(Swatch::Whisker(TEXT.to_rgba()), theme.tr("95% 自助法区间", "95% bootstrap interval")),
+        ];
+        let header = MARGIN + TITLE_SIZE as i32 + 12 + SUBTITLE_SIZE as i32 + 16;
+        let top = header + theme.legend_height(&legend, WIDTH as i32 - 2 * MARGIN) + 16;
+        SobolChart { theme, result, target, rows, labels, label_width, legend, top }
+    }
+
+    /// The x range: 0 to the largest upper bound (at least 0.1), below 0 if an interval is.
+    fn x_range(&self) -> (f64, f64) {
+        let estimates = self.rows.iter().flat_map(|g| [g.first, g.total]).flatten();
+        let (mut low, mut high) = (0.0f64, 0.1f64);
+        for e in estimates {
+            for v in [e.value, e.low, e.high] {
+                if v.is_finite() {
+                    low = low.min(v);
+                    high = high.max(v);
+                }
+            }
+        }
+        (low, high.min(1.5))
+    }
+}
+
+impl Chart for SobolChart<'_> {
+    fn size(&self) -> (u32, u32) {
+        let rows = self.rows.len().max(1) as i32;
+        (WIDTH, (self.top + rows * ROW + X_AXIS + MARGIN) as u32)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, canvas: &Canvas<DB>) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let t = self.theme;
+        let target = self.target;
+        let root = canvas.root;
+        root.fill(&WHITE)?;
+        let sum = target.metric.sum_first.map_or("n/a".into(), |s| format!("{s:.2}"));
+        let subtitle = if t.zh() {
+            format!(
+                "{} · N = {} · 实现概率 {} · ΣS = {}",
+                t.clean(&target.metric_description),
+                fmt_count(self.result.run.samples),
+                fmt_pct(target.probability),
+                sum
+            )
+        } else {
+            format!(
+                "{} · N = {} · P(hit) = {} · ΣS = {}",
+                target.metric_description,
+                fmt_count(self.result.run.samples),
+                fmt_pct(target.probability),
+                sum
+            )
+        };
+        let title = format!(
+            "{}{}",
+            t.tr("方差来源（Sobol 指数）：", "Where the variance comes from (Sobol' indices): "),
+            t.id_label(&target.id, &target.label_zh, &target.label_en)
+        );
+        let header = canvas.header(&title, &subtitle)?;
+        canvas.legend(&self.legend, (MARGIN, header), WIDTH as i32 - 2 * MARGIN)?;
+
+        let n = self.rows.len();
+        let (low, high) = self.x_range();
+        let (ticks, step) = nice_ticks(low, high, 8);
+        let (x0, x1) =
+            (low.min(ticks.first().copied().unwrap_or(low)), high.max(ticks.last().copied().unwrap_or(high)));
+        let area = root.margin(self.top, MARGIN, MARGIN, MARGIN + VALUE_COLUMN);
+        let mut chart = ChartBuilder::on(&area)
+            .x_label_area_size(X_AXIS)
+            .y_label_area_size(self.label_width)
+            .build_cartesian_2d(Ticked::new(x0..x1, ticks.clone()), -0.5f64..(n.max(1) as f64 - 0.5))?;
+        chart.draw_series((0..n).filter(|i| i % 2 == 0).map(|i| {
+            let y = (n - 1 - i) as f64;
+            Rectangle::new([(x0, y - 0.5), (x1, y + 0.5)], GRID_LIGHT.filled())
+        }))?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(0)
+            .label_style(t.hidden_labels())
+            .bold_line_style(GRID.stroke_width(1))
+            .light_line_style(TRANSPARENT)
+            .axis_style(MUTED.stroke_width(1))
+            .draw()?;
+        let axes = Axes {
+            x_ticks: tick_labels(&ticks, step, ""),
+            y_ticks: vec![],
+            x_desc: t.tr("方差份额", "Share of the variance of the tested quantity"),
+            y_desc: "",
+        };
+        canvas.axes(&chart, &axes)?;
+        let (x_pixels, y_pixels) = chart.plotting_area().get_pixel_range();
+        if n == 0 {
+            let message = t.tr("没有随机输入影响此目标", "No random input reaches this target");
+            canvas.message(message, (x_pixels.start, x_pixels.end), (y_pixels.start, y_pixels.end))?;
+            return Ok(());
+        }
+        if x0 < 0.0 {
+            chart.draw_series(std::iter::once(DashedPathElement::new(
+                vec![(0.0, -0.5), (0.0, n as f64 - 0.5)],
+                6,
+                4,
+                MUTED.stroke_width(1),
+            )))?;
+        }
+        let right = (HPos::Right, VPos::Center);
+        let left = (HPos::Left, VPos::Center);
+        for (i, (group, label)) in self.rows.iter().zip(&self.labels).enumerate() {
+            let y = (n - 1 - i) as f64;
+            let (_, py) = chart.backend_coord(&(0.0, y));
+            canvas.text(label, LABEL_SIZE, TEXT, (x_pixels.start - 12, py), right)?;
+            for (estimate, offset, color) in [(group.first, 0.17, FIRST), (group.total, -0.17, TOTAL)] {
+                let Some(e) = estimate else { continue };
+                let yc = y + offset;
+                let v = e.value.clamp(x0, x1);
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    [(0.0f64.clamp(x0, x1), yc - 0.14), (v, yc + 0.14)],
+                    color.filled(),
+                )))?;
+                let (lo, hi) = (e.low.clamp(x0, x1), e.high.clamp(x0, x1));
+                let whisker = TEXT.stroke_width(2);
+                chart.draw_series([
+                    PathElement::new(vec![(lo, yc), (hi, yc)], whisker),
+                    PathElement::new(vec![(lo, yc - 0.09), (lo, yc + 0.09)], whisker),
+                    PathElement::new(vec![(hi, yc - 0.09), (hi, yc + 0.09)], whisker),
+                ])?;
+            }
+            let value =
+                |e: Option<crate::analysis::sobol::Estimate>| e.map_or("n/a".into(), |e| format!("{:.2}", e.value));
+            let text = format!("S {} · ST {}", value(group.first), value(group.total));
+            canvas.text(&text, LABEL_SIZE, TEXT, (x_pixels.end + 14, py), left)?;
+        }
+        Ok(())
+    }
+}
