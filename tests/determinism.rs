@@ -86,3 +86,24 @@ fn common_random_numbers_make_probability_monotone_in_the_mean() {
         last = hits;
     }
 }
+
+#[test]
+fn a_model_restricted_to_one_target_computes_it_bit_for_bit() {
+    // Every flagship target, alone in its restricted model, gets exactly the values it gets in
+    // the whole model (same hits, same quantiles, same histogram).
+    let full = feasim::scenario::load(std::path::Path::new("scenarios/liaoning-2022-2024.toml")).unwrap();
+    let whole = run_on(&full, 1500, 3, 2);
+    let mut smaller = 0;
+    for t in 0..full.targets.len() {
+        let alone = full.restricted(&[t]);
+        assert_eq!(alone.targets.len(), 1);
+        smaller += usize::from(alone.indicators.len() < full.indicators.len());
+        let part = run_on(&alone, 1500, 3, 2);
+        let (a, b) = (&whole.targets[t], &part.targets[0]);
+        assert_eq!(a.id, b.id);
+        assert_eq!(a.hits, b.hits, "{}", a.id);
+        assert_eq!(json_of(&a.quantiles), json_of(&b.quantiles), "{}", a.id);
+        assert_eq!(json_of(&a.histogram), json_of(&b.histogram), "{}", a.id);
+    }
+    assert!(smaller > 40, "restriction drops indicators for most targets ({smaller})");
+}

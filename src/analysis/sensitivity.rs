@@ -57,9 +57,9 @@ pub struct Planned {
 }
 
 impl Plan {
-    /// Number of calls to the engine, each over every path.
+    /// Number of calls to the engine, each over every path: one per batch, plus the baseline.
     pub fn batches(&self) -> usize {
-        self.params.len().div_ceil(self.batch).max(1)
+        self.params.len().div_ceil(self.batch) + 1
     }
 }
 
@@ -248,29 +248,46 @@ pub fn run(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<SensitivityReport, String> {
     let paths = 0..config.paths;
-    let mut baseline_hits: Option<Vec<u64>> = None;
     let mut parameters = Vec::with_capacity(plan.params.len());
     for batch in plan.params.chunks(plan.batch) {
+        // Simulate only the targets this batch can move, and what they need: the restricted
+        // model computes them bit for bit as the whole model does (`Model::restricted`).
+        let mut keep: Vec<usize> = batch.iter().flat_map(|p| p.targets.iter().copied()).collect();
+        keep.sort_unstable();
+        keep.dedup();
+        let sub = model.restricted(&keep);
         let mut variants = Vec::with_capacity(2 * batch.len());
         for p in batch {
-            variants.push(params::with_value(model, &p.param, p.low)?);
-            variants.push(params::with_value(model, &p.param, p.high)?);
+            match params::find(&sub, &p.param.id) {
+                Ok(param) => {
+                    variants.push(params::with_value(&sub, &param, p.low)?);
+                    variants.push(params::with_value(&sub, &param, p.high)?);
+                }
+                // The parameter moves none of the batch's targets: nothing to simulate for it.
+                Err(_) => {
+                    variants.push(sub.clone());
+                    variants.push(sub.clone());
+                }
+            }
         }
-        let refs: Vec<&Model> = std::iter::once(model).chain(variants.iter()).collect();
+        let refs: Vec<&Model> = std::iter::once(&sub).chain(variants.iter()).collect();
         let acc = engine::accumulate_paired(&refs, config.seed, paths.clone(), progress);
         let n = acc.paths;
-        baseline_hits.get_or_insert_with(|| acc.hits[0].clone());
+        let position = |t: usize| keep.binary_search(&t).unwrap_or_default();
         for (k, p) in batch.iter().enumerate() {
             let (lo, hi) = (1 + 2 * k, 2 + 2 * k);
             let effects: Vec<TargetEffect> = p
                 .targets
                 .iter()
-                .map(|&t| TargetEffect {
-                    target: model.targets[t].id.clone(),
-                    p_low: acc.hits[lo][t] as f64 / n as f64,
-                    p_high: acc.hits[hi][t] as f64 / n as f64,
-                    low: PairedDifference::new(acc.gained[lo][t], acc.lost[lo][t], n),
-                    high: PairedDifference::new(acc.gained[hi][t], acc.lost[hi][t], n),
+                .map(|&t| {
+                    let r = position(t);
+                    TargetEffect {
+                        target: model.targets[t].id.clone(),
+                        p_low: acc.hits[lo][r] as f64 / n as f64,
+                        p_high: acc.hits[hi][r] as f64 / n as f64,
+                        low: PairedDifference::new(acc.gained[lo][r], acc.lost[lo][r], n),
+                        high: PairedDifference::new(acc.gained[hi][r], acc.lost[hi][r], n),
+                    }
                 })
                 .collect();
             parameters.push(ParamSensitivity {
@@ -285,10 +302,7 @@ pub fn run(
             });
         }
     }
-    let baseline_hits = match baseline_hits {
-        Some(h) => h,
-        None => engine::accumulate_paired(&[model], config.seed, paths, progress).hits.swap_remove(0),
-    };
+    let baseline_hits = engine::accumulate_paired(&[model], config.seed, paths, progress).hits.swap_remove(0);
     Ok(SensitivityReport {
         feasim_version: env!("CARGO_PKG_VERSION").to_string(),
         scenario: scenario_info(model),
@@ -326,7 +340,7 @@ pub fn target_baselines(model: &Model, hits: &[u64], paths: u64) -> Vec<TargetBa
         .collect()
 }
 
-/// A value for text output: up to six significant digits, no trailing zeros.
+/// A value for text output: four significant digits (whole numbers kept whole), no trailing zeros.
 pub fn fmt_number(v: f64) -> String {
     if !v.is_finite() {
         return "n/a".into();
@@ -334,7 +348,7 @@ pub fn fmt_number(v: f64) -> String {
     if v == 0.0 {
         return "0".into();
     }
-    let decimals = (5 - v.abs().log10().floor() as i32).clamp(0, 10) as usize;
+    let decimals = (3 - v.abs().log10().floor() as i32).clamp(0, 10) as usize;
     let s = format!("{v:.decimals$}");
     if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
 }

@@ -173,6 +173,14 @@ pub fn solve(
     if let Some(p) = config.probabilities.iter().find(|p| !(**p > 0.0 && **p < 1.0)) {
         return Err(format!("a probability to solve for must lie strictly between 0 and 1 (got {p})"));
     }
+    // Simulate only what the target needs: the restricted model computes it bit for bit as the
+    // whole model does (see `Model::restricted`). A parameter outside it cannot move the target.
+    let restricted = model.restricted(&[target]);
+    let restricted_param = params::find(&restricted, &param.id).ok();
+    let (model, target, param) = match &restricted_param {
+        Some(p) => (&restricted, 0, p),
+        None => (model, target, param),
+    };
     let mut e = Evaluator { model, param, target, seed: config.seed, paths: config.paths, hits: BTreeMap::new() };
     let v0 = param.value;
     let (lo0, hi0) = params::default_range(model, param);

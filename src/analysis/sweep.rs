@@ -88,6 +88,20 @@ pub fn run(
     seed: u64,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<SweepReport, String> {
+    // Simulate only the targets the parameters can move, and what those targets need: the
+    // restricted model computes them bit for bit as the whole model does.
+    let mut keep: Vec<usize> = specs.iter().flat_map(|s| affected_targets(model, &s.param)).collect();
+    keep.sort_unstable();
+    keep.dedup();
+    let restricted = model.restricted(&keep);
+    let specs = specs
+        .iter()
+        .map(|s| {
+            Ok(SweepSpec { param: params::find(&restricted, &s.param.id)?, from: s.from, to: s.to, steps: s.steps })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let model = &restricted;
+    let specs = specs.as_slice();
     let mut variants = Vec::new();
     for spec in specs {
         for v in spec.grid() {

@@ -133,6 +133,27 @@ impl Expr {
         &self.reads
     }
 
+    /// The same expression over renumbered indicators (`map[old] = Some(new)`); every indicator
+    /// it reads must be mapped.
+    pub fn remapped(&self, map: &[Option<usize>]) -> Expr {
+        let m = |i: usize| map[i].expect("an expression reads only kept indicators");
+        let ops = self
+            .ops
+            .iter()
+            .map(|op| match *op {
+                Op::Load(i) => Op::Load(m(i)),
+                Op::LoadBase(i) => Op::LoadBase(m(i)),
+                other => other,
+            })
+            .collect();
+        Expr {
+            ops,
+            reads: self.reads.iter().map(|&i| m(i)).collect(),
+            base_reads: self.base_reads.iter().map(|&i| m(i)).collect(),
+            max_stack: self.max_stack,
+        }
+    }
+
     /// Indicators whose base-year value the expression reads through `base(...)`.
     pub fn base_reads(&self) -> &[usize] {
         &self.base_reads

@@ -9,6 +9,7 @@ pub mod build;
 pub mod correlation;
 pub mod distribution;
 pub mod expr;
+mod restrict;
 
 pub use distribution::Marginal;
 pub use expr::Expr;
