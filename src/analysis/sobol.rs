@@ -18,10 +18,18 @@
 //!   f (GDP in 亿元 would otherwise swamp the estimate);
 //! - total effect, Jansen (1999): `ST_i = (1/(2N)) Σ_j (f(A)_j − f(A_B^i)_j)² / V`.
 //!
-//! **Confidence intervals**: 95% percentile intervals from a Poisson bootstrap (Hanley &
-//! MacGibbon 2006; Chamandy et al. 2012): replicate r weights path j by `w_rj ~ Poisson(1)`,
-//! drawn from a stream keyed by (bootstrap seed, j), so the replicates are deterministic and the
-//! estimator sums are accumulated in one streaming pass. Memory is constant in N: paths are
+//! **Confidence intervals**: 95% normal intervals `estimate ± 1.96·SE`, with SE the standard
+//! deviation of the estimator over a Poisson bootstrap (Hanley & MacGibbon 2006; Chamandy et
+//! al. 2012): replicate r weights path j by `w_rj ~ Poisson(1)`, drawn from a stream keyed by
+//! (bootstrap seed, j) and shared by f(A)_j, f(B)_j and every f(A_B^i)_j, and recomputes every
+//! quantity (mean, V, sums) from its weights, so the replicates are deterministic and the
+//! estimator sums are accumulated in one streaming pass. Not percentile intervals: with the
+//! default 200 replicates the 2.5% and 97.5% order statistics are noisy (±0.19 SE) and the usual
+//! interpolated quantile sits at ±1.885 SE instead of ±1.96, which under-covered (≈ 93% on the
+//! Ishigami function, 1000 seeds); the bootstrap SE uses every replicate. The estimators are
+//! ratios (of sums over V), biased by O(1/N) (delta method), far below their O(1/√N) standard
+//! error at the sample sizes used, and their sampling distribution is close to normal there.
+//! Memory is constant in N: paths are
 //! simulated in blocks (parallel, collected in order), then each target's weighted sums are
 //! updated path by path in index order (parallel over targets). Every float sum is therefore
 //! taken in the same order on any number of threads, and the result is bit-identical.
@@ -309,8 +317,8 @@ pub struct GroupIndices {
     pub total: Option<Estimate>,
 }
 
-/// A point estimate with its 95% bootstrap percentile interval (equal to the estimate when no
-/// bootstrap was asked for).
+/// A point estimate with its 95% interval, estimate ± 1.96 bootstrap standard errors (equal to
+/// the estimate when no bootstrap was asked for).
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
 pub struct Estimate {
     pub value: f64,
@@ -436,8 +444,8 @@ impl QuantityAcc {
             }
             out.push(GroupIndices {
                 group: group.clone(),
-                first: Some(percentile_interval(first, &mut firsts)),
-                total: Some(percentile_interval(total, &mut totals)),
+                first: Some(normal_interval(first, &firsts)),
+                total: Some(normal_interval(total, &totals)),
             });
         }
         let sum_first = if out.iter().all(|g| g.first.is_some()) && moments.is_some_and(|(_, v)| v > 0.0) {
@@ -455,20 +463,20 @@ impl QuantityAcc {
     }
 }
 
-/// The estimate with the 2.5% and 97.5% percentiles of its bootstrap replicates (linear
-/// interpolation between order statistics).
-fn percentile_interval(value: f64, replicates: &mut [f64]) -> Estimate {
-    if replicates.is_empty() {
+/// Standard normal quantile at 0.975.
+const Z_975: f64 = 1.959_963_984_540_054;
+
+/// The estimate ± 1.96 times the standard deviation of its bootstrap replicates (divisor
+/// B − 1; summed in replicate order, so the same bits on any number of threads).
+fn normal_interval(value: f64, replicates: &[f64]) -> Estimate {
+    if replicates.len() < 2 {
         return Estimate { value, low: value, high: value };
     }
-    replicates.sort_by(f64::total_cmp);
-    let at = |q: f64| {
-        let x = q * (replicates.len() - 1) as f64;
-        let (i, frac) = (x.floor() as usize, x - x.floor());
-        let j = (i + 1).min(replicates.len() - 1);
-        replicates[i] + frac * (replicates[j] - replicates[i])
-    };
-    Estimate { value, low: at(0.025), high: at(0.975) }
+    let b = replicates.len() as f64;
+    let mean = replicates.iter().sum::<f64>() / b;
+    let variance = replicates.iter().map(|r| (r - mean) * (r - mean)).sum::<f64>() / (b - 1.0);
+    let half = Z_975 * variance.sqrt();
+    Estimate { value, low: value - half, high: value + half }
 }
 
 /// Poisson(1) by inversion of its CDF at `u` (capped at 30, probability < 1e-32 beyond).
@@ -622,7 +630,7 @@ pub fn sobol(model: &Model, config: &SobolConfig, progress: &(dyn Fn(u64) + Sync
             groups_simulated: active.len(),
             model_evaluations: config.samples * evaluations_per_path,
             method: "Saltelli et al. (2010) design; first order: Saltelli (2010) on f centred at its mean; \
-                     total effect: Jansen (1999); 95% percentile intervals from a Poisson bootstrap"
+                     total effect: Jansen (1999); 95% intervals: estimate ± 1.96 Poisson-bootstrap standard errors"
                 .into(),
         },
         groups: all_groups
@@ -786,9 +794,13 @@ mod tests {
     }
 
     #[test]
-    fn percentile_interval_interpolates() {
-        let mut v: Vec<f64> = (0..=100).rev().map(f64::from).collect();
-        let e = percentile_interval(50.0, &mut v);
-        assert_eq!((e.low, e.high), (2.5, 97.5));
+    fn normal_interval_is_the_estimate_plus_minus_1_96_standard_deviations() {
+        // Replicates −1, 0, 1: standard deviation 1 (divisor B − 1).
+        let e = normal_interval(0.5, &[1.0, -1.0, 0.0]);
+        assert_eq!(e.value, 0.5);
+        assert!((e.low - (0.5 - Z_975)).abs() < 1e-15 && (e.high - (0.5 + Z_975)).abs() < 1e-15);
+        // Constant replicates (a structural zero): no width.
+        let zero = normal_interval(0.0, &[0.0; 5]);
+        assert_eq!((zero.low, zero.high), (0.0, 0.0));
     }
 }
