@@ -72,36 +72,28 @@ pub struct ChartReport {
 /// temporary file in the same directory and renamed into place, so a crash never leaves a
 /// half-written chart.
 pub fn write_charts(summary: &Summary, dir: &Path, options: &ChartOptions) -> anyhow::Result<ChartReport> {
-    let choice = font::choose(options.language, options.font_path.as_deref())?;
-    let theme = theme::Theme { font: choice.font, language: choice.language };
-    create_dir(dir)?;
-    let mut files = Vec::new();
-    files.extend(render::write(dir, "probability", &probability::ProbabilityChart::new(&theme, summary), &theme)?);
-    files.extend(render::write(dir, "targets_hit", &hits::HitsChart::new(&theme, summary), &theme)?);
-
-    if !summary.indicators.is_empty() {
-        let fan_dir = dir.join("fan");
-        create_dir(&fan_dir)?;
-        let mut names = FileNames::default();
-        for indicator in &summary.indicators {
-            let chart = fan::FanChart::new(&theme, summary, indicator);
-            files.extend(render::write(&fan_dir, &names.unique(&indicator.id), &chart, &theme)?);
+    draw_into(dir, options, |theme| {
+        let mut files = render::write(dir, "probability", &probability::ProbabilityChart::new(theme, summary), theme)?;
+        files.extend(render::write(dir, "targets_hit", &hits::HitsChart::new(theme, summary), theme)?);
+        if !summary.indicators.is_empty() {
+            files.extend(write_each(
+                &dir.join("fan"),
+                &summary.indicators,
+                |i| &i.id,
+                theme,
+                |i| fan::FanChart::new(theme, summary, i),
+            )?);
         }
-    }
-    if !summary.targets.is_empty() {
-        let histogram_dir = dir.join("histogram");
-        create_dir(&histogram_dir)?;
-        let mut names = FileNames::default();
-        for target in &summary.targets {
-            let chart = histogram::HistogramChart::new(&theme, summary, target);
-            files.extend(render::write(&histogram_dir, &names.unique(&target.id), &chart, &theme)?);
+        if !summary.targets.is_empty() {
+            files.extend(write_each(
+                &dir.join("histogram"),
+                &summary.targets,
+                |t| &t.id,
+                theme,
+                |t| histogram::HistogramChart::new(theme, summary, t),
+            )?);
         }
-    }
-    Ok(ChartReport {
-        files,
-        language_used: choice.language,
-        font: Some(choice.font.path.display().to_string()),
-        warnings: choice.warnings,
+        Ok(files)
     })
 }
 
@@ -112,22 +104,16 @@ pub fn write_sensitivity_charts(
     dir: &Path,
     options: &ChartOptions,
 ) -> anyhow::Result<ChartReport> {
-    let choice = font::choose(options.language, options.font_path.as_deref())?;
-    let theme = theme::Theme { font: choice.font, language: choice.language };
-    create_dir(dir)?;
-    let mut files = render::write(dir, "heatmap", &heatmap::HeatmapChart::new(&theme, report), &theme)?;
-    let tornado_dir = dir.join("tornado");
-    create_dir(&tornado_dir)?;
-    let mut names = FileNames::default();
-    for target in &report.targets {
-        let chart = tornado::TornadoChart::new(&theme, report, target);
-        files.extend(render::write(&tornado_dir, &names.unique(&target.id), &chart, &theme)?);
-    }
-    Ok(ChartReport {
-        files,
-        language_used: choice.language,
-        font: Some(choice.font.path.display().to_string()),
-        warnings: choice.warnings,
+    draw_into(dir, options, |theme| {
+        let mut files = render::write(dir, "heatmap", &heatmap::HeatmapChart::new(theme, report), theme)?;
+        files.extend(write_each(
+            &dir.join("tornado"),
+            &report.targets,
+            |t| &t.id,
+            theme,
+            |t| tornado::TornadoChart::new(theme, report, t),
+        )?);
+        Ok(files)
     })
 }
 
@@ -137,25 +123,20 @@ pub fn write_sweep_charts(
     dir: &Path,
     options: &ChartOptions,
 ) -> anyhow::Result<ChartReport> {
-    let choice = font::choose(options.language, options.font_path.as_deref())?;
-    let theme = theme::Theme { font: choice.font, language: choice.language };
-    create_dir(dir)?;
-    let mut files = Vec::new();
-    let mut folders = FileNames::default();
-    for sweep in &report.sweeps {
-        let sub = dir.join(folders.unique(&sweep.param));
-        create_dir(&sub)?;
-        let mut names = FileNames::default();
-        for curve in &sweep.curves {
-            let chart = curve::CurveChart::new(&theme, report, sweep, curve);
-            files.extend(render::write(&sub, &names.unique(&curve.target), &chart, &theme)?);
+    draw_into(dir, options, |theme| {
+        let mut files = Vec::new();
+        let mut folders = FileNames::default();
+        for sweep in &report.sweeps {
+            let sub = dir.join(folders.unique(&sweep.param));
+            files.extend(write_each(
+                &sub,
+                &sweep.curves,
+                |c| &c.target,
+                theme,
+                |c| curve::CurveChart::new(theme, report, sweep, c),
+            )?);
         }
-    }
-    Ok(ChartReport {
-        files,
-        language_used: choice.language,
-        font: Some(choice.font.path.display().to_string()),
-        warnings: choice.warnings,
+        Ok(files)
     })
 }
 
@@ -165,16 +146,7 @@ pub fn write_compare_chart(
     dir: &Path,
     options: &ChartOptions,
 ) -> anyhow::Result<ChartReport> {
-    let choice = font::choose(options.language, options.font_path.as_deref())?;
-    let theme = theme::Theme { font: choice.font, language: choice.language };
-    create_dir(dir)?;
-    let files = render::write(dir, "compare", &compare::CompareChart::new(&theme, report), &theme)?;
-    Ok(ChartReport {
-        files,
-        language_used: choice.language,
-        font: Some(choice.font.path.display().to_string()),
-        warnings: choice.warnings,
-    })
+    draw_into(dir, options, |theme| render::write(dir, "compare", &compare::CompareChart::new(theme, report), theme))
 }
 
 /// Writes one Sobol' chart per target (`sobol/<target>.png|svg`, the top groups by total effect
@@ -184,21 +156,8 @@ pub fn write_sobol_charts(
     dir: &Path,
     options: &ChartOptions,
 ) -> anyhow::Result<ChartReport> {
-    let choice = font::choose(options.language, options.font_path.as_deref())?;
-    let theme = theme::Theme { font: choice.font, language: choice.language };
-    let chart_dir = dir.join("sobol");
-    create_dir(&chart_dir)?;
-    let mut files = Vec::new();
-    let mut names = FileNames::default();
-    for target in &result.targets {
-        let chart = sobol::SobolChart::new(&theme, result, target);
-        files.extend(render::write(&chart_dir, &names.unique(&target.id), &chart, &theme)?);
-    }
-    Ok(ChartReport {
-        files,
-        language_used: choice.language,
-        font: Some(choice.font.path.display().to_string()),
-        warnings: choice.warnings,
+    draw_into(dir, options, |theme| {
+        write_each(&dir.join("sobol"), &result.targets, |t| &t.id, theme, |t| sobol::SobolChart::new(theme, result, t))
     })
 }
 
@@ -209,22 +168,51 @@ pub fn write_separation_charts(
     dir: &Path,
     options: &ChartOptions,
 ) -> anyhow::Result<ChartReport> {
+    draw_into(dir, options, |theme| {
+        write_each(
+            &dir.join("separation"),
+            &result.targets,
+            |t| &t.id,
+            theme,
+            |t| separation::SeparationChart::new(theme, result, t),
+        )
+    })
+}
+
+/// Choose the font (an error when none can be had), create `dir`, draw with `draw`, and report
+/// the files written, the language used and any warnings.
+fn draw_into(
+    dir: &Path,
+    options: &ChartOptions,
+    draw: impl FnOnce(&theme::Theme) -> anyhow::Result<Vec<PathBuf>>,
+) -> anyhow::Result<ChartReport> {
     let choice = font::choose(options.language, options.font_path.as_deref())?;
     let theme = theme::Theme { font: choice.font, language: choice.language };
-    let chart_dir = dir.join("separation");
-    create_dir(&chart_dir)?;
-    let mut files = Vec::new();
-    let mut names = FileNames::default();
-    for target in &result.targets {
-        let chart = separation::SeparationChart::new(&theme, result, target);
-        files.extend(render::write(&chart_dir, &names.unique(&target.id), &chart, &theme)?);
-    }
+    create_dir(dir)?;
+    let files = draw(&theme)?;
     Ok(ChartReport {
         files,
         language_used: choice.language,
         font: Some(choice.font.path.display().to_string()),
         warnings: choice.warnings,
     })
+}
+
+/// One chart per item into `dir` (created), each named after the item's id, made unique.
+fn write_each<'a, T: 'a, C: render::Chart>(
+    dir: &Path,
+    items: impl IntoIterator<Item = &'a T>,
+    id: impl Fn(&T) -> &str,
+    theme: &theme::Theme,
+    chart: impl Fn(&'a T) -> C,
+) -> anyhow::Result<Vec<PathBuf>> {
+    create_dir(dir)?;
+    let mut files = Vec::new();
+    let mut names = FileNames::default();
+    for item in items {
+        files.extend(render::write(dir, &names.unique(id(item)), &chart(item), theme)?);
+    }
+    Ok(files)
 }
 
 fn create_dir(dir: &Path) -> anyhow::Result<()> {
