@@ -235,3 +235,18 @@ fn separation_is_bit_identical_on_one_and_two_threads() {
     assert_eq!(charts.files.len(), 4);
     assert!(!separation::render_table(&one, 3, Some(120)).is_empty());
 }
+
+#[test]
+fn hit_indices_of_rare_targets_are_not_reported() {
+    // Tutorial TUT1 (Shenyang GDP ≥ 1 trillion) is hit on ~0.1% of paths: with N = 512 there are
+    // about one hit among the 1024 evaluations of A and B, too few for indices of a 0/1 quantity.
+    let model = feasim::scenario::load(Path::new("scenarios/tutorial.toml")).unwrap();
+    let result = sobol::sobol(&model, &SobolConfig::new(512, 7), &|_| {});
+    let rare = result.targets.iter().find(|t| t.id == "TUT1").unwrap();
+    assert!(rare.hit.note.is_some());
+    assert!(rare.hit.groups.iter().all(|g| g.first.is_none() && g.total.is_none()));
+    assert!(rare.metric.groups.iter().all(|g| g.total.is_some()), "the metric's indices are still there");
+    let common = result.targets.iter().find(|t| t.id == "TUT2").unwrap();
+    assert!(common.hit.note.is_none());
+    assert!(common.hit.groups.iter().all(|g| g.total.is_some()));
+}

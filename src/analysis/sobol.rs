@@ -54,6 +54,10 @@ use crate::summary::ScenarioInfo;
 /// Bootstrap replicates used unless asked otherwise.
 pub const DEFAULT_BOOTSTRAP: usize = 200;
 
+/// Fewest hits (and misses) among the 2N evaluations of A and B for which the indices of a
+/// target's hit indicator are reported.
+pub const MIN_HIT_EVENTS: f64 = 30.0;
+
 /// Salt of sample B's seed ("Sobol_B!").
 const B_SALT: u64 = 0x536f_626f_6c5f_4221;
 /// Salt of the bootstrap weights' seed ("bootstrp").
@@ -304,8 +308,12 @@ pub struct QuantityIndices {
     /// Σ S_i over the groups listed (1 for an additive model; less with interactions).
     pub sum_first: Option<f64>,
     /// Every group that can reach the target, in declaration order; groups not listed have
-    /// indices exactly 0. Indices are `None` when V = 0 (a constant quantity).
+    /// indices exactly 0. Indices are `None` when V = 0 (a constant quantity), and for the hit
+    /// indicator when hits or misses are too rare to estimate them (see `note`).
     pub groups: Vec<GroupIndices>,
+    /// Why indices are missing, when they are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -459,6 +467,7 @@ impl QuantityAcc {
             variance: moments.map(|(_, v)| v),
             sum_first,
             groups: out,
+            note: None,
         }
     }
 }
@@ -606,7 +615,24 @@ pub fn sobol(model: &Model, config: &SobolConfig, progress: &(dyn Fn(u64) + Sync
         .map(|(t, target)| {
             let names: Vec<String> = target_groups[t].iter().map(|&a| group_ids[active[a]].clone()).collect();
             let [metric, hit] = &accs[t];
-            let hit_indices = hit.finish(&names);
+            let mut hit_indices = hit.finish(&names);
+            // Indices of a 0/1 quantity rest on the paths where it is 1 (or 0): with a handful
+            // of them the estimators are noise (total effects far above 1 have been seen).
+            let events = hit_indices.mean.map(|p| {
+                let n = 2.0 * hit_indices.n_valid as f64;
+                (p * n).min((1.0 - p) * n)
+            });
+            if events.is_some_and(|e| e < MIN_HIT_EVENTS) {
+                for g in &mut hit_indices.groups {
+                    g.first = None;
+                    g.total = None;
+                }
+                hit_indices.sum_first = None;
+                hit_indices.note = Some(format!(
+                    "fewer than {MIN_HIT_EVENTS} hits or misses among the 2N evaluations of A and B: \
+                     indices of the hit indicator are not estimated (raise N)"
+                ));
+            }
             TargetSobol {
                 id: target.id.clone(),
                 label_zh: target.label_zh.clone(),
