@@ -123,23 +123,30 @@ impl CompareReport {
     /// Terminal table: per target the probability in each scenario and the differences (pp).
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let _ = write!(out, "{:<36}", "target");
+        // Scenario names are often long and alike (a base and its variants): a legend, then
+        // short column letters.
+        let letter = |k: usize| char::from(b'A' + (k % 26) as u8);
         for (k, s) in self.scenarios.iter().enumerate() {
-            let _ = write!(out, "{:>12}", truncate(&s.name, 11));
+            let role = if k == 0 { " (baseline)" } else { "" };
+            let _ = writeln!(out, "[{}] {}{role}", letter(k), s.name);
+        }
+        let _ = write!(out, "{:<12}", "target");
+        for (k, _) in self.scenarios.iter().enumerate() {
+            let _ = write!(out, "{:>8}", letter(k));
             if k > 0 {
-                let _ = write!(out, "  {:<24}", "Δ pp [95% CI]");
+                let _ = write!(out, "  {:<24}", format!("Δ {}−A pp [95% CI]", letter(k)));
             }
         }
         out.push('\n');
         for t in &self.targets {
-            let _ = write!(out, "{:<36}", truncate(&t.id, 35));
+            let _ = write!(out, "{:<12}", truncate(&t.id, 11));
             for (k, cell) in t.scenarios.iter().enumerate() {
                 match cell {
                     Some(c) => {
-                        let _ = write!(out, "{:>11.1}%", 100.0 * c.probability.probability);
+                        let _ = write!(out, "{:>7.1}%", 100.0 * c.probability.probability);
                     }
                     None => {
-                        let _ = write!(out, "{:>12}", "—");
+                        let _ = write!(out, "{:>8}", "—");
                     }
                 }
                 if k > 0 {
