@@ -2,10 +2,9 @@
 //! sweeps and the solver move.
 //!
 //! Names (used on the command line, e.g. `--param shenyang.gdp_real:mean`):
-//! - `<indicator>:mean` — the mean yearly growth (level), change (rate) or additions (count),
-//!   averaged over the projection years. Moving it shifts every year's distribution by the same
-//!   amount, so per-year overrides keep their pattern (for counts the additions' mean must stay
-//!   ≥ 0).
+//! - `<indicator>:mean` — the mean yearly growth (level), change (rate) or additions (count) of
+//!   the *first* projection year, as written. Moving it by δ shifts every year's distribution by
+//!   δ, so per-year overrides keep their pattern (for counts the additions' mean must stay ≥ 0).
 //! - `<indicator>:spread` — a factor on the spread of every year's distribution around its
 //!   centre (1 = as written).
 //! - `<indicator>:base` — the base-year value (a statistic), or the centre of an uncertain base.
