@@ -89,19 +89,7 @@ impl Chart for SeparationChart<'_> {
             .x_label_area_size(X_AXIS)
             .y_label_area_size(self.label_width)
             .build_cartesian_2d(Ticked::new(x0..x1, ticks.clone()), -0.5f64..(n.max(1) as f64 - 0.5))?;
-        chart.draw_series((0..n).filter(|i| i % 2 == 0).map(|i| {
-            let y = (n - 1 - i) as f64;
-            Rectangle::new([(x0, y - 0.5), (x1, y + 0.5)], GRID_LIGHT.filled())
-        }))?;
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .y_labels(0)
-            .label_style(t.hidden_labels())
-            .bold_line_style(GRID.stroke_width(1))
-            .light_line_style(TRANSPARENT)
-            .axis_style(MUTED.stroke_width(1))
-            .draw()?;
+        draw_row_frame(&mut chart, t, n, Some((x0, x1)))?;
         let axes = Axes {
             x_ticks: tick_labels(&ticks, step, ""),
             y_ticks: vec![],

@@ -303,6 +303,36 @@ pub fn diamond(center: (i32, i32), r: i32, color: RGBAColor) -> Polygon<(i32, i3
     Polygon::new(vec![(x, y - r), (x + r, y), (x, y + r), (x - r, y)], color.filled())
 }
 
+/// The frame of a horizontal-bar chart with `n` rows (row 0 at the top, at y = n − 1): shading
+/// on every other row when `stripes` gives the x extent to shade, the vertical grid at the x
+/// ticks, and plotters' own labels hidden (all text is placed by the canvas).
+pub fn draw_row_frame<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<Ticked, plotters::coord::types::RangedCoordf64>>,
+    theme: &Theme,
+    n: usize,
+    stripes: Option<(f64, f64)>,
+) -> super::render::DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    if let Some((x0, x1)) = stripes {
+        chart.draw_series((0..n).filter(|i| i % 2 == 0).map(|i| {
+            let y = (n - 1 - i) as f64;
+            Rectangle::new([(x0, y - 0.5), (x1, y + 0.5)], GRID_LIGHT.filled())
+        }))?;
+    }
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .y_labels(0)
+        .label_style(theme.hidden_labels())
+        .bold_line_style(GRID.stroke_width(1))
+        .light_line_style(TRANSPARENT)
+        .axis_style(MUTED.stroke_width(1))
+        .draw()?;
+    Ok(())
+}
+
 /// A linear f64 axis with ticks at given values only (plotters' `with_key_points` loses the
 /// label formatting `configure_mesh` needs for f64 axes).
 pub struct Ticked {

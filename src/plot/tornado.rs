@@ -123,15 +123,7 @@ impl Chart for TornadoChart<'_> {
             .x_label_area_size(X_AXIS)
             .y_label_area_size(self.label_width)
             .build_cartesian_2d(Ticked::new(low..high, ticks.clone()), -0.5f64..(n.max(1) as f64 - 0.5))?;
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .y_labels(0)
-            .label_style(t.hidden_labels())
-            .bold_line_style(GRID.stroke_width(1))
-            .light_line_style(TRANSPARENT)
-            .axis_style(MUTED.stroke_width(1))
-            .draw()?;
+        draw_row_frame(&mut chart, t, n, None)?;
         let axes = Axes {
             x_ticks: tick_labels(&ticks, step, "%"),
             y_ticks: vec![],
