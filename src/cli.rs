@@ -40,6 +40,9 @@ the model is evaluated N·(groups + 2) times.")]
     Sobol(SobolArgs),
     /// What separates the paths that hit each target from those that miss it
     Separate(SeparateArgs),
+    /// Merge the partial results of `feasim run --shard I/N` into the outputs of the whole run
+    #[command(after_help = MERGE_HELP)]
+    Merge(MergeArgs),
 }
 
 const SWEEP_HELP: &str = "Parameters are named <indicator>:mean, :spread, :base, :persistence or <a>~<b>:rho.
@@ -67,6 +70,10 @@ pub struct RunArgs {
     pub scenario: ScenarioArgs,
     #[command(flatten)]
     pub sim: SimArgs,
+    /// Simulate only shard I of N (0 ≤ I < N) of the paths and write OUT/shard-I-of-N.json, a partial
+    /// result for `feasim merge` (see docs/cluster.md)
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<feasim::shard::ShardId>,
 }
 
 /// What every simulating command shares: paths, seed, threads and outputs.
@@ -206,4 +213,37 @@ pub struct SeparateArgs {
     /// Assumptions listed per target in the terminal table
     #[arg(long, default_value_t = 5)]
     pub top: usize,
+}
+
+const MERGE_HELP: &str = "The parts must be every shard 0/N … N-1/N of one run: the same scenario file (SHA-256), seed,
+number of paths and run settings, each shard once. The outputs (table, summary.json, targets.csv, charts)
+are then byte for byte those of `feasim run SCENARIO --paths PATHS --seed SEED`.
+
+Example:
+  for i in 0 1 2 3; do feasim run s.toml --paths 1000000 --seed 7 --shard $i/4 --out parts & done; wait
+  feasim merge parts --out result";
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Partial results (shard-I-of-N.json files written by `feasim run --shard`), or folders holding them
+    #[arg(required = true, value_name = "PART")]
+    pub parts: Vec<PathBuf>,
+    /// The scenario file, when it is no longer at the path the parts recorded (it must be the same file)
+    #[arg(long)]
+    pub scenario: Option<PathBuf>,
+    /// Output folder [default: a folder named after the scenario]
+    #[arg(long, short = 'o')]
+    pub out: Option<PathBuf>,
+    /// No table; only errors
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Skip the charts (faster; summary.json and targets.csv are still written)
+    #[arg(long)]
+    pub no_charts: bool,
+    /// Language of labels in the table and charts
+    #[arg(long, value_enum, default_value_t = Lang::Auto)]
+    pub lang: Lang,
+    /// Font file (TTF/TTC with Chinese glyphs) for the charts [default: FEASIM_FONT or a system CJK font]
+    #[arg(long)]
+    pub font: Option<PathBuf>,
 }

@@ -26,4 +26,5 @@ pub mod model;
 pub mod plot;
 pub mod report;
 pub mod scenario;
+pub mod shard;
 pub mod summary;

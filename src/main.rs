@@ -4,6 +4,7 @@
 mod cli;
 
 use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -12,11 +13,13 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 mod analyses;
 
-use cli::{Cli, Command, Lang, RunArgs, ScenarioArgs, SimArgs};
-use feasim::engine::{self, RunConfig};
+use cli::{Cli, Command, Lang, MergeArgs, RunArgs, ScenarioArgs, SimArgs};
+use feasim::engine::{self, CHUNK, RunConfig};
 use feasim::model::Model;
 use feasim::report::table::Labels;
 use feasim::scenario::{self, LoadError, LoadOptions};
+use feasim::shard::{self, MergeError, Part, PartialResult, Problem, ScenarioRef, ShardId};
+use feasim::summary::Summary;
 
 /// Exit code for a scenario or command line the user must fix.
 const EXIT_BAD_INPUT: u8 = 2;
@@ -32,6 +35,7 @@ fn main() -> ExitCode {
         Command::Compare(args) => analyses::compare(args),
         Command::Sobol(args) => analyses::sobol(args),
         Command::Separate(args) => analyses::separate(args),
+        Command::Merge(args) => merge(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -116,52 +120,198 @@ fn plural(n: usize, noun: &str) -> String {
 
 fn run(args: RunArgs) -> anyhow::Result<()> {
     let model = load(&args.scenario)?;
-    let args = args.sim;
+    let sim = &args.sim;
     let config =
-        RunConfig { paths: args.paths.unwrap_or(model.default_paths), seed: args.seed.unwrap_or(model.default_seed) };
+        RunConfig { paths: sim.paths.unwrap_or(model.default_paths), seed: sim.seed.unwrap_or(model.default_seed) };
     if config.paths == 0 {
-        return Err(anyhow::anyhow!("--paths must be at least 1"));
+        return Err(bad_input!("--paths must be at least 1"));
     }
-    let out_dir = args.out.clone().unwrap_or_else(|| model.name.clone().into());
+    let out_dir = sim.out.clone().unwrap_or_else(|| model.name.clone().into());
+    if let Some(shard) = args.shard {
+        return run_shard(&model, &args.scenario, config, shard, sim, &out_dir);
+    }
 
-    let bar = progress_bar(args.quiet, Some(config.paths));
+    let bar = progress_bar(sim.quiet, Some(config.paths));
     let progress = |n: u64| bar.inc(n);
     let started = std::time::Instant::now();
-    let summary = on_threads(args.threads, || engine::run(&model, &config, &progress))?;
+    let summary = on_threads(sim.threads, || engine::run(&model, &config, &progress))?;
     let elapsed = started.elapsed();
     bar.finish_and_clear();
 
-    let mut written = feasim::report::write_files(&summary, &out_dir)?;
+    let output =
+        Output { dir: out_dir, quiet: sim.quiet, no_charts: sim.no_charts, lang: sim.lang, font: sim.font.clone() };
+    write_outputs(&summary, &output, |files, dir| {
+        format!(
+            "{} paths in {:.2} s ({:.0} paths/s); wrote {files} files to {}",
+            config.paths,
+            elapsed.as_secs_f64(),
+            config.paths as f64 / elapsed.as_secs_f64().max(1e-9),
+            dir.display()
+        )
+    })
+}
+
+/// Where and how a run's summary is written (by `run`, and by `merge` for a sharded run).
+struct Output {
+    dir: PathBuf,
+    quiet: bool,
+    no_charts: bool,
+    lang: Lang,
+    font: Option<PathBuf>,
+}
+
+/// Write a run's files (summary.json, targets.csv, charts) and print its table, warnings and
+/// `last_line(files written, folder)`.
+fn write_outputs(
+    summary: &Summary,
+    output: &Output,
+    last_line: impl FnOnce(usize, &Path) -> String,
+) -> anyhow::Result<()> {
+    let mut written = feasim::report::write_files(summary, &output.dir)?;
     let mut notes = Vec::new();
-    let labels = match args.lang {
+    let labels = match output.lang {
         Lang::Zh => Labels::Chinese,
         Lang::En => Labels::English,
         Lang::Auto => Labels::Chinese,
     };
-    if !args.no_charts {
-        let options = chart_options(&args);
-        let report = feasim::plot::write_charts(&summary, &out_dir.join("charts"), &options)?;
+    if !output.no_charts {
+        let options = chart_options_for(output.lang, output.font.clone());
+        let report = feasim::plot::write_charts(summary, &output.dir.join("charts"), &options)?;
         notes.extend(report.warnings);
         written.extend(report.files);
     }
-    if !args.quiet {
+    if !output.quiet {
         let width = terminal_width();
         let mut out = std::io::stdout().lock();
-        write!(out, "{}", feasim::report::table::render(&summary, labels, width))?;
+        write!(out, "{}", feasim::report::table::render(summary, labels, width))?;
         for note in &notes {
             writeln!(out, "warning: {note}")?;
         }
-        writeln!(
-            out,
-            "{} paths in {:.2} s ({:.0} paths/s); wrote {} files to {}",
-            config.paths,
-            elapsed.as_secs_f64(),
-            config.paths as f64 / elapsed.as_secs_f64().max(1e-9),
-            written.len(),
-            out_dir.display()
-        )?;
+        writeln!(out, "{}", last_line(written.len(), &output.dir))?;
     }
     Ok(())
+}
+
+/// `feasim run --shard I/N`: simulate one shard's paths and write its partial result, nothing else.
+fn run_shard(
+    model: &Model,
+    scenario: &ScenarioArgs,
+    config: RunConfig,
+    shard: ShardId,
+    sim: &SimArgs,
+    out_dir: &Path,
+) -> anyhow::Result<()> {
+    let paths = shard.paths(config.paths);
+    let n_paths = paths.end - paths.start;
+    let bar = progress_bar(sim.quiet, Some(n_paths));
+    let progress = |n: u64| bar.inc(n);
+    let started = std::time::Instant::now();
+    let accumulator = on_threads(sim.threads, || engine::accumulate(model, config.seed, paths.clone(), &progress))?;
+    let elapsed = started.elapsed();
+    bar.finish_and_clear();
+
+    let scenario = ScenarioRef {
+        name: model.name.clone(),
+        path: scenario.scenario.clone(),
+        absolute_path: std::path::absolute(&scenario.scenario).ok(),
+        hash: model.hash.clone(),
+        repair_correlations: scenario.repair_correlations,
+    };
+    let result = PartialResult::new(scenario, config, shard, accumulator);
+    let file = out_dir.join(shard.file_name());
+    let text = result.to_json().with_context(|| format!("cannot format {}", file.display()))?;
+    feasim::report::atomic_write(&file, text.as_bytes())?;
+    if !sim.quiet {
+        let empty = if n_paths == 0 {
+            format!(" (no paths: {} paths make only {} chunks of {CHUNK})", config.paths, config.paths.div_ceil(CHUNK))
+        } else {
+            String::new()
+        };
+        println!(
+            "shard {shard}: paths {}..{} of {} (seed {}){empty} in {:.2} s; wrote {}",
+            paths.start,
+            paths.end,
+            config.paths,
+            config.seed,
+            elapsed.as_secs_f64(),
+            file.display()
+        );
+    }
+    Ok(())
+}
+
+/// `feasim merge`: check that the parts are every shard of one run, merge them, and write what
+/// `feasim run` writes for that run.
+fn merge(args: MergeArgs) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let mut files = Vec::new();
+    for arg in &args.parts {
+        if arg.is_dir() {
+            let found = shard::files_in(arg).with_context(|| format!("cannot list the folder {}", arg.display()))?;
+            if found.is_empty() {
+                return Err(bad_input!("{}: no partial results (shard-I-of-N.json) in this folder", arg.display()));
+            }
+            files.extend(found);
+        } else {
+            files.push(arg.clone());
+        }
+    }
+    let mut parts = Vec::new();
+    let mut problems = Vec::new();
+    for file in files {
+        match shard::read(&file) {
+            Ok(result) => parts.push(Part { file, result }),
+            Err(error) => problems.push(Problem::Part { file, error }),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(bad_input!("{}", MergeError { problems }));
+    }
+    let run = shard::check(&parts).map_err(|e| bad_input!("{e}"))?;
+
+    let recorded = &run.scenario;
+    let scenario_path = match &args.scenario {
+        Some(path) => path.clone(),
+        None => match (&recorded.absolute_path, &recorded.path) {
+            (Some(absolute), _) if absolute.is_file() => absolute.clone(),
+            (_, path) if path.is_file() => path.clone(),
+            (_, path) => {
+                return Err(bad_input!(
+                    "the scenario the shards simulated is no longer at {}; give it with --scenario PATH \
+                     (the same file: its SHA-256 must be {})",
+                    path.display(),
+                    recorded.hash
+                ));
+            }
+        },
+    };
+    let options = LoadOptions { repair_correlations: recorded.repair_correlations };
+    let model = scenario::load_with(&scenario_path, options)?;
+    if model.hash != recorded.hash {
+        return Err(bad_input!(
+            "cannot merge: {} is not the scenario the shards simulated: its SHA-256 is {}, the shards' is {} \
+             (was it edited since? give the original with --scenario, or run the shards again)",
+            scenario_path.display(),
+            model.hash,
+            recorded.hash
+        ));
+    }
+    let accumulator = shard::merge(&model, &parts).map_err(|e| bad_input!("{e}"))?;
+    let summary = Summary::from_accumulator(&model, &accumulator, run.config.seed);
+    let elapsed = started.elapsed();
+
+    let dir = args.out.clone().unwrap_or_else(|| model.name.clone().into());
+    let output = Output { dir, quiet: args.quiet, no_charts: args.no_charts, lang: args.lang, font: args.font.clone() };
+    write_outputs(&summary, &output, |files, dir| {
+        format!(
+            "merged {} shards: {} paths (seed {}) in {:.2} s; wrote {files} files to {}",
+            run.shards,
+            run.config.paths,
+            run.config.seed,
+            elapsed.as_secs_f64(),
+            dir.display()
+        )
+    })
 }
 
 /// A progress bar on stderr counting `total` paths (a spinner when the total is unknown), hidden
@@ -193,14 +343,16 @@ fn on_threads<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Send) -> 
 }
 
 fn chart_options(args: &SimArgs) -> feasim::plot::ChartOptions {
-    feasim::plot::ChartOptions {
-        language: match args.lang {
-            Lang::Auto => feasim::plot::Language::Auto,
-            Lang::Zh => feasim::plot::Language::Chinese,
-            Lang::En => feasim::plot::Language::English,
-        },
-        font_path: args.font.clone(),
-    }
+    chart_options_for(args.lang, args.font.clone())
+}
+
+fn chart_options_for(lang: Lang, font_path: Option<PathBuf>) -> feasim::plot::ChartOptions {
+    let language = match lang {
+        Lang::Auto => feasim::plot::Language::Auto,
+        Lang::Zh => feasim::plot::Language::Chinese,
+        Lang::En => feasim::plot::Language::English,
+    };
+    feasim::plot::ChartOptions { language, font_path }
 }
 
 fn terminal_width() -> Option<u16> {

@@ -21,7 +21,7 @@ pub use path::{Scratch, SeedStreams, StreamSource};
 pub const CHUNK: u64 = 1024;
 
 /// How many paths to simulate, and from which seed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RunConfig {
     pub paths: u64,
     pub seed: u64,

@@ -5,6 +5,7 @@
 //! is associative and commutative and the summary does not depend on how paths were split
 //! across threads or machines. Memory does not grow with the number of paths.
 
+mod exact_f64;
 pub mod interval;
 pub mod paired;
 pub mod sketch;
@@ -20,7 +21,7 @@ pub use sketch::Sketch;
 pub const HISTOGRAM_BINS: usize = 40;
 
 /// Running totals over a set of paths.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Accumulator {
     pub paths: u64,
     /// Paths hitting each target.

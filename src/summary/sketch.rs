@@ -6,13 +6,15 @@
 //! commutative: the same paths give the same sketch however they were split across threads or
 //! machines. Memory grows with the logarithm of the value range, never with the number of values.
 
+use serde::{Deserialize, Serialize};
+
 /// Relative accuracy of every quantile (0.1%).
 pub const RELATIVE_ACCURACY: f64 = 0.001;
 
 /// Magnitudes below this are counted as zero.
 const ZERO_THRESHOLD: f64 = 1e-12;
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 struct Store {
     offset: i32,
     counts: Vec<u64>,
@@ -52,13 +54,16 @@ impl Store {
 }
 
 /// Quantile sketch of a stream of finite values.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sketch {
     positive: Store,
     negative: Store,
     zeros: u64,
     count: u64,
+    /// Bit patterns in files (±infinity when empty, which JSON numbers cannot hold).
+    #[serde(with = "super::exact_f64")]
     min: f64,
+    #[serde(with = "super::exact_f64")]
     max: f64,
     /// Every value added so far was a whole number (counts, ranks): quantiles are then rounded
     /// to whole numbers, which they must be.

@@ -1,0 +1,623 @@
+//! Sharded runs: one run's paths split into contiguous shards that separate processes or machines
+//! simulate on their own, each writing a *partial result* file, and the exact merge of those files
+//! into the accumulator a single run would have produced.
+//!
+//! **Invariant:** partial results are exact. A partial result holds the shard's [`Accumulator`]
+//! (integer counts, and sketches whose minima and maxima are stored as bit patterns), shard
+//! boundaries are multiples of [`CHUNK`], and accumulators merge associatively, so merging every
+//! shard of a run gives the accumulator — and the same bytes in every output file — of the
+//! single-process run with the same scenario, seed and number of paths.
+//!
+//! A merge refuses, rather than silently mixes, parts that do not make up one run: different
+//! scenarios (SHA-256 of the scenario files), seeds, numbers of paths, run configurations or shard
+//! counts, a shard given twice, a missing shard, and files that are not partial results of this
+//! format version and feasim version (a different build may simulate different values).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::engine::{CHUNK, RunConfig};
+use crate::model::Model;
+use crate::summary::Accumulator;
+
+/// The `format` field of every partial result file.
+pub const FORMAT: &str = "feasim partial result";
+
+/// Version of the partial-result layout; a merge reads only this version.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The feasim version writing and reading partial results (parts must come from the same one).
+pub const FEASIM_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Shard `index` of `count` (0-based): which share of a run's paths to simulate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ShardId {
+    pub index: u64,
+    pub count: u64,
+}
+
+impl ShardId {
+    /// Shard `index` of `count`, checked: `count ≥ 1` and `0 ≤ index < count`.
+    pub fn new(index: u64, count: u64) -> Result<Self, String> {
+        if count == 0 {
+            return Err("the number of shards must be at least 1".into());
+        }
+        if index >= count {
+            return Err(format!(
+                "shard index {index} is out of range: shards are numbered from 0 to {} (I/N with 0 ≤ I < N)",
+                count - 1
+            ));
+        }
+        Ok(ShardId { index, count })
+    }
+
+    /// The paths this shard simulates out of `total`: the ⌈total / CHUNK⌉ chunks of [`CHUNK`]
+    /// paths are dealt out as evenly as possible (shard sizes differ by at most one chunk), so
+    /// every boundary but the run's end is a multiple of [`CHUNK`] and work that pairs paths
+    /// within a chunk never straddles two shards. More shards than chunks leave some empty.
+    pub fn paths(&self, total: u64) -> Range<u64> {
+        let chunks = u128::from(total.div_ceil(CHUNK));
+        let boundary = |k: u64| -> u64 {
+            let chunk = chunks * u128::from(k) / u128::from(self.count);
+            // chunk ≤ ⌈total / CHUNK⌉, so chunk · CHUNK < total + CHUNK fits in a u128 and the
+            // minimum with `total` fits in a u64.
+            (chunk * u128::from(CHUNK)).min(u128::from(total)) as u64
+        };
+        boundary(self.index)..boundary(self.index + 1)
+    }
+
+    /// The file a shard writes: `shard-I-of-N.json`.
+    pub fn file_name(&self) -> String {
+        format!("shard-{}-of-{}.json", self.index, self.count)
+    }
+}
+
+impl fmt::Display for ShardId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+impl FromStr for ShardId {
+    type Err = String;
+
+    /// `I/N`, e.g. `0/4` for the first of four shards.
+    fn from_str(text: &str) -> Result<Self, String> {
+        let expected =
+            || format!("expected I/N with 0 ≤ I < N, e.g. 0/4 for the first of four shards (got \"{text}\")");
+        let (index, count) = text.split_once('/').ok_or_else(expected)?;
+        let index: u64 = index.trim().parse().map_err(|_| expected())?;
+        let count: u64 = count.trim().parse().map_err(|_| expected())?;
+        ShardId::new(index, count)
+    }
+}
+
+/// Which scenario a partial result was simulated from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioRef {
+    /// The scenario's `name`.
+    pub name: String,
+    /// The path as given on the command line of the shard.
+    pub path: PathBuf,
+    /// The same path made absolute, when that was possible.
+    pub absolute_path: Option<PathBuf>,
+    /// SHA-256 of the scenario file(s), as in `summary.json`.
+    pub hash: String,
+    /// Whether the shard ran with `--repair-correlations` (it changes the model, not the hash).
+    pub repair_correlations: bool,
+}
+
+/// The paths `start..end` a shard simulated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PathRange {
+    pub start: u64,
+    pub end: u64,
+}
+
+/// What one shard writes: enough to check that it belongs with the other shards of its run, and
+/// its exact accumulator.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartialResult {
+    /// Always [`FORMAT`].
+    pub format: String,
+    pub format_version: u32,
+    pub feasim_version: String,
+    pub scenario: ScenarioRef,
+    /// The whole run's configuration (`paths` is the run's total, not this shard's).
+    pub config: RunConfig,
+    pub shard: ShardId,
+    pub paths: PathRange,
+    /// SHA-256 of this record written without its checksum: a file changed or cut short after it
+    /// was written is refused.
+    pub checksum: String,
+    pub accumulator: Accumulator,
+}
+
+impl PartialResult {
+    /// The partial result of `shard`, whose paths `accumulator` holds.
+    pub fn new(scenario: ScenarioRef, config: RunConfig, shard: ShardId, accumulator: Accumulator) -> Self {
+        let range = shard.paths(config.paths);
+        let mut result = PartialResult {
+            format: FORMAT.to_string(),
+            format_version: FORMAT_VERSION,
+            feasim_version: FEASIM_VERSION.to_string(),
+            scenario,
+            config,
+            shard,
+            paths: PathRange { start: range.start, end: range.end },
+            checksum: String::new(),
+            accumulator,
+        };
+        result.checksum = result.compute_checksum();
+        result
+    }
+
+    /// The file's text: compact JSON (the accumulator is large), header fields first.
+    pub fn to_json(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_string(self).map(|mut text| {
+            text.push('\n');
+            text
+        })
+    }
+
+    /// Read a partial result from its text, checking its format, versions, checksum and that it is
+    /// consistent in itself.
+    pub fn from_json(text: &str) -> Result<Self, PartError> {
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+            // A partial result's text starts with its format; a file that does but does not parse
+            // was cut short or edited.
+            if text.get(..64).is_some_and(|head| head.contains(FORMAT)) {
+                PartError::Damaged(format!("it is not valid JSON ({e}); was it cut short?"))
+            } else {
+                PartError::NotPartial
+            }
+        })?;
+        if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
+            return Err(PartError::NotPartial);
+        }
+        match value.get("format_version").and_then(|v| v.as_u64()) {
+            Some(v) if v == u64::from(FORMAT_VERSION) => {}
+            other => return Err(PartError::FormatVersion(other.map_or_else(|| "none".into(), |v| v.to_string()))),
+        }
+        match value.get("feasim_version").and_then(|v| v.as_str()) {
+            Some(FEASIM_VERSION) => {}
+            other => return Err(PartError::FeasimVersion(other.unwrap_or("none").to_string())),
+        }
+        let mut result: PartialResult =
+            serde_json::from_value(value).map_err(|e| PartError::Damaged(format!("unexpected content: {e}")))?;
+        if result.compute_checksum() != result.checksum {
+            return Err(PartError::Damaged(
+                "its checksum does not match: the file was changed after it was written".into(),
+            ));
+        }
+        result.check_itself().map_err(PartError::Damaged)?;
+        Ok(result)
+    }
+
+    fn compute_checksum(&mut self) -> String {
+        let saved = std::mem::take(&mut self.checksum);
+        // Serialising integers, strings and bit patterns cannot fail.
+        let bytes = serde_json::to_vec(self).unwrap_or_default();
+        self.checksum = saved;
+        Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    fn check_itself(&self) -> Result<(), String> {
+        ShardId::new(self.shard.index, self.shard.count).map_err(|e| format!("shard {}: {e}", self.shard))?;
+        let expected = self.shard.paths(self.config.paths);
+        if (self.paths.start..self.paths.end) != expected {
+            return Err(format!(
+                "shard {} of {} paths should hold paths {}..{}, not {}..{}",
+                self.shard, self.config.paths, expected.start, expected.end, self.paths.start, self.paths.end
+            ));
+        }
+        if self.accumulator.paths != expected.end - expected.start {
+            return Err(format!(
+                "its accumulator counts {} paths where the shard has {}",
+                self.accumulator.paths,
+                expected.end - expected.start
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether the accumulator has the shape `model`'s accumulators have (one count per target,
+    /// one sketch per indicator and year, …).
+    fn fits(&self, model: &Model) -> bool {
+        let (a, b) = (&self.accumulator, Accumulator::new(model));
+        a.hits.len() == b.hits.len()
+            && a.invalid.len() == b.invalid.len()
+            && a.metrics.len() == b.metrics.len()
+            && a.indicators.len() == b.indicators.len()
+            && a.hit_counts.len() == b.hit_counts.len()
+            && a.region_all_hit.len() == b.region_all_hit.len()
+            && a.n_years() == b.n_years()
+    }
+}
+
+/// Why one file cannot be used as a partial result.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PartError {
+    #[error("cannot read it: {0}")]
+    Unreadable(String),
+    #[error(
+        "it is not a feasim partial result (those are the shard-I-of-N.json files written by `feasim run --shard I/N`)"
+    )]
+    NotPartial,
+    #[error("it has partial-result format version {0}; this feasim ({FEASIM_VERSION}) reads version {FORMAT_VERSION}")]
+    FormatVersion(String),
+    #[error(
+        "it was written by feasim {0}, and this is feasim {FEASIM_VERSION}: run every shard and the merge with the same build"
+    )]
+    FeasimVersion(String),
+    #[error("it is damaged: {0}")]
+    Damaged(String),
+}
+
+/// A partial result and the file it was read from.
+#[derive(Debug, Clone)]
+pub struct Part {
+    pub file: PathBuf,
+    pub result: PartialResult,
+}
+
+/// Read the partial result in `file`.
+pub fn read(file: &Path) -> Result<PartialResult, PartError> {
+    let text = std::fs::read_to_string(file).map_err(|e| match e.kind() {
+        std::io::ErrorKind::InvalidData => PartError::NotPartial,
+        _ => PartError::Unreadable(e.to_string()),
+    })?;
+    PartialResult::from_json(&text)
+}
+
+/// The partial-result files in `dir` (`shard-I-of-N.json`), sorted by name.
+pub fn files_in(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.starts_with("shard-") && name.contains("-of-") && name.ends_with(".json") && path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// One reason why a set of files cannot be merged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// No partial results were given.
+    NoParts,
+    /// A file that cannot be used at all.
+    Part { file: PathBuf, error: PartError },
+    /// The parts disagree on `what`: each value with the files that have it.
+    Differ { what: &'static str, groups: Vec<(String, Vec<PathBuf>)> },
+    /// The same shard more than once.
+    Duplicate { shard: ShardId, files: Vec<PathBuf> },
+    /// Shards (by index) that no file holds.
+    Missing { indices: Vec<u64>, count: u64 },
+    /// The scenario loaded for the merge is not the one the shards simulated.
+    ScenarioChanged { parts_hash: String, loaded_hash: String },
+    /// A part whose accumulator does not have the loaded scenario's shape.
+    Shape { file: PathBuf },
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::NoParts => write!(f, "no partial results were given"),
+            Problem::Part { file, error } => write!(f, "{}: {error}", file.display()),
+            Problem::Differ { what, groups } => {
+                write!(f, "the parts come from different {what}: ")?;
+                for (k, (value, files)) in groups.iter().enumerate() {
+                    let sep = if k == 0 { "" } else { "; " };
+                    write!(f, "{sep}{value} in {}", list(files))?;
+                }
+                Ok(())
+            }
+            Problem::Duplicate { shard, files } => {
+                write!(f, "shard {shard} is given {} times: {}", files.len(), list(files))
+            }
+            Problem::Missing { indices, count } => {
+                let names: Vec<String> = indices.iter().map(|i| format!("{i}/{count}")).collect();
+                let (noun, verb) = if indices.len() == 1 { ("shard", "is") } else { ("shards", "are") };
+                write!(
+                    f,
+                    "{noun} {} {verb} missing (expected {count} shards, 0/{count} to {}/{count})",
+                    names.join(", "),
+                    count - 1
+                )
+            }
+            Problem::ScenarioChanged { parts_hash, loaded_hash } => write!(
+                f,
+                "the scenario is not the one the shards simulated: its SHA-256 is {loaded_hash}, the parts' is \
+                 {parts_hash} (was the file edited since? give the original with --scenario, or run the shards again)"
+            ),
+            Problem::Shape { file } => {
+                write!(f, "{}: its counts do not fit the scenario's targets and indicators", file.display())
+            }
+        }
+    }
+}
+
+fn list(files: &[PathBuf]) -> String {
+    files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ")
+}
+
+/// Why a set of files cannot be merged: every problem found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MergeError {
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for MergeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.problems.as_slice() {
+            [one] => write!(f, "cannot merge: {one}"),
+            many => {
+                write!(f, "cannot merge, {} problems:", many.len())?;
+                for problem in many {
+                    write!(f, "\n  - {problem}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for MergeError {}
+
+impl From<Problem> for MergeError {
+    fn from(problem: Problem) -> Self {
+        MergeError { problems: vec![problem] }
+    }
+}
+
+/// What every part of a run agrees on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunOfParts {
+    pub scenario: ScenarioRef,
+    pub config: RunConfig,
+    pub shards: u64,
+}
+
+/// Check that `parts` are all the shards of one run, exactly once each.
+pub fn check(parts: &[Part]) -> Result<RunOfParts, MergeError> {
+    let Some(first) = parts.first() else {
+        return Err(Problem::NoParts.into());
+    };
+    let mut problems = Vec::new();
+    let mut agree = |what: &'static str, key: &dyn Fn(&PartialResult) -> String| {
+        let mut groups: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
+        for part in parts {
+            groups.entry(key(&part.result)).or_default().push(part.file.clone());
+        }
+        if groups.len() > 1 {
+            problems.push(Problem::Differ { what, groups: groups.into_iter().collect() });
+        }
+    };
+    agree("scenarios (SHA-256 of the scenario files)", &|r| r.scenario.hash.clone());
+    agree("correlation settings (--repair-correlations)", &|r| r.scenario.repair_correlations.to_string());
+    agree("seeds", &|r| r.config.seed.to_string());
+    agree("total numbers of paths", &|r| r.config.paths.to_string());
+    agree("run configurations", &|r| {
+        // Everything but the seed and paths (compared above), including fields this code does
+        // not name.
+        let mut config = serde_json::to_value(r.config).unwrap_or_default();
+        if let Some(fields) = config.as_object_mut() {
+            fields.remove("seed");
+            fields.remove("paths");
+        }
+        config.to_string()
+    });
+    agree("shard counts", &|r| r.shard.count.to_string());
+    if !problems.is_empty() {
+        return Err(MergeError { problems });
+    }
+    let count = first.result.shard.count;
+    let mut by_index: BTreeMap<u64, Vec<PathBuf>> = BTreeMap::new();
+    for part in parts {
+        by_index.entry(part.result.shard.index).or_default().push(part.file.clone());
+    }
+    for (&index, files) in &by_index {
+        if files.len() > 1 {
+            problems.push(Problem::Duplicate { shard: ShardId { index, count }, files: files.clone() });
+        }
+    }
+    let missing: Vec<u64> = (0..count).filter(|i| !by_index.contains_key(i)).collect();
+    if !missing.is_empty() {
+        problems.push(Problem::Missing { indices: missing, count });
+    }
+    if !problems.is_empty() {
+        return Err(MergeError { problems });
+    }
+    Ok(RunOfParts { scenario: first.result.scenario.clone(), config: first.result.config, shards: count })
+}
+
+/// Merge `parts`, all the shards of one run of `model`, into the accumulator of the whole run
+/// (bit-identical to simulating every path in one process).
+pub fn merge(model: &Model, parts: &[Part]) -> Result<Accumulator, MergeError> {
+    let run = check(parts)?;
+    if run.scenario.hash != model.hash {
+        return Err(Problem::ScenarioChanged { parts_hash: run.scenario.hash, loaded_hash: model.hash.clone() }.into());
+    }
+    let problems: Vec<Problem> =
+        parts.iter().filter(|p| !p.result.fits(model)).map(|p| Problem::Shape { file: p.file.clone() }).collect();
+    if !problems.is_empty() {
+        return Err(MergeError { problems });
+    }
+    let mut ordered: Vec<&Part> = parts.iter().collect();
+    ordered.sort_by_key(|p| p.result.shard.index);
+    let mut total = Accumulator::new(model);
+    for part in ordered {
+        total.merge(&part.result.accumulator);
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine;
+    use crate::summary::Summary;
+
+    fn model() -> Model {
+        let text = "[scenario]\nname = \"s\"\nbase_year = 2021\nend_year = 2023\n\
+            [[indicator]]\nid = \"a\"\nkind = \"level\"\nbase = 100\nsource = \"t\"\ngrowth = { dist = \"normal\", mean = 5, sd = 3 }\n\
+            [[indicator]]\nid = \"r\"\nkind = \"rate\"\nbase = 10\nsource = \"t\"\nchange = { dist = \"uniform\", min = -1, max = 1 }\n\
+            [[indicator]]\nid = \"q\"\nkind = \"derived\"\nexpr = \"a / r\"\n\
+            [[target]]\nid = \"t1\"\nregion = \"x\"\nmetric = \"value\"\nindicator = \"a\"\ncomparator = \">=\"\nthreshold = 110\n\
+            [[target]]\nid = \"t2\"\nregion = \"y\"\nmetric = \"cagr\"\nindicator = \"q\"\ncomparator = \">\"\nthreshold = 3\n";
+        crate::scenario::load_str("s.toml", text).expect("valid scenario")
+    }
+
+    fn scenario_ref(model: &Model) -> ScenarioRef {
+        ScenarioRef {
+            name: model.name.clone(),
+            path: "s.toml".into(),
+            absolute_path: None,
+            hash: model.hash.clone(),
+            repair_correlations: false,
+        }
+    }
+
+    fn shard(model: &Model, config: RunConfig, index: u64, count: u64) -> Part {
+        let id = ShardId::new(index, count).unwrap();
+        let acc = engine::accumulate(model, config.seed, id.paths(config.paths), &|_| {});
+        let result = PartialResult::new(scenario_ref(model), config, id, acc);
+        // Through the file format, as a merge sees it.
+        let result = PartialResult::from_json(&result.to_json().unwrap()).unwrap();
+        Part { file: id.file_name().into(), result }
+    }
+
+    #[test]
+    fn shard_ids_parse_and_refuse_what_is_not_i_of_n() {
+        assert_eq!("0/1".parse(), Ok(ShardId { index: 0, count: 1 }));
+        assert_eq!(" 3 / 4 ".parse(), Ok(ShardId { index: 3, count: 4 }));
+        for bad in ["4/4", "1/0", "-1/3", "a/b", "1", "1/2/3", "", "/4"] {
+            assert!(bad.parse::<ShardId>().is_err(), "{bad}");
+        }
+        assert!("4/4".parse::<ShardId>().unwrap_err().contains("0 to 3"));
+        assert_eq!(ShardId { index: 2, count: 5 }.file_name(), "shard-2-of-5.json");
+    }
+
+    #[test]
+    fn shards_tile_the_paths_on_chunk_boundaries_as_evenly_as_possible() {
+        for total in [1, 1023, 1024, 1025, 5000, 50_000, 1 << 40, u64::MAX] {
+            for count in [1, 2, 3, 7, 64, 1000] {
+                let mut next = 0;
+                let mut sizes = Vec::new();
+                for index in 0..count {
+                    let range = ShardId::new(index, count).unwrap().paths(total);
+                    assert_eq!(range.start, next, "{total} paths, shard {index}/{count}: contiguous");
+                    assert!(range.end >= range.start);
+                    assert!(range.start % CHUNK == 0, "{total} paths, shard {index}/{count}: starts on a chunk");
+                    assert!(range.end % CHUNK == 0 || range.end == total);
+                    sizes.push(range.end.div_ceil(CHUNK) - range.start / CHUNK);
+                    next = range.end;
+                }
+                assert_eq!(next, total, "{total} paths in {count} shards: all covered");
+                let (lo, hi) = (sizes.iter().min().unwrap(), sizes.iter().max().unwrap());
+                assert!(hi - lo <= 1, "{total} paths in {count} shards: chunks per shard {sizes:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_partial_result_survives_its_file_bit_for_bit() {
+        let m = model();
+        let config = RunConfig { paths: 3000, seed: 5 };
+        let id = ShardId::new(1, 2).unwrap();
+        let acc = engine::accumulate(&m, config.seed, id.paths(config.paths), &|_| {});
+        let written = PartialResult::new(scenario_ref(&m), config, id, acc);
+        let text = written.to_json().unwrap();
+        let read = PartialResult::from_json(&text).unwrap();
+        assert_eq!(read, written);
+        assert_eq!(read.to_json().unwrap(), text);
+
+        // An empty shard: its sketches' minima and maxima are ±infinity.
+        let empty = PartialResult::new(
+            scenario_ref(&m),
+            RunConfig { paths: 10, seed: 5 },
+            ShardId::new(0, 2).unwrap(),
+            Accumulator::new(&m),
+        );
+        let text = empty.to_json().unwrap();
+        assert!(text.contains("\"7ff0000000000000\"") && text.contains("\"fff0000000000000\""));
+        assert_eq!(PartialResult::from_json(&text).unwrap(), empty);
+    }
+
+    #[test]
+    fn merged_shards_give_the_single_run_summary() {
+        let m = model();
+        let config = RunConfig { paths: 5000, seed: 11 };
+        let single = engine::run(&m, &config, &|_| {});
+        for count in [1, 2, 3, 5, 8] {
+            let mut parts: Vec<Part> = (0..count).map(|i| shard(&m, config, i, count)).collect();
+            parts.reverse();
+            let merged = Summary::from_accumulator(&m, &merge(&m, &parts).unwrap(), config.seed);
+            assert_eq!(serde_json::to_string(&merged).unwrap(), serde_json::to_string(&single).unwrap(), "{count}");
+        }
+    }
+
+    #[test]
+    fn damaged_or_foreign_files_are_refused() {
+        let m = model();
+        let part = shard(&m, RunConfig { paths: 2000, seed: 1 }, 0, 2);
+        let text = part.result.to_json().unwrap();
+        let err = |t: &str| PartialResult::from_json(t).unwrap_err();
+        assert_eq!(err("not json"), PartError::NotPartial);
+        assert_eq!(err("{\"targets\": []}"), PartError::NotPartial);
+        assert_eq!(
+            err(&text.replace("\"format_version\":1", "\"format_version\":2")),
+            PartError::FormatVersion("2".into())
+        );
+        let other = text.replace(&format!("\"feasim_version\":\"{FEASIM_VERSION}\""), "\"feasim_version\":\"0.0.1\"");
+        assert_eq!(err(&other), PartError::FeasimVersion("0.0.1".into()));
+        // A count changed by hand, and a file cut short.
+        let edited = text.replacen("\"hits\":[", "\"hits\":[1", 1);
+        assert!(matches!(err(&edited), PartError::Damaged(m) if m.contains("checksum")));
+        assert!(matches!(err(&text[..text.len() / 2]), PartError::Damaged(m) if m.contains("cut short")));
+    }
+
+    #[test]
+    fn merge_refuses_parts_that_are_not_one_run() {
+        let m = model();
+        let config = RunConfig { paths: 4000, seed: 3 };
+        let parts: Vec<Part> = (0..3).map(|i| shard(&m, config, i, 3)).collect();
+        let problems = |parts: &[Part]| merge(&m, parts).unwrap_err().problems;
+
+        let other_seed = shard(&m, RunConfig { seed: 4, ..config }, 2, 3);
+        let p = problems(&[parts[0].clone(), parts[1].clone(), other_seed]);
+        assert!(matches!(&p[..], [Problem::Differ { what: "seeds", .. }]), "{p:?}");
+
+        let p = problems(&[parts[0].clone(), parts[2].clone()]);
+        assert_eq!(p, vec![Problem::Missing { indices: vec![1], count: 3 }]);
+
+        let p = problems(&[parts[0].clone(), parts[1].clone(), parts[1].clone(), parts[2].clone()]);
+        assert!(
+            matches!(&p[..], [Problem::Duplicate { shard: ShardId { index: 1, count: 3 }, files }] if files.len() == 2)
+        );
+
+        let of_two = shard(&m, config, 1, 2);
+        let p = problems(&[parts[0].clone(), of_two]);
+        assert!(matches!(&p[..], [Problem::Differ { what: "shard counts", .. }]), "{p:?}");
+
+        let mut changed = parts.clone();
+        changed.iter_mut().for_each(|p| p.result.scenario.hash = "0".repeat(64));
+        assert!(matches!(&problems(&changed)[..], [Problem::ScenarioChanged { .. }]));
+
+        assert_eq!(problems(&[]), vec![Problem::NoParts]);
+        assert!(merge(&m, &parts).is_ok());
+    }
+}
