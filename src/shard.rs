@@ -321,7 +321,8 @@ impl fmt::Display for Problem {
                 write!(f, "the parts come from different {what}: ")?;
                 for (k, (value, files)) in groups.iter().enumerate() {
                     let sep = if k == 0 { "" } else { "; " };
-                    write!(f, "{sep}{value} in {}", list(files))?;
+                    let verb = if files.len() == 1 { "has" } else { "have" };
+                    write!(f, "{sep}{} {verb} {value}", list(files))?;
                 }
                 Ok(())
             }

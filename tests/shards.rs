@@ -1,0 +1,314 @@
+//! Sharded runs end to end: shards run as separate `feasim run --shard I/N` processes, `feasim
+//! merge` gives the single run's files byte for byte, and every set of parts that is not one run
+//! is refused with exit code 2 and a message naming the files.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const TUTORIAL: &str = "scenarios/tutorial.toml";
+
+fn feasim<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_feasim")).args(args).output().expect("feasim runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn arg(path: &Path) -> &str {
+    path.to_str().expect("temporary paths are UTF-8")
+}
+
+/// Run shards `indices` of `count` of `scenario`, each in its own process, all at once; returns
+/// the files written, in `indices` order.
+fn shards(scenario: &str, paths: u64, seed: u64, count: u64, indices: &[u64], dir: &Path) -> Vec<PathBuf> {
+    let children: Vec<_> = indices
+        .iter()
+        .map(|i| {
+            Command::new(env!("CARGO_BIN_EXE_feasim"))
+                .args(["run", scenario, "--paths", &paths.to_string(), "--seed", &seed.to_string()])
+                .args(["--shard", &format!("{i}/{count}"), "--threads", "1", "--out", arg(dir)])
+                .output()
+        })
+        .collect();
+    indices
+        .iter()
+        .zip(children)
+        .map(|(i, out)| {
+            let out = out.expect("feasim runs");
+            assert!(out.status.success(), "shard {i}/{count}: {}", text(&out.stderr));
+            let stdout = text(&out.stdout);
+            assert_eq!(stdout.lines().count(), 1, "one line per shard: {stdout}");
+            assert!(stdout.starts_with(&format!("shard {i}/{count}: paths ")), "{stdout}");
+            let file = dir.join(format!("shard-{i}-of-{count}.json"));
+            assert!(file.is_file(), "{} written", file.display());
+            file
+        })
+        .collect()
+}
+
+/// A run's summary.json and targets.csv.
+fn outputs(dir: &Path) -> (String, String) {
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    (read("summary.json"), read("targets.csv"))
+}
+
+fn single_run(scenario: &str, paths: u64, seed: u64, dir: &Path, charts: bool) -> (String, String) {
+    let mut args = vec!["run", scenario, "--paths", &*paths.to_string(), "--seed", &*seed.to_string()]
+        .into_iter()
+        .map(String::from)
+        .collect::<Vec<_>>();
+    args.extend(["--quiet", "--lang", "en", "--out", arg(dir)].map(String::from));
+    if !charts {
+        args.push("--no-charts".into());
+    }
+    let out = feasim(&args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    outputs(dir)
+}
+
+fn merge(parts: &[&Path], extra: &[&str], out_dir: &Path) -> Output {
+    let mut args: Vec<&str> = vec!["merge"];
+    args.extend(parts.iter().map(|p| arg(p)));
+    args.extend(extra);
+    args.extend(["--out", arg(out_dir)]);
+    feasim(&args)
+}
+
+/// Merge must refuse: exit code 2, every `needles` in the message, nothing written.
+fn assert_refused(parts: &[&Path], extra: &[&str], needles: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("merged");
+    let out = merge(parts, extra, &out_dir);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "refused with exit code 2: {stderr}");
+    for needle in needles {
+        assert!(stderr.contains(needle), "message should contain {needle:?}:\n{stderr}");
+    }
+    assert!(stderr.starts_with("error: cannot merge") || stderr.starts_with("error: "), "{stderr}");
+    assert!(!out_dir.exists(), "nothing is written when the merge is refused");
+}
+
+/// Files written by a run, relative to its folder, with their bytes.
+fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push((path.strip_prefix(dir).unwrap().to_path_buf(), std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn shards_in_separate_processes_merge_to_the_single_run_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let (paths, seed) = (6144, 17);
+    let single = dir.path().join("single");
+    single_run(TUTORIAL, paths, seed, &single, true);
+
+    let parts_dir = dir.path().join("parts");
+    let files = shards(TUTORIAL, paths, seed, 4, &[0, 1, 2, 3], &parts_dir);
+    let names: Vec<_> = std::fs::read_dir(&parts_dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names.len(), 4, "each shard writes one file and nothing else: {names:?}");
+
+    // Given in shuffled order.
+    let merged = dir.path().join("merged");
+    let order = [&files[2], &files[0], &files[3], &files[1]].map(PathBuf::as_path);
+    let out = merge(&order, &["--lang", "en"], &merged);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("P(hit)") && stdout.contains("merged 4 shards: 6144 paths (seed 17)"), "{stdout}");
+
+    // Everything `run` writes, charts included, is the same bytes.
+    let (expected, got) = (tree(&single), tree(&merged));
+    assert!(expected.iter().any(|(p, _)| p.ends_with("probability.svg")), "charts were written");
+    assert_eq!(expected.iter().map(|(p, _)| p).collect::<Vec<_>>(), got.iter().map(|(p, _)| p).collect::<Vec<_>>());
+    for ((path, a), (_, b)) in expected.iter().zip(&got) {
+        assert!(a == b, "{} differs between the single run and the merge", path.display());
+    }
+}
+
+#[test]
+fn an_uneven_split_merged_from_its_folder_matches_the_single_run() {
+    // 4500 paths are 5 chunks of 1024, the last one partial: 3 shards get 1, 2 and 2 chunks.
+    let dir = tempfile::tempdir().unwrap();
+    let (paths, seed) = (4500, 3);
+    let single = single_run(TUTORIAL, paths, seed, &dir.path().join("single"), false);
+    let parts_dir = dir.path().join("parts");
+    let files = shards(TUTORIAL, paths, seed, 3, &[2, 1, 0], &parts_dir);
+    let ranges: Vec<(u64, u64)> = files
+        .iter()
+        .map(|f| {
+            let part: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap();
+            (part["paths"]["start"].as_u64().unwrap(), part["paths"]["end"].as_u64().unwrap())
+        })
+        .collect();
+    assert_eq!(ranges, vec![(3072, 4500), (1024, 3072), (0, 1024)]);
+
+    let merged = dir.path().join("merged");
+    let out = merge(&[&parts_dir], &["--no-charts", "--quiet"], &merged);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty(), "--quiet prints nothing");
+    assert_eq!(outputs(&merged), single);
+}
+
+#[test]
+fn more_shards_than_chunks_leave_empty_shards_that_still_merge() {
+    let dir = tempfile::tempdir().unwrap();
+    let (paths, seed) = (1500, 8);
+    let single = single_run(TUTORIAL, paths, seed, &dir.path().join("single"), false);
+    let parts_dir = dir.path().join("parts");
+    shards(TUTORIAL, paths, seed, 5, &[0, 1, 2, 3, 4], &parts_dir);
+    let merged = dir.path().join("merged");
+    let out = merge(&[&parts_dir], &["--no-charts", "-q"], &merged);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(outputs(&merged), single);
+}
+
+#[test]
+fn parts_of_different_runs_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let seed_1 = shards(TUTORIAL, 3000, 1, 2, &[0, 1], &d.join("seed1"));
+    let seed_2 = shards(TUTORIAL, 3000, 2, 2, &[1], &d.join("seed2"));
+    assert_refused(
+        &[&seed_1[0], &seed_2[0]],
+        &[],
+        &["different seeds", &format!("{} has 1", arg(&seed_1[0])), &format!("{} has 2", arg(&seed_2[0]))],
+    );
+
+    let more_paths = shards(TUTORIAL, 4000, 1, 2, &[1], &d.join("paths"));
+    assert_refused(&[&seed_1[0], &more_paths[0]], &[], &["different total numbers of paths", "3000", "4000"]);
+
+    // The same scenario with one more comment line: another file, another hash.
+    let edited = d.join("tutorial-edited.toml");
+    std::fs::write(&edited, std::fs::read_to_string(TUTORIAL).unwrap() + "# edited\n").unwrap();
+    let other = shards(arg(&edited), 3000, 1, 2, &[1], &d.join("edited"));
+    assert_refused(&[&seed_1[0], &other[0]], &[], &["different scenarios", arg(&seed_1[0]), arg(&other[0])]);
+
+    let of_three = shards(TUTORIAL, 3000, 1, 3, &[1, 2], &d.join("three"));
+    assert_refused(&[&seed_1[0], &of_three[0], &of_three[1]], &[], &["different shard counts", "have 3", "has 2"]);
+}
+
+#[test]
+fn duplicate_and_missing_shards_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let files = shards(TUTORIAL, 5000, 4, 3, &[0, 1, 2], &d.join("parts"));
+    // The same shard twice, once as a copy in another folder: the paths overlap.
+    let copy = d.join("copy").join("shard-1-of-3.json");
+    std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
+    std::fs::copy(&files[1], &copy).unwrap();
+    assert_refused(
+        &[&files[0], &files[1], &copy, &files[2]],
+        &[],
+        &["shard 1/3 is given 2 times", arg(&files[1]), arg(&copy)],
+    );
+    assert_refused(&[&files[0], &files[0], &files[1], &files[2]], &[], &["shard 0/3 is given 2 times"]);
+    assert_refused(&[&files[2], &files[0]], &[], &["shard 1/3 is missing"]);
+    assert_refused(&[&files[1]], &[], &["shards 0/3, 2/3 are missing"]);
+    // Both problems at once are both reported.
+    assert_refused(
+        &[&files[0], &files[0]],
+        &[],
+        &["2 problems", "shard 0/3 is given 2 times", "shards 1/3, 2/3 are missing"],
+    );
+}
+
+#[test]
+fn files_that_are_not_partial_results_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let files = shards(TUTORIAL, 2500, 6, 2, &[0, 1], &d.join("parts"));
+    let write = |name: &str, content: &str| {
+        let path = d.join(name);
+        std::fs::write(&path, content).unwrap();
+        path
+    };
+    let garbage = write("garbage.json", "this is not JSON\n");
+    assert_refused(&[&files[0], &garbage], &[], &[arg(&garbage), "not a feasim partial result", "feasim run --shard"]);
+
+    // A run's summary.json is JSON, but not a partial result.
+    single_run(TUTORIAL, 1000, 1, &d.join("single"), false);
+    let summary = d.join("single").join("summary.json");
+    assert_refused(&[&files[0], &summary], &[], &[arg(&summary), "not a feasim partial result"]);
+
+    let binary = d.join("binary.json");
+    std::fs::write(&binary, [0xff, 0xfe, 0x00, 0x81]).unwrap();
+    assert_refused(&[&binary, &files[1]], &[], &[arg(&binary), "not a feasim partial result"]);
+
+    let original = std::fs::read_to_string(&files[1]).unwrap();
+    let version = write("shard-1-of-2-v9.json", &original.replacen("\"format_version\":1", "\"format_version\":9", 1));
+    assert_refused(&[&files[0], &version], &[], &[arg(&version), "format version 9", "reads version 1"]);
+
+    let old =
+        write("shard-1-of-2-old.json", &original.replacen("\"feasim_version\":\"", "\"feasim_version\":\"0.0.0-", 1));
+    assert_refused(&[&files[0], &old], &[], &[arg(&old), "written by feasim 0.0.0-", "same build"]);
+
+    let edited = write("shard-1-of-2-edited.json", &original.replacen("\"hits\":[", "\"hits\":[9", 1));
+    assert_refused(&[&files[0], &edited], &[], &[arg(&edited), "damaged", "checksum"]);
+
+    let cut = write("shard-1-of-2-cut.json", &original[..original.len() / 3]);
+    assert_refused(&[&files[0], &cut], &[], &[arg(&cut), "damaged", "cut short"]);
+
+    let missing = d.join("nowhere.json");
+    assert_refused(&[&files[0], &missing], &[], &[arg(&missing), "cannot read"]);
+
+    // Every unusable file is named at once.
+    assert_refused(&[&garbage, &edited, &files[0]], &[], &["2 problems", arg(&garbage), arg(&edited)]);
+
+    let empty = d.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    assert_refused(&[&empty], &[], &["no partial results (shard-I-of-N.json) in this folder"]);
+}
+
+#[test]
+fn a_scenario_edited_or_moved_after_the_shards_is_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let scenario = d.join("plan.toml");
+    let original = std::fs::read_to_string(TUTORIAL).unwrap();
+    std::fs::write(&scenario, &original).unwrap();
+    let parts = d.join("parts");
+    shards(arg(&scenario), 3000, 2, 2, &[0, 1], &parts);
+    let kept = d.join("kept.toml");
+    std::fs::copy(&scenario, &kept).unwrap();
+
+    // Edited: the merge would describe a different scenario than the one simulated.
+    std::fs::write(&scenario, original.replace("seed = 20220131", "seed = 1")).unwrap();
+    assert_refused(&[&parts], &[], &[arg(&scenario), "is not the scenario the shards simulated", "--scenario"]);
+    // Moved away: the merge says where it looked and how to point it to the file.
+    std::fs::remove_file(&scenario).unwrap();
+    assert_refused(&[&parts], &[], &["no longer at", arg(&scenario), "--scenario PATH"]);
+    // The same file elsewhere is accepted with --scenario, and gives the single run.
+    let merged = d.join("merged");
+    let out = merge(&[&parts], &["--scenario", arg(&kept), "--no-charts", "-q"], &merged);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    std::fs::write(&scenario, &original).unwrap();
+    assert_eq!(outputs(&merged), single_run(arg(&scenario), 3000, 2, &d.join("single"), false));
+    // --scenario pointing to another scenario is refused.
+    assert_refused(
+        &[&parts],
+        &["--scenario", "scenarios/liaoning-2022-2024.toml"],
+        &["is not the scenario the shards simulated"],
+    );
+}
+
+#[test]
+fn a_bad_shard_argument_is_a_usage_error() {
+    for (shard, message) in [("4/4", "0 to 3"), ("x", "expected I/N"), ("1/0", "at least 1"), ("-1/2", "expected I/N")]
+    {
+        let out =
+            feasim(&["run", TUTORIAL, "--paths", "100", "--out", "/nonexistent/never", &format!("--shard={shard}")]);
+        assert_eq!(out.status.code(), Some(2), "--shard {shard}");
+        assert!(text(&out.stderr).contains(message), "--shard {shard}: {}", text(&out.stderr));
+    }
+}
