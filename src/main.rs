@@ -18,7 +18,7 @@ use feasim::engine::{self, CHUNK, RunConfig};
 use feasim::model::Model;
 use feasim::report::table::Labels;
 use feasim::scenario::{self, LoadError, LoadOptions};
-use feasim::shard::{self, MergeError, Part, PartialResult, Problem, ScenarioRef, ShardId};
+use feasim::shard::{self, Merger, PartialResult, ScenarioRef, ShardId};
 use feasim::summary::Summary;
 
 /// Exit code for a scenario or command line the user must fix.
@@ -256,18 +256,12 @@ fn merge(args: MergeArgs) -> anyhow::Result<()> {
             files.push(arg.clone());
         }
     }
-    let mut parts = Vec::new();
-    let mut problems = Vec::new();
-    for file in files {
-        match shard::read(&file) {
-            Ok(result) => parts.push(Part { file, result }),
-            Err(error) => problems.push(Problem::Part { file, error }),
-        }
+    // Each file is added up as it is read: one accumulator in memory however many shards.
+    let mut merger = Merger::new();
+    for file in &files {
+        merger.add_file(file);
     }
-    if !problems.is_empty() {
-        return Err(bad_input!("{}", MergeError { problems }));
-    }
-    let run = shard::check(&parts).map_err(|e| bad_input!("{e}"))?;
+    let run = merger.check().map_err(|e| bad_input!("{e}"))?;
 
     let recorded = &run.scenario;
     let scenario_path = match &args.scenario {
@@ -296,7 +290,7 @@ fn merge(args: MergeArgs) -> anyhow::Result<()> {
             recorded.hash
         ));
     }
-    let accumulator = shard::merge(&model, &parts).map_err(|e| bad_input!("{e}"))?;
+    let accumulator = merger.finish(&model).map_err(|e| bad_input!("{e}"))?;
     let summary = Summary::from_accumulator(&model, &accumulator, run.config.seed);
     let elapsed = started.elapsed();
 

@@ -229,19 +229,18 @@ impl PartialResult {
         }
         Ok(())
     }
+}
 
-    /// Whether the accumulator has the shape `model`'s accumulators have (one count per target,
-    /// one sketch per indicator and year, …).
-    fn fits(&self, model: &Model) -> bool {
-        let (a, b) = (&self.accumulator, Accumulator::new(model));
-        a.hits.len() == b.hits.len()
-            && a.invalid.len() == b.invalid.len()
-            && a.metrics.len() == b.metrics.len()
-            && a.indicators.len() == b.indicators.len()
-            && a.hit_counts.len() == b.hit_counts.len()
-            && a.region_all_hit.len() == b.region_all_hit.len()
-            && a.n_years() == b.n_years()
-    }
+/// Whether two accumulators have the same shape (one count per target, one sketch per indicator
+/// and year, …), as accumulators of the same model do.
+fn same_shape(a: &Accumulator, b: &Accumulator) -> bool {
+    a.hits.len() == b.hits.len()
+        && a.invalid.len() == b.invalid.len()
+        && a.metrics.len() == b.metrics.len()
+        && a.indicators.len() == b.indicators.len()
+        && a.hit_counts.len() == b.hit_counts.len()
+        && a.region_all_hit.len() == b.region_all_hit.len()
+        && a.n_years() == b.n_years()
 }
 
 /// Why one file cannot be used as a partial result.
@@ -263,7 +262,8 @@ pub enum PartError {
     Damaged(String),
 }
 
-/// A partial result and the file it was read from.
+/// A partial result and the file it was read from. In a [`Merger`], the accumulator has been
+/// added to the total and emptied.
 #[derive(Debug, Clone)]
 pub struct Part {
     pub file: PathBuf,
@@ -445,25 +445,79 @@ pub fn check(parts: &[Part]) -> Result<RunOfParts, MergeError> {
     Ok(RunOfParts { scenario: first.result.scenario.clone(), config: first.result.config, shards: count })
 }
 
-/// Merge `parts`, all the shards of one run of `model`, into the accumulator of the whole run
-/// (bit-identical to simulating every path in one process).
-pub fn merge(model: &Model, parts: &[Part]) -> Result<Accumulator, MergeError> {
-    let run = check(parts)?;
-    if run.scenario.hash != model.hash {
-        return Err(Problem::ScenarioChanged { parts_hash: run.scenario.hash, loaded_hash: model.hash.clone() }.into());
+/// Adds up partial results as they come, keeping only their headers, so that merging holds one
+/// accumulator in memory however many shards there are; then checks that they were all the shards
+/// of one run of a model and gives the run's accumulator (bit-identical to simulating every path
+/// in one process).
+#[derive(Debug, Default)]
+pub struct Merger {
+    parts: Vec<Part>,
+    problems: Vec<Problem>,
+    total: Option<Accumulator>,
+    /// Parts whose accumulator has another shape than the first's (not added).
+    misfits: Vec<PathBuf>,
+}
+
+impl Merger {
+    pub fn new() -> Self {
+        Self::default()
     }
-    let problems: Vec<Problem> =
-        parts.iter().filter(|p| !p.result.fits(model)).map(|p| Problem::Shape { file: p.file.clone() }).collect();
-    if !problems.is_empty() {
-        return Err(MergeError { problems });
+
+    /// Read the partial result in `file` and add it; a file that cannot be used is remembered as
+    /// a problem.
+    pub fn add_file(&mut self, file: &Path) {
+        match read(file) {
+            Ok(result) => self.add(file.to_path_buf(), result),
+            Err(error) => self.problems.push(Problem::Part { file: file.to_path_buf(), error }),
+        }
     }
-    let mut ordered: Vec<&Part> = parts.iter().collect();
-    ordered.sort_by_key(|p| p.result.shard.index);
-    let mut total = Accumulator::new(model);
-    for part in ordered {
-        total.merge(&part.result.accumulator);
+
+    /// Add a partial result read from `file`.
+    pub fn add(&mut self, file: PathBuf, mut result: PartialResult) {
+        let accumulator = std::mem::take(&mut result.accumulator);
+        match &mut self.total {
+            None => self.total = Some(accumulator),
+            Some(total) if same_shape(total, &accumulator) => total.merge(&accumulator),
+            Some(_) => self.misfits.push(file.clone()),
+        }
+        self.parts.push(Part { file, result });
     }
-    Ok(total)
+
+    /// The parts added so far (their accumulators emptied).
+    pub fn parts(&self) -> &[Part] {
+        &self.parts
+    }
+
+    /// Check that the files added so far are all the shards of one run, exactly once each; return
+    /// what they agree on.
+    pub fn check(&self) -> Result<RunOfParts, MergeError> {
+        if !self.problems.is_empty() {
+            return Err(MergeError { problems: self.problems.clone() });
+        }
+        let run = check(&self.parts)?;
+        if !self.misfits.is_empty() {
+            let problems = self.misfits.iter().map(|file| Problem::Shape { file: file.clone() }).collect();
+            return Err(MergeError { problems });
+        }
+        Ok(run)
+    }
+
+    /// The accumulator of the whole run of `model`, once [`Merger::check`] passes and the parts
+    /// were simulated from `model` (same hash, same shape).
+    pub fn finish(self, model: &Model) -> Result<Accumulator, MergeError> {
+        let run = self.check()?;
+        if run.scenario.hash != model.hash {
+            return Err(
+                Problem::ScenarioChanged { parts_hash: run.scenario.hash, loaded_hash: model.hash.clone() }.into()
+            );
+        }
+        match self.total {
+            Some(total) if same_shape(&total, &Accumulator::new(model)) => Ok(total),
+            _ => Err(MergeError {
+                problems: self.parts.into_iter().map(|part| Problem::Shape { file: part.file }).collect(),
+            }),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -472,14 +526,15 @@ mod tests {
     use crate::engine;
     use crate::summary::Summary;
 
-    fn model() -> Model {
-        let text = "[scenario]\nname = \"s\"\nbase_year = 2021\nend_year = 2023\n\
+    const SCENARIO: &str = "[scenario]\nname = \"s\"\nbase_year = 2021\nend_year = 2023\n\
             [[indicator]]\nid = \"a\"\nkind = \"level\"\nbase = 100\nsource = \"t\"\ngrowth = { dist = \"normal\", mean = 5, sd = 3 }\n\
             [[indicator]]\nid = \"r\"\nkind = \"rate\"\nbase = 10\nsource = \"t\"\nchange = { dist = \"uniform\", min = -1, max = 1 }\n\
             [[indicator]]\nid = \"q\"\nkind = \"derived\"\nexpr = \"a / r\"\n\
             [[target]]\nid = \"t1\"\nregion = \"x\"\nmetric = \"value\"\nindicator = \"a\"\ncomparator = \">=\"\nthreshold = 110\n\
             [[target]]\nid = \"t2\"\nregion = \"y\"\nmetric = \"cagr\"\nindicator = \"q\"\ncomparator = \">\"\nthreshold = 3\n";
-        crate::scenario::load_str("s.toml", text).expect("valid scenario")
+
+    fn model() -> Model {
+        crate::scenario::load_str("s.toml", SCENARIO).expect("valid scenario")
     }
 
     fn scenario_ref(model: &Model) -> ScenarioRef {
@@ -490,6 +545,14 @@ mod tests {
             hash: model.hash.clone(),
             repair_correlations: false,
         }
+    }
+
+    fn merge(model: &Model, parts: &[Part]) -> Result<Accumulator, MergeError> {
+        let mut merger = Merger::new();
+        for part in parts {
+            merger.add(part.file.clone(), part.result.clone());
+        }
+        merger.finish(model)
     }
 
     fn shard(model: &Model, config: RunConfig, index: u64, count: u64) -> Part {
@@ -620,5 +683,20 @@ mod tests {
 
         assert_eq!(problems(&[]), vec![Problem::NoParts]);
         assert!(merge(&m, &parts).is_ok());
+
+        // A part claiming the scenario but counting another model's targets is not added.
+        let other = crate::scenario::load_str("o.toml", &format!("{}\n[[target]]\nid = \"t3\"\nregion = \"x\"\nmetric = \"value\"\nindicator = \"r\"\ncomparator = \">=\"\nthreshold = 10\n", SCENARIO)).unwrap();
+        let id = ShardId::new(2, 3).unwrap();
+        let foreign = PartialResult::new(
+            scenario_ref(&m),
+            config,
+            id,
+            engine::accumulate(&other, config.seed, id.paths(config.paths), &|_| {}),
+        );
+        let misfit = Part { file: "misfit.json".into(), result: foreign };
+        let p = problems(&[parts[0].clone(), parts[1].clone(), misfit.clone()]);
+        assert_eq!(p, vec![Problem::Shape { file: "misfit.json".into() }]);
+        let p = problems(&[misfit, parts[0].clone(), parts[1].clone()]);
+        assert_eq!(p.len(), 2, "the first part sets the shape; the model then refuses all: {p:?}");
     }
 }

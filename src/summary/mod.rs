@@ -21,7 +21,7 @@ pub use sketch::Sketch;
 pub const HISTOGRAM_BINS: usize = 40;
 
 /// Running totals over a set of paths.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Accumulator {
     pub paths: u64,
     /// Paths hitting each target.
