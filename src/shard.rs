@@ -205,7 +205,8 @@ impl PartialResult {
 
     fn compute_checksum(&mut self) -> String {
         let saved = std::mem::take(&mut self.checksum);
-        // Serialising integers, strings and bit patterns cannot fail.
+        // Integers, strings and bit patterns always serialise; a path that is not UTF-8 does not,
+        // and `to_json` reports it.
         let bytes = serde_json::to_vec(self).unwrap_or_default();
         self.checksum = saved;
         Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect()
