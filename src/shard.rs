@@ -678,6 +678,11 @@ mod tests {
         let p = problems(&[parts[0].clone(), of_two]);
         assert!(matches!(&p[..], [Problem::Differ { what: "shard counts", .. }]), "{p:?}");
 
+        let mut repaired = parts.clone();
+        repaired[1].result.scenario.repair_correlations = true;
+        let p = problems(&repaired);
+        assert!(matches!(&p[..], [Problem::Differ { what, .. }] if what.contains("--repair-correlations")), "{p:?}");
+
         let mut changed = parts.clone();
         changed.iter_mut().for_each(|p| p.result.scenario.hash = "0".repeat(64));
         assert!(matches!(&problems(&changed)[..], [Problem::ScenarioChanged { .. }]));
