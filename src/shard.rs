@@ -241,6 +241,7 @@ fn same_shape(a: &Accumulator, b: &Accumulator) -> bool {
         && a.indicators.len() == b.indicators.len()
         && a.hit_counts.len() == b.hit_counts.len()
         && a.region_all_hit.len() == b.region_all_hit.len()
+        && a.shifts.len() == b.shifts.len()
         && a.n_years() == b.n_years()
 }
 
@@ -512,8 +513,14 @@ impl Merger {
                 Problem::ScenarioChanged { parts_hash: run.scenario.hash, loaded_hash: model.hash.clone() }.into()
             );
         }
+        // Start from the model's own empty accumulator, so that what is derived from the model
+        // rather than counted (which region each target is in, …) comes from the model.
+        let mut merged = Accumulator::new(model);
         match self.total {
-            Some(total) if same_shape(&total, &Accumulator::new(model)) => Ok(total),
+            Some(total) if same_shape(&total, &merged) => {
+                merged.merge(&total);
+                Ok(merged)
+            }
             _ => Err(MergeError {
                 problems: self.parts.into_iter().map(|part| Problem::Shape { file: part.file }).collect(),
             }),
@@ -605,9 +612,10 @@ mod tests {
         let id = ShardId::new(1, 2).unwrap();
         let acc = engine::accumulate(&m, config.seed, id.paths(config.paths), &|_| {});
         let written = PartialResult::new(scenario_ref(&m), config, id, acc);
+        assert!(!written.accumulator.shifts.is_empty(), "per-path sketches of the needed growth are covered too");
         let text = written.to_json().unwrap();
         let read = PartialResult::from_json(&text).unwrap();
-        assert_eq!(read, written);
+        assert_same(&read, &written);
         assert_eq!(read.to_json().unwrap(), text);
 
         // An empty shard: its sketches' minima and maxima are ±infinity.
@@ -619,7 +627,25 @@ mod tests {
         );
         let text = empty.to_json().unwrap();
         assert!(text.contains("\"7ff0000000000000\"") && text.contains("\"fff0000000000000\""));
-        assert_eq!(PartialResult::from_json(&text).unwrap(), empty);
+        assert_same(&PartialResult::from_json(&text).unwrap(), &empty);
+    }
+
+    /// Everything a file holds is the same; the accumulator's counts, sketches (bucket layout,
+    /// minima and maxima) and shape too. (What is derived from the model rather than counted is
+    /// not in files.)
+    fn assert_same(read: &PartialResult, written: &PartialResult) {
+        let header = |p: &PartialResult| PartialResult { accumulator: Accumulator::default(), ..p.clone() };
+        assert_eq!(header(read), header(written));
+        let (r, w) = (&read.accumulator, &written.accumulator);
+        assert_eq!(
+            (r.paths, &r.hits, &r.invalid, &r.hit_counts, &r.region_all_hit, r.all_hit, r.n_years()),
+            (w.paths, &w.hits, &w.invalid, &w.hit_counts, &w.region_all_hit, w.all_hit, w.n_years())
+        );
+        assert_eq!((&r.metrics, &r.indicators, &r.shifts), (&w.metrics, &w.indicators, &w.shifts));
+        let bits = |a: &Accumulator| {
+            a.metrics.iter().chain(&a.indicators).map(|s| (s.min().to_bits(), s.max().to_bits())).collect::<Vec<_>>()
+        };
+        assert_eq!(bits(r), bits(w));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! sd σ (percent) over n years, base X₀. Then ln(X_n/X₀)·100 ~ N(nμ, nσ²) and
 //! P(X_n ≥ T) = Φ((nμ − 100·ln(T/X₀))/(σ√n)).
 
-use statrs::distribution::{ContinuousCDF, Normal};
+use statrs::distribution::{Continuous, ContinuousCDF, Normal};
 
 use feasim::analysis::compare;
 use feasim::analysis::params;
@@ -261,4 +261,81 @@ mod cli {
             assert!(stderr.contains("did you mean \"shenyang.gdp_real:mean\""), "{command}: {stderr}");
         }
     }
+}
+
+/// The run summary's "mean growth needed for 50% / 80%" on a log-compounding level agrees with
+/// the closed form μ* within its interval.
+///
+/// Width of the interval: δ* = (100/n)·ln(T/X_n) is normal with sd σ/√n, so the order-statistic
+/// interval of its p-quantile is about 2·1.96·√(p(1−p)/N)·(σ/√n)/φ(z_p) wide; each end may move
+/// out by up to two sketch resolutions, (100/n)·ln(1 + α) each (see `summary::needed`).
+#[test]
+fn run_summary_states_the_closed_form_growth_needed() {
+    let m = lognormal(5.0);
+    let summary = crate::util::run(&m, 100_000, SEED);
+    let needed = summary.targets[0].needed_growth.as_ref().expect("tx is on a level");
+    assert_eq!(needed.parameter, "x:mean");
+    assert_eq!(needed.assumed, 5.0);
+    let normal = Normal::standard();
+    for level in &needed.levels {
+        let p = level.probability;
+        let exact_mu = (100.0 * (THRESHOLD / X0).ln() + SIGMA * YEARS.sqrt() * normal.inverse_cdf(p)) / YEARS;
+        let (low, high) = (level.ci_low.unwrap(), level.ci_high.unwrap());
+        let value = level.mean.unwrap();
+        assert!(low <= value && value <= high, "{level:?}");
+        assert!(low <= exact_mu && exact_mu <= high, "P = {p}: μ* = {exact_mu} outside [{low}, {high}]");
+        let z = normal.inverse_cdf(p);
+        let order = 2.0 * 1.96 * (p * (1.0 - p) / 100_000.0).sqrt() * (SIGMA / YEARS.sqrt()) / normal.pdf(z);
+        let sketch = 4.0 * 100.0 / YEARS * feasim::summary::sketch::RELATIVE_ACCURACY;
+        assert!(high - low <= 1.2 * order + sketch, "P = {p}: interval [{low}, {high}] too wide");
+    }
+}
+
+/// Where there is no closed form (simple compounding, a derived product, every-year and ≤
+/// targets), the run summary's needed growth is the root `feasim solve` finds on the same paths.
+#[test]
+fn run_summary_needed_growth_matches_solve_on_the_same_paths() {
+    let text = header(2024)
+        + "[[indicator]]\nid = \"real\"\nkind = \"level\"\nbase = 100\nsource = \"test\"\n\
+           growth = { dist = \"student_t\", mean = 5, sd = 2.5, df = 6 }\npersistence = 0.4\n"
+        + "[[indicator]]\nid = \"prices\"\nkind = \"level\"\nbase = 1\nsource = \"test\"\n\
+           growth = { dist = \"normal\", mean = 2, sd = 1 }\n"
+        + "[[indicator]]\nid = \"nominal\"\nkind = \"derived\"\nexpr = \"real * prices / base(prices)\"\n"
+        + "[[indicator]]\nid = \"debt\"\nkind = \"level\"\nbase = 40\nsource = \"test\"\ncompounding = \"log\"\n\
+           growth = { dist = \"triangular\", min = -2, mode = 3, max = 9 }\n"
+        + "[[correlation]]\nbetween = [\"real\", \"prices\"]\nrho = 0.3\n"
+        + "[[target]]\nid = \"nominal_up\"\nmetric = \"value\"\nindicator = \"nominal\"\nyear = 2024\ncomparator = \">=\"\nthreshold = 125\n"
+        + "[[target]]\nid = \"real_capped\"\nmetric = \"value\"\nindicator = \"real\"\nyear = 2023\ncomparator = \"<=\"\nthreshold = 110\n"
+        + "[[target]]\nid = \"real_every\"\nmetric = \"growth_every_year\"\nindicator = \"real\"\nfrom = 2021\nto = 2024\ncomparator = \">=\"\nthreshold = 3\n"
+        + "[[target]]\nid = \"real_cagr\"\nmetric = \"cagr\"\nindicator = \"real\"\nfrom = 2022\nto = 2024\ncomparator = \">\"\nthreshold = 5.5\n"
+        + "[[target]]\nid = \"debt_cum\"\nmetric = \"cumulative_growth\"\nindicator = \"debt\"\nfrom = 2021\nto = 2024\ncomparator = \"<\"\nthreshold = 12\n";
+    let m = model(&text);
+    let paths = 4_000;
+    let summary = crate::util::run(&m, paths, SEED);
+    for (t, target) in summary.targets.iter().enumerate() {
+        let needed = target.needed_growth.as_ref().unwrap_or_else(|| panic!("{} has a needed growth", target.id));
+        let param = params::find(&m, &needed.parameter).unwrap();
+        let config = SolveConfig { paths, seed: SEED, probabilities: vec![0.5, 0.8], tolerance: Some(1e-5) };
+        let report = solve::solve(&m, t, &param, &config, &|_| {}).unwrap();
+        for (level, answer) in needed.levels.iter().zip(&report.answers) {
+            let solved = answer.value.unwrap_or_else(|| panic!("{}: {answer:?}", target.id));
+            let mean = level.mean.unwrap();
+            // Same paths, same root: apart from the solver's tolerance, the only difference is
+            // the sketch's resolution α — of the shift itself for simple compounding, of the
+            // metric for log compounding (debt_cum: (100/3)·ln(1 + α) points of growth).
+            let alpha = feasim::summary::sketch::RELATIVE_ACCURACY;
+            let resolution =
+                if target.id == "debt_cum" { 100.0 / 3.0 * alpha } else { alpha * (mean - needed.assumed).abs() };
+            let allowed = 1e-5 + resolution + 1e-9;
+            assert!(
+                (mean - solved).abs() <= allowed,
+                "{} P = {}: run says {mean}, solve {solved}",
+                target.id,
+                level.probability
+            );
+            let (low, high) = (level.ci_low.unwrap(), level.ci_high.unwrap());
+            assert!(low <= solved && solved <= high, "{}: {solved} outside [{low}, {high}]", target.id);
+        }
+    }
+    assert_eq!(summary.targets[0].needed_growth.as_ref().unwrap().parameter, "real:mean", "the product's level");
 }

@@ -29,7 +29,19 @@ pub fn splitmix64(x: u64) -> u64 {
 /// Seed of the stream for `key` on `path` of a run seeded with `seed`.
 #[inline]
 pub fn stream_seed(seed: u64, path: u64, key: u64) -> u64 {
-    splitmix64(splitmix64(splitmix64(seed) ^ path) ^ key)
+    splitmix64(path_key(seed, path) ^ key)
+}
+
+/// The part of [`stream_seed`] shared by every indicator of a path (computed once per path).
+#[inline]
+pub fn path_key(seed: u64, path: u64) -> u64 {
+    splitmix64(splitmix64(seed) ^ path)
+}
+
+/// [`shock_stream`] from a precomputed [`path_key`].
+#[inline]
+pub fn shock_stream_keyed(path_key: u64, key: u64) -> Stream {
+    Stream::seed_from_u64(splitmix64(path_key ^ key))
 }
 
 /// The yearly-shock stream of the indicator with stream key `key` on `path`.
@@ -58,6 +70,7 @@ mod tests {
         assert_ne!(a, draw(1, 3, 3));
         assert_ne!(a, draw(1, 2, 4));
         assert_ne!(shock_stream(1, 2, 3).random::<u64>(), base_stream(1, 2, 3).random::<u64>());
+        assert_eq!(a, shock_stream_keyed(path_key(1, 2), 3).random::<u64>());
     }
 
     #[test]

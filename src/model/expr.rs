@@ -160,6 +160,57 @@ impl Expr {
     }
 
     /// Stack depth [`Expr::eval`] needs.
+    /// When the expression is a monomial `c · Π x_j^(k_j)` in this year's indicator values
+    /// (constants and `base(·)` values are constants), its exponents `(j, k_j)` with `k_j ≠ 0`,
+    /// in the order the indicators first appear; `None` for anything else (sums, functions,
+    /// powers of indicators). Scaling `x_j` by `f` then scales the expression by `f^(k_j)`.
+    pub fn monomial(&self) -> Option<Vec<(usize, i32)>> {
+        let mut stack: Vec<Option<Vec<(usize, i32)>>> = Vec::with_capacity(self.max_stack);
+        let combine = |a: Vec<(usize, i32)>, b: Vec<(usize, i32)>, sign: i32| {
+            let mut out = a;
+            for (j, k) in b {
+                match out.iter_mut().find(|(i, _)| *i == j) {
+                    Some((_, e)) => *e += sign * k,
+                    None => out.push((j, sign * k)),
+                }
+            }
+            out
+        };
+        for op in &self.ops {
+            match *op {
+                Op::Const(_) | Op::LoadBase(_) => stack.push(Some(Vec::new())),
+                Op::Load(j) => stack.push(Some(vec![(j, 1)])),
+                Op::Neg => {}
+                Op::Mul | Op::Div => {
+                    let b = stack.pop()?;
+                    let a = stack.pop()?;
+                    let sign = if matches!(op, Op::Mul) { 1 } else { -1 };
+                    stack.push(match (a, b) {
+                        (Some(a), Some(b)) => Some(combine(a, b, sign)),
+                        _ => None,
+                    });
+                }
+                Op::Add | Op::Sub | Op::Pow => {
+                    let b = stack.pop()?;
+                    let a = stack.pop()?;
+                    // A sum or power of constants is a constant; anything else is not a monomial.
+                    let constant = |x: &Option<Vec<(usize, i32)>>| x.as_ref().is_some_and(|v| v.is_empty());
+                    stack.push((constant(&a) && constant(&b)).then(Vec::new));
+                }
+                Op::Call(_, n) => {
+                    let mut all_constant = true;
+                    for _ in 0..n {
+                        all_constant &= stack.pop()?.is_some_and(|v| v.is_empty());
+                    }
+                    stack.push(all_constant.then(Vec::new));
+                }
+            }
+        }
+        let mut result = stack.pop()??;
+        result.retain(|&(_, k)| k != 0);
+        Some(result)
+    }
+
     pub fn max_stack(&self) -> usize {
         self.max_stack
     }
@@ -585,6 +636,19 @@ mod tests {
 
     fn error(src: &str) -> ExprError {
         Expr::compile(src, &resolve).unwrap_err()
+    }
+
+    #[test]
+    fn monomials_are_recognised() {
+        let mono = |src: &str| Expr::compile(src, &resolve).unwrap().monomial();
+        assert_eq!(mono("a * b"), Some(vec![(0, 1), (1, 1)]));
+        assert_eq!(mono("100 * a / base(a) / c.x"), Some(vec![(0, 1), (2, -1)]));
+        assert_eq!(mono("-a * (2 + 3) / a * b"), Some(vec![(1, 1)]));
+        assert_eq!(mono("a + b"), None);
+        assert_eq!(mono("sum(g.x)"), None);
+        assert_eq!(mono("a ^ 2"), None);
+        assert_eq!(mono("a * exp(1)"), Some(vec![(0, 1)]));
+        assert_eq!(mono("a * exp(b)"), None);
     }
 
     #[test]

@@ -116,6 +116,7 @@ pub fn synthetic_summary(n_targets: usize, paths: u64) -> Summary {
                 quantiles: quantiles(mean, sd),
                 histogram: histogram(mean, sd, paths, threshold),
                 marker,
+                needed_growth: None,
             }
         })
         .collect();

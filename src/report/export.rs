@@ -28,7 +28,7 @@ impl Exporter for JsonExporter {
 /// `targets.csv`: one row per target.
 pub struct CsvExporter;
 
-pub const CSV_HEADER: [&str; 26] = [
+pub const CSV_HEADER: [&str; 34] = [
     "id",
     "region",
     "section",
@@ -55,6 +55,14 @@ pub const CSV_HEADER: [&str; 26] = [
     "p95",
     "max",
     "seed",
+    "needed_param",
+    "assumed_mean",
+    "mean_for_50",
+    "mean_for_50_low",
+    "mean_for_50_high",
+    "mean_for_80",
+    "mean_for_80_low",
+    "mean_for_80_high",
 ];
 
 impl Exporter for CsvExporter {
@@ -99,6 +107,17 @@ impl Exporter for CsvExporter {
             ];
             record.extend(rest.into_iter().map(number));
             record.push(summary.run.seed.to_string());
+            let optional = |v: Option<f64>| v.map_or_else(String::new, number);
+            match &t.needed_growth {
+                Some(g) => {
+                    record.push(g.parameter.clone());
+                    record.push(number(g.assumed));
+                    for level in g.levels.iter().take(2) {
+                        record.extend([optional(level.mean), optional(level.ci_low), optional(level.ci_high)]);
+                    }
+                }
+                None => record.extend(std::iter::repeat_n(String::new(), 8)),
+            }
             w.write_record(&record)?;
         }
         w.flush()?;

@@ -86,6 +86,9 @@ pub fn render(summary: &Summary, labels: Labels, width: Option<u16>) -> String {
     }
     out.push_str(&table.to_string());
     out.push('\n');
+    if let Some(needed) = needed_table(summary, labels, width) {
+        out.push_str(&needed);
+    }
     let all = &summary.all_targets;
     out.push_str(&format!(
         "All {} modelled targets hit on the same path: {} [{}, {}]; expected number hit: {:.1}\n",
@@ -115,4 +118,45 @@ pub fn render(summary: &Summary, labels: Labels, width: Option<u16>) -> String {
         ));
     }
     out
+}
+
+/// "What mean growth would it take": the assumed first-year mean growth of the level behind each
+/// target against the mean growth that gives a 50% and an 80% chance (every year shifted alike).
+fn needed_table(summary: &Summary, labels: Labels, width: Option<u16>) -> Option<String> {
+    let rows: Vec<_> = summary.targets.iter().filter_map(|t| t.needed_growth.as_ref().map(|g| (t, g))).collect();
+    if rows.is_empty() {
+        return None;
+    }
+    let mut table = Table::new();
+    table.load_style(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
+    if let Some(w) = width {
+        table.set_width(w);
+    }
+    table.set_header(["ID", "Target", "P(hit)", "Growth assumption", "Assumed", "For 50%", "For 80%"]);
+    let growth = |v: Option<f64>| v.map_or_else(|| "out of reach".to_string(), |v| format!("{v:.2}%"));
+    for (t, g) in rows {
+        let label = match labels {
+            Labels::Chinese => &t.label_zh,
+            Labels::English => &t.label_en,
+        };
+        let mut row = vec![
+            Cell::new(&t.id),
+            Cell::new(label),
+            Cell::new(percent(t.probability)).set_alignment(CellAlignment::Right),
+            Cell::new(g.parameter.trim_end_matches(":mean")),
+            Cell::new(format!("{:.2}%", g.assumed)).set_alignment(CellAlignment::Right),
+        ];
+        for level in g.levels.iter().take(2) {
+            let interval = match (level.ci_low, level.ci_high) {
+                (Some(a), Some(b)) => format!(" [{a:.2}, {b:.2}]"),
+                _ => String::new(),
+            };
+            row.push(Cell::new(format!("{}{interval}", growth(level.mean))).set_alignment(CellAlignment::Right));
+        }
+        table.add_row(row);
+    }
+    Some(format!(
+        "Mean yearly growth needed: the first projection year's mean growth of the level behind each target \
+         (later years shifted by the same amount) for a 50% and an 80% chance, from the same paths (95% CI):\n{table}\n"
+    ))
 }

@@ -7,6 +7,7 @@
 
 mod exact_f64;
 pub mod interval;
+pub mod needed;
 pub mod paired;
 pub mod sketch;
 
@@ -14,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{Base, Metric, Model, Process};
 pub use interval::wilson;
+pub use needed::{NeededGrowth, NeededLevel};
 pub use paired::{PairedAccumulator, PairedDifference};
 pub use sketch::Sketch;
 
@@ -36,8 +38,15 @@ pub struct Accumulator {
     /// Paths on which every target of a region was hit (regions in model order).
     pub region_all_hit: Vec<u64>,
     pub all_hit: u64,
+    /// Per-path sketches of the growth shift δ* each simple-compounding target needs (see
+    /// [`needed`]), one per plan with a slot.
+    pub shifts: Vec<Sketch>,
     n_years: usize,
     target_region: Vec<usize>,
+    /// Derived from the model, not counted: not in partial results (a merge starts from
+    /// `Accumulator::new(model)`).
+    #[serde(skip)]
+    needed: Vec<needed::NeededPlan>,
 }
 
 impl Accumulator {
@@ -45,6 +54,8 @@ impl Accumulator {
         let n_targets = model.targets.len();
         let target_region =
             model.targets.iter().map(|t| model.regions.iter().position(|r| *r == t.region).unwrap_or(0)).collect();
+        let needed = needed::plans(model);
+        let slots = needed.iter().filter(|p| p.slot.is_some()).count();
         Accumulator {
             paths: 0,
             hits: vec![0; n_targets],
@@ -54,8 +65,10 @@ impl Accumulator {
             hit_counts: vec![0; n_targets + 1],
             region_all_hit: vec![0; model.regions.len()],
             all_hit: 0,
+            shifts: vec![Sketch::new(); slots],
             n_years: model.n_years(),
             target_region,
+            needed,
         }
     }
 
@@ -90,6 +103,11 @@ impl Accumulator {
                 *count += 1;
             }
         }
+        for plan in &self.needed {
+            if let Some(slot) = plan.slot {
+                self.shifts[slot].add(needed::shift_on_path(plan, values, self.n_years));
+            }
+        }
     }
 
     /// Add another accumulator of the same model.
@@ -104,6 +122,9 @@ impl Accumulator {
             a.merge(b);
         }
         for (a, b) in self.indicators.iter_mut().zip(&other.indicators) {
+            a.merge(b);
+        }
+        for (a, b) in self.shifts.iter_mut().zip(&other.shifts) {
             a.merge(b);
         }
     }
@@ -247,6 +268,10 @@ pub struct TargetSummary {
     pub quantiles: Quantiles,
     pub histogram: Histogram,
     pub marker: Option<TargetMarker>,
+    /// The mean growth of the level behind the target needed for a 50% and an 80% chance, when
+    /// it is exact and cheap to compute (see [`needed`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub needed_growth: Option<NeededGrowth>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -339,6 +364,11 @@ impl Summary {
                     quantiles: Quantiles::of(sketch),
                     histogram: histogram(sketch, target.threshold),
                     marker: marker(model, target),
+                    needed_growth: acc
+                        .needed
+                        .iter()
+                        .find(|plan| plan.target == t)
+                        .map(|plan| needed::summarise(model, acc, plan)),
                 }
             })
             .collect();
