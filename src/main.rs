@@ -217,7 +217,7 @@ fn run_shard(
         hash: model.hash.clone(),
         repair_correlations: scenario.repair_correlations,
     };
-    let result = PartialResult::new(scenario, config, shard, accumulator);
+    let result = PartialResult::new(model, scenario, config, shard, accumulator);
     let file = out_dir.join(shard.file_name());
     let text = result.to_json().with_context(|| format!("cannot format {}", file.display()))?;
     feasim::report::atomic_write(&file, text.as_bytes())?;

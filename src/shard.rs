@@ -35,6 +35,10 @@ pub const FORMAT_VERSION: u32 = 1;
 /// The feasim version writing and reading partial results (parts must come from the same one).
 pub const FEASIM_VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// Paths at the start of each shard that the merge simulates again to check that its build
+/// computes the same numbers as the shard's ([`Fingerprint`]).
+pub const FINGERPRINT_PATHS: u64 = 64;
+
 /// Shard `index` of `count` (0-based): which share of a run's paths to simulate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct ShardId {
@@ -122,6 +126,36 @@ pub struct PathRange {
     pub end: u64,
 }
 
+/// SHA-256 of the accumulator of the paths `paths` (the first [`FINGERPRINT_PATHS`] of a shard),
+/// simulated on one thread. The scenario hash tells that two processes read the same scenario; the
+/// fingerprint tells that they compute the same numbers from it: two builds of one feasim version
+/// (or builds for different platforms) could differ, and a merge of their shards would then be no
+/// single run's result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fingerprint {
+    pub paths: PathRange,
+    pub sha256: String,
+}
+
+impl Fingerprint {
+    /// The fingerprint of the first paths of `shard_paths` (`None` when there are none).
+    pub fn of(model: &Model, seed: u64, shard_paths: Range<u64>) -> Option<Self> {
+        let paths = shard_paths.start..shard_paths.end.min(shard_paths.start.saturating_add(FINGERPRINT_PATHS));
+        if paths.is_empty() {
+            return None;
+        }
+        let accumulator = crate::engine::accumulate_sequential(model, seed, paths.clone());
+        // Integers, booleans and bit patterns always serialise.
+        let bytes = serde_json::to_vec(&accumulator).unwrap_or_default();
+        Some(Fingerprint { paths: PathRange { start: paths.start, end: paths.end }, sha256: sha256_hex(&bytes) })
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// What one shard writes: enough to check that it belongs with the other shards of its run, and
 /// its exact accumulator.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -136,6 +170,9 @@ pub struct PartialResult {
     pub config: RunConfig,
     pub shard: ShardId,
     pub paths: PathRange,
+    /// What the shard's build computed for its first few paths, for the merge to compare with
+    /// its own build's (`None` for an empty shard).
+    pub fingerprint: Option<Fingerprint>,
     /// SHA-256 of this record written without its checksum: a file changed or cut short after it
     /// was written is refused.
     pub checksum: String,
@@ -143,9 +180,16 @@ pub struct PartialResult {
 }
 
 impl PartialResult {
-    /// The partial result of `shard`, whose paths `accumulator` holds.
-    pub fn new(scenario: ScenarioRef, config: RunConfig, shard: ShardId, accumulator: Accumulator) -> Self {
+    /// The partial result of `shard` of a run of `model`, whose paths `accumulator` holds.
+    pub fn new(
+        model: &Model,
+        scenario: ScenarioRef,
+        config: RunConfig,
+        shard: ShardId,
+        accumulator: Accumulator,
+    ) -> Self {
         let range = shard.paths(config.paths);
+        let fingerprint = Fingerprint::of(model, config.seed, range.clone());
         let mut result = PartialResult {
             format: FORMAT.to_string(),
             format_version: FORMAT_VERSION,
@@ -154,6 +198,7 @@ impl PartialResult {
             config,
             shard,
             paths: PathRange { start: range.start, end: range.end },
+            fingerprint,
             checksum: String::new(),
             accumulator,
         };
@@ -209,7 +254,7 @@ impl PartialResult {
         // and `to_json` reports it.
         let bytes = serde_json::to_vec(self).unwrap_or_default();
         self.checksum = saved;
-        Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect()
+        sha256_hex(&bytes)
     }
 
     fn check_itself(&self) -> Result<(), String> {
@@ -312,6 +357,8 @@ pub enum Problem {
     ScenarioChanged { parts_hash: String, loaded_hash: String },
     /// A part whose accumulator does not have the loaded scenario's shape.
     Shape { file: PathBuf },
+    /// A part whose first paths this build simulates differently (another build made it).
+    OtherBuild { file: PathBuf },
 }
 
 impl fmt::Display for Problem {
@@ -349,6 +396,12 @@ impl fmt::Display for Problem {
             Problem::Shape { file } => {
                 write!(f, "{}: its counts do not fit the scenario's targets and indicators", file.display())
             }
+            Problem::OtherBuild { file } => write!(
+                f,
+                "{}: this feasim build computes other numbers than the build that simulated it (its first paths, \
+                 simulated again, differ): run every shard and the merge with the same build",
+                file.display()
+            ),
         }
     }
 }
@@ -516,15 +569,27 @@ impl Merger {
         // Start from the model's own empty accumulator, so that what is derived from the model
         // rather than counted (which region each target is in, …) comes from the model.
         let mut merged = Accumulator::new(model);
-        match self.total {
-            Some(total) if same_shape(&total, &merged) => {
-                merged.merge(&total);
-                Ok(merged)
+        let total = match self.total {
+            Some(total) if same_shape(&total, &merged) => total,
+            _ => {
+                let problems = self.parts.into_iter().map(|part| Problem::Shape { file: part.file }).collect();
+                return Err(MergeError { problems });
             }
-            _ => Err(MergeError {
-                problems: self.parts.into_iter().map(|part| Problem::Shape { file: part.file }).collect(),
-            }),
+        };
+        let problems: Vec<Problem> = self
+            .parts
+            .iter()
+            .filter(|part| {
+                let shard_paths = part.result.paths.start..part.result.paths.end;
+                Fingerprint::of(model, run.config.seed, shard_paths) != part.result.fingerprint
+            })
+            .map(|part| Problem::OtherBuild { file: part.file.clone() })
+            .collect();
+        if !problems.is_empty() {
+            return Err(MergeError { problems });
         }
+        merged.merge(&total);
+        Ok(merged)
     }
 }
 
@@ -566,7 +631,7 @@ mod tests {
     fn shard(model: &Model, config: RunConfig, index: u64, count: u64) -> Part {
         let id = ShardId::new(index, count).unwrap();
         let acc = engine::accumulate(model, config.seed, id.paths(config.paths), &|_| {});
-        let result = PartialResult::new(scenario_ref(model), config, id, acc);
+        let result = PartialResult::new(model, scenario_ref(model), config, id, acc);
         // Through the file format, as a merge sees it.
         let result = PartialResult::from_json(&result.to_json().unwrap()).unwrap();
         Part { file: id.file_name().into(), result }
@@ -611,7 +676,7 @@ mod tests {
         let config = RunConfig { paths: 3000, seed: 5 };
         let id = ShardId::new(1, 2).unwrap();
         let acc = engine::accumulate(&m, config.seed, id.paths(config.paths), &|_| {});
-        let written = PartialResult::new(scenario_ref(&m), config, id, acc);
+        let written = PartialResult::new(&m, scenario_ref(&m), config, id, acc);
         assert!(!written.accumulator.shifts.is_empty(), "per-path sketches of the needed growth are covered too");
         let text = written.to_json().unwrap();
         let read = PartialResult::from_json(&text).unwrap();
@@ -620,6 +685,7 @@ mod tests {
 
         // An empty shard: its sketches' minima and maxima are ±infinity.
         let empty = PartialResult::new(
+            &m,
             scenario_ref(&m),
             RunConfig { paths: 10, seed: 5 },
             ShardId::new(0, 2).unwrap(),
@@ -704,6 +770,15 @@ mod tests {
         let p = problems(&[parts[0].clone(), of_two]);
         assert!(matches!(&p[..], [Problem::Differ { what: "shard counts", .. }]), "{p:?}");
 
+        // The same scenario file, but a build that computes other numbers from it (simulated by a
+        // model whose growth differs under the same hash): every part with paths is refused.
+        let mut other_build =
+            crate::scenario::load_str("s.toml", &SCENARIO.replace("mean = 5, sd = 3", "mean = 5, sd = 3.001")).unwrap();
+        other_build.hash = m.hash.clone();
+        let p = merge(&other_build, &parts).unwrap_err().problems;
+        let files: Vec<PathBuf> = parts.iter().map(|p| p.file.clone()).collect();
+        assert_eq!(p, files.into_iter().map(|file| Problem::OtherBuild { file }).collect::<Vec<_>>());
+
         let mut repaired = parts.clone();
         repaired[1].result.scenario.repair_correlations = true;
         let p = problems(&repaired);
@@ -720,6 +795,7 @@ mod tests {
         let other = crate::scenario::load_str("o.toml", &format!("{}\n[[target]]\nid = \"t3\"\nregion = \"x\"\nmetric = \"value\"\nindicator = \"r\"\ncomparator = \">=\"\nthreshold = 10\n", SCENARIO)).unwrap();
         let id = ShardId::new(2, 3).unwrap();
         let foreign = PartialResult::new(
+            &other,
             scenario_ref(&m),
             config,
             id,
