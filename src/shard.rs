@@ -10,8 +10,9 @@
 //!
 //! A merge refuses, rather than silently mixes, parts that do not make up one run: different
 //! scenarios (SHA-256 of the scenario files), seeds, numbers of paths, run configurations or shard
-//! counts, a shard given twice, a missing shard, and files that are not partial results of this
-//! format version and feasim version (a different build may simulate different values).
+//! counts, a shard given twice, a missing shard, files that are not partial results of this
+//! format version and feasim version, and parts whose first paths the merging build simulates
+//! differently ([`Fingerprint`]: another build may simulate different values).
 
 use std::collections::BTreeMap;
 use std::fmt;
