@@ -67,6 +67,25 @@ pub struct RunArgs {
     pub scenario: ScenarioArgs,
     #[command(flatten)]
     pub sim: SimArgs,
+    /// Simulate until every target's 95% interval is at most ±E (a probability, e.g. 0.005, or
+    /// a percentage, e.g. 0.5%), in deterministic batches; the result equals a run with the
+    /// paths it reports
+    #[arg(long, value_name = "E")]
+    pub precision: Option<String>,
+    /// Most paths a --precision run may use
+    #[arg(long, default_value_t = 10_000_000)]
+    pub max_paths: u64,
+    /// Variance reduction: independent paths, antithetic pairs, or Latin hypercube blocks of 1024
+    #[arg(long, value_enum, default_value_t = SamplingArg::Independent)]
+    pub sampling: SamplingArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SamplingArg {
+    Independent,
+    Antithetic,
+    /// Latin hypercube sampling of every shock and base draw, in blocks of 1024 paths
+    Lhs,
 }
 
 /// What every simulating command shares: paths, seed, threads and outputs.

@@ -114,22 +114,70 @@ fn plural(n: usize, noun: &str) -> String {
     if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
 }
 
-fn run(args: RunArgs) -> anyhow::Result<()> {
-    let model = load(&args.scenario)?;
-    let args = args.sim;
-    let config =
-        RunConfig { paths: args.paths.unwrap_or(model.default_paths), seed: args.seed.unwrap_or(model.default_seed) };
+fn run(run_args: RunArgs) -> anyhow::Result<()> {
+    let model = load(&run_args.scenario)?;
+    let args = run_args.sim;
+    let sampling = match run_args.sampling {
+        cli::SamplingArg::Independent => engine::Sampling::Independent,
+        cli::SamplingArg::Antithetic => engine::Sampling::Antithetic,
+        cli::SamplingArg::Lhs => engine::Sampling::LatinHypercube,
+    };
+    let mut config = RunConfig {
+        paths: args.paths.unwrap_or(model.default_paths),
+        seed: args.seed.unwrap_or(model.default_seed),
+        sampling,
+    };
     if config.paths == 0 {
         return Err(anyhow::anyhow!("--paths must be at least 1"));
     }
+    let precision = run_args.precision.as_deref().map(parse_precision).transpose()?;
+    if precision.is_some() && args.paths.is_some() {
+        return Err(bad_input!("--precision chooses the number of paths itself: give --max-paths instead of --paths"));
+    }
+    if run_args.max_paths == 0 {
+        return Err(bad_input!("--max-paths must be at least 1"));
+    }
     let out_dir = args.out.clone().unwrap_or_else(|| model.name.clone().into());
 
-    let bar = progress_bar(args.quiet, Some(config.paths));
+    let bar = progress_bar(args.quiet, if precision.is_some() { None } else { Some(config.paths) });
     let progress = |n: u64| bar.inc(n);
     let started = std::time::Instant::now();
-    let summary = on_threads(args.threads, || engine::run(&model, &config, &progress))?;
+    let mut precision_note = None;
+    let summary = match precision {
+        None => on_threads(args.threads, || engine::run(&model, &config, &progress))?,
+        Some(e) => {
+            let (summary, outcome) = on_threads(args.threads, || {
+                engine::run_to_precision(&model, config.seed, sampling, e, run_args.max_paths, &progress)
+            })?;
+            config.paths = outcome.paths;
+            let widest = outcome.widest.as_deref().unwrap_or("-");
+            precision_note = Some(if outcome.reached {
+                format!(
+                    "precision ±{:.3} pp reached with {} paths in {} batches (widest: {widest}, ±{:.3} pp); `--paths {}` gives the same result",
+                    100.0 * e,
+                    outcome.paths,
+                    outcome.batches,
+                    100.0 * outcome.half_width,
+                    outcome.paths
+                )
+            } else {
+                format!(
+                    "precision ±{:.3} pp NOT reached: stopped at --max-paths {} (widest: {widest}, ±{:.3} pp)",
+                    100.0 * e,
+                    outcome.paths,
+                    100.0 * outcome.half_width
+                )
+            });
+            summary
+        }
+    };
     let elapsed = started.elapsed();
     bar.finish_and_clear();
+    if let Some(note) = &precision_note
+        && args.quiet
+    {
+        eprintln!("{note}");
+    }
 
     let mut written = feasim::report::write_files(&summary, &out_dir)?;
     let mut notes = Vec::new();
@@ -151,6 +199,9 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         for note in &notes {
             writeln!(out, "warning: {note}")?;
         }
+        if let Some(note) = &precision_note {
+            writeln!(out, "{note}")?;
+        }
         writeln!(
             out,
             "{} paths in {:.2} s ({:.0} paths/s); wrote {} files to {}",
@@ -162,6 +213,22 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// `--precision E`: a probability in (0, 0.5), or a percentage such as `0.5%`.
+fn parse_precision(text: &str) -> anyhow::Result<f64> {
+    let trimmed = text.trim();
+    let (number, scale) = match trimmed.strip_suffix('%') {
+        Some(n) => (n.trim(), 0.01),
+        None => (trimmed, 1.0),
+    };
+    match number.parse::<f64>() {
+        Ok(v) if v * scale > 0.0 && v * scale < 0.5 => Ok(v * scale),
+        _ => Err(bad_input!(
+            "--precision {text}: give the largest acceptable 95% half-width as a probability between 0 and 0.5 \
+             (e.g. 0.005) or a percentage (e.g. 0.5%)"
+        )),
+    }
 }
 
 /// A progress bar on stderr counting `total` paths (a spinner when the total is unknown), hidden

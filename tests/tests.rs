@@ -5,6 +5,7 @@
 //! - `determinism`: identical bits on 1 and 2 threads, sequential vs parallel, stream isolation;
 //! - `errors`: one test per class of mistake in a scenario file;
 //! - `golden`: every file in `scenarios/` against its recorded summary;
+//! - `sampling`: variance reduction (antithetic, Latin hypercube) and `--precision` batches;
 //! - `cli`: the `feasim` command end to end.
 
 mod analysis;
@@ -12,6 +13,7 @@ mod cli;
 mod determinism;
 mod errors;
 mod golden;
+mod sampling;
 mod sobol;
 mod statistics;
 mod util;

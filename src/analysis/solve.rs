@@ -315,7 +315,7 @@ pub fn solve(
     Ok(SolveReport {
         feasim_version: env!("CARGO_PKG_VERSION").to_string(),
         scenario: scenario_info(model),
-        run: RunInfo { paths: config.paths, seed: config.seed },
+        run: RunInfo { paths: config.paths, seed: config.seed, sampling: Default::default() },
         target: targets.swap_remove(target),
         param: param.id.clone(),
         kind: param.kind.name().to_string(),
