@@ -31,7 +31,9 @@ pub struct Accumulator {
     /// Paths whose target metric was not a finite number (counted as misses).
     pub invalid: Vec<u64>,
     pub metrics: Vec<Sketch>,
-    /// One sketch per indicator and year, index `indicator * n_years + year`.
+    /// One sketch per indicator and year, index `indicator * n_years + year`; the base year of an
+    /// indicator with a published base is not recorded (it is the same on every path: see
+    /// [`Accumulator::indicator`]).
     pub indicators: Vec<Sketch>,
     /// `hit_counts[k]`: paths on which exactly k targets were hit.
     pub hit_counts: Vec<u64>,
@@ -48,6 +50,11 @@ pub struct Accumulator {
     n_years: usize,
     target_region: Vec<usize>,
     needed: Vec<needed::NeededPlan>,
+    /// Base-year value of each indicator when it is the same on every path (a published base).
+    constant_base: Vec<Option<f64>>,
+    /// For a target whose metric is an indicator's value in a year: that indicator-year sketch,
+    /// which then stands for the target's metric sketch (the same values, added once).
+    metric_alias: Vec<Option<usize>>,
 }
 
 /// Integer sums over replicate groups (independent units of `size` consecutive paths) from which
@@ -128,6 +135,23 @@ impl Accumulator {
             model.targets.iter().map(|t| model.regions.iter().position(|r| *r == t.region).unwrap_or(0)).collect();
         let needed = needed::plans(model);
         let slots = needed.iter().filter(|p| p.slot.is_some()).count();
+        let n_years = model.n_years();
+        let constant_base = model
+            .indicators
+            .iter()
+            .map(|i| match i.base {
+                Base::Known { value, .. } => Some(value),
+                _ => None,
+            })
+            .collect();
+        let metric_alias = model
+            .targets
+            .iter()
+            .map(|t| match t.metric {
+                Metric::Value { indicator, year } if t.versus.is_none() => Some(indicator * n_years + year),
+                _ => None,
+            })
+            .collect();
         Accumulator {
             paths: 0,
             hits: vec![0; n_targets],
@@ -144,6 +168,28 @@ impl Accumulator {
             n_years: model.n_years(),
             target_region,
             needed,
+            constant_base,
+            metric_alias,
+        }
+    }
+
+    /// The quantile sketch of indicator `i` in year `y` (0 = base year).
+    pub fn indicator(&self, i: usize, y: usize) -> std::borrow::Cow<'_, Sketch> {
+        match self.constant_base[i] {
+            Some(value) if y == 0 => {
+                let mut sketch = Sketch::new();
+                sketch.add_n(value, self.paths);
+                std::borrow::Cow::Owned(sketch)
+            }
+            _ => std::borrow::Cow::Borrowed(&self.indicators[i * self.n_years + y]),
+        }
+    }
+
+    /// The quantile sketch of target `t`'s tested quantity (finite values only).
+    pub fn metric(&self, t: usize) -> std::borrow::Cow<'_, Sketch> {
+        match self.metric_alias[t] {
+            Some(slot) => self.indicator(slot / self.n_years, slot % self.n_years),
+            None => std::borrow::Cow::Borrowed(&self.metrics[t]),
         }
     }
 
@@ -163,14 +209,20 @@ impl Accumulator {
         region_missed: &mut [bool],
     ) {
         self.paths += 1;
-        for (sketch, &v) in self.indicators.iter_mut().zip(values) {
-            sketch.add(v);
+        let n_years = self.n_years;
+        for (i, (sketches, row)) in self.indicators.chunks_mut(n_years).zip(values.chunks(n_years)).enumerate() {
+            let first = usize::from(self.constant_base[i].is_some());
+            for (sketch, &v) in sketches[first..].iter_mut().zip(&row[first..]) {
+                sketch.add(v);
+            }
         }
         region_missed.iter_mut().for_each(|m| *m = false);
         let mut n_hit = 0;
         for (t, (&v, &h)) in target_values.iter().zip(hit).enumerate() {
             if v.is_finite() {
-                self.metrics[t].add(v);
+                if self.metric_alias[t].is_none() {
+                    self.metrics[t].add(v);
+                }
             } else {
                 self.invalid[t] += 1;
             }
@@ -472,7 +524,7 @@ impl Summary {
             .iter()
             .enumerate()
             .map(|(t, target)| {
-                let sketch = &acc.metrics[t];
+                let sketch = &*acc.metric(t);
                 let (p, std_error) = acc.probability(t, acc.hits[t]);
                 TargetSummary {
                     id: target.id.clone(),
@@ -537,7 +589,7 @@ impl Summary {
                     years: (0..n_years)
                         .map(|y| YearQuantiles {
                             year: model.base_year + y as i32,
-                            quantiles: Quantiles::of(&acc.indicators[i * n_years + y]),
+                            quantiles: Quantiles::of(&acc.indicator(i, y)),
                         })
                         .collect(),
                 }
