@@ -140,6 +140,15 @@ pub fn write_sweep_charts(
     })
 }
 
+/// The chart of `feasim solve`: `solve`, the curve traced by the search with the answers marked.
+pub fn write_solve_chart(
+    report: &crate::analysis::solve::SolveReport,
+    dir: &Path,
+    options: &ChartOptions,
+) -> anyhow::Result<ChartReport> {
+    draw_into(dir, options, |theme| render::write(dir, "solve", &curve::CurveChart::for_solve(theme, report), theme))
+}
+
 /// The chart of `feasim compare`: `compare`, every target's probability in each scenario.
 pub fn write_compare_chart(
     report: &crate::analysis::compare::CompareReport,
