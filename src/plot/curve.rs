@@ -40,7 +40,7 @@ impl<'a> CurveChart<'a> {
             unit: &sweep.unit,
             written: (sweep.value, curve.baseline.probability),
             paths: report.run.paths,
-            points: curve.points.iter().map(|p| (p.value, p.probability.clone())).collect(),
+            points: curve.points.iter().map(|p| (p.value, p.probability)).collect(),
             marks: Vec::new(),
             legend: legend(theme, false),
         }
@@ -59,7 +59,7 @@ impl<'a> CurveChart<'a> {
             .curve
             .iter()
             .filter(|p| marks.is_empty() || (p.value >= lo - pad && p.value <= hi + pad))
-            .map(|p| (p.value, p.probability.clone()))
+            .map(|p| (p.value, p.probability))
             .collect();
         CurveChart {
             theme,
