@@ -46,6 +46,9 @@ pub const MIN_TAIL_N: usize = 12;
 pub const MIN_CORRELATION_YEARS: usize = 5;
 /// Degrees of freedom tried for the Student-t alternative.
 pub const DF_GRID: [f64; 9] = [3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 15.0, 20.0, 30.0];
+/// Largest probability of a fall of 100% or more the scenario loader accepts for simple
+/// compounding (see docs/scenario-format.md, 5.3).
+pub const FALL_TOLERANCE: f64 = 1e-6;
 /// Below this many observations the output says the sample is small.
 pub const SMALL_SAMPLE: usize = 10;
 
@@ -151,6 +154,8 @@ pub struct Proposal {
     pub how: String,
     /// True when the distribution only approximates the predictive (n = 2 or 3).
     pub approximate: bool,
+    /// True when the scenario could not use it as it stands (written commented out, with why).
+    pub blocked: bool,
 }
 
 impl Proposal {
@@ -209,6 +214,8 @@ pub struct PairCorrelation {
     pub ci_high: f64,
     /// The value proposed (after the repair, when one was needed).
     pub proposed: f64,
+    /// Why the proposal differs from the estimate, when it does.
+    pub adjusted: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -283,7 +290,8 @@ fn fit(
         if history::YEAR_RANGE.contains(&(loc.value as i32)) && loc.value == loc.value as i32 as i64 {
             Some(loc.value as i32)
         } else {
-            diagnostics.push(Diagnostic::at(loc, format!("{} is not a year", loc.value)).help("write a year, e.g. 2021"));
+            diagnostics
+                .push(Diagnostic::at(loc, format!("{} is not a year", loc.value)).help("write a year, e.g. 2021"));
             None
         }
     };
@@ -314,7 +322,8 @@ fn fit(
         let id = s.indicator.value.as_str();
         if seen_indicators.contains(&id) {
             diagnostics.push(
-                Diagnostic::at(&s.indicator, format!("\"{id}\" is mapped twice")).help("give each indicator one [[series]]; list several growth series in its growth = [...]"),
+                Diagnostic::at(&s.indicator, format!("\"{id}\" is mapped twice"))
+                    .help("give each indicator one [[series]]; list several growth series in its growth = [...]"),
             );
             continue;
         }
@@ -324,10 +333,9 @@ fn fit(
             Some(m) => match Measure::parse(&m.value) {
                 Some(x) => Some(x),
                 None => {
-                    diagnostics.push(
-                        Diagnostic::at(m, format!("unknown measure \"{}\"", m.value))
-                            .help("use \"growth\" (percent), \"log_growth\" (log points) or \"change\" (first differences)"),
-                    );
+                    diagnostics.push(Diagnostic::at(m, format!("unknown measure \"{}\"", m.value)).help(
+                        "use \"growth\" (percent), \"log_growth\" (log points) or \"change\" (first differences)",
+                    ));
                     continue;
                 }
             },
@@ -338,7 +346,8 @@ fn fit(
             let Some(index) = model.indicator_index(id) else {
                 let hint = did_you_mean(id, model.indicators.iter().map(|i| i.id.as_str()))
                     .unwrap_or_else(|| "indicator ids are in the scenario's [[indicator]] tables".into());
-                diagnostics.push(Diagnostic::at(&s.indicator, format!("the scenario has no indicator \"{id}\"")).help(hint));
+                diagnostics
+                    .push(Diagnostic::at(&s.indicator, format!("the scenario has no indicator \"{id}\"")).help(hint));
                 continue;
             };
             let indicator = &model.indicators[index];
@@ -358,8 +367,17 @@ fn fit(
                 && given != implied
             {
                 diagnostics.push(
-                    Diagnostic::at(m, format!("measure \"{}\" does not match the scenario, which needs \"{}\" for \"{id}\"", given.name(), implied.name()))
-                        .help("leave measure out when a scenario is given; it follows the indicator's kind and compounding"),
+                    Diagnostic::at(
+                        m,
+                        format!(
+                            "measure \"{}\" does not match the scenario, which needs \"{}\" for \"{id}\"",
+                            given.name(),
+                            implied.name()
+                        ),
+                    )
+                    .help(
+                        "leave measure out when a scenario is given; it follows the indicator's kind and compounding",
+                    ),
                 );
                 continue;
             }
@@ -390,20 +408,28 @@ fn fit(
         let mut excluded = Vec::new();
         for e in &s.exclude {
             if e.value.reason.value.trim().is_empty() {
-                diagnostics.push(Diagnostic::at(&e.value.reason, "an excluded year needs a reason").help("say why the year is left out; it is printed with every result"));
+                diagnostics.push(
+                    Diagnostic::at(&e.value.reason, "an excluded year needs a reason")
+                        .help("say why the year is left out; it is printed with every result"),
+                );
             }
             if let Some(y) = year_of(&Some(e.value.year.clone()), &mut diagnostics) {
                 excluded.push((y, e.value.reason.value.trim().to_string()));
             }
         }
         let in_window = |y: i32| first_year.is_none_or(|f| y >= f) && last_year.is_none_or(|l| y <= l);
-        let lookup = |r: &Loc<RawSeriesRef>, diagnostics: &mut Vec<Diagnostic>, after: &mut usize| -> Option<(String, Annual, Vec<(i32, String)>)> {
+        let lookup = |r: &Loc<RawSeriesRef>,
+                      diagnostics: &mut Vec<Diagnostic>,
+                      after: &mut usize|
+         -> Option<(String, Annual, Vec<(i32, String)>)> {
             let key = (r.value.indicator.value.as_str(), r.value.region.value.as_str());
             let label = format!("{} / {}", key.0, key.1);
             let Some(rows) = by_series.get(&key) else {
                 let hint = did_you_mean(&label, names.iter().map(|s| s.as_str()))
                     .unwrap_or_else(|| "series are named by the history's indicator and region columns".into());
-                diagnostics.push(Diagnostic::at(&r.value.indicator, format!("the history has no series \"{label}\"")).help(hint));
+                diagnostics.push(
+                    Diagnostic::at(&r.value.indicator, format!("the history has no series \"{label}\"")).help(hint),
+                );
                 return None;
             };
             let mut annual: Annual = BTreeMap::new();
@@ -480,7 +506,14 @@ fn fit(
                     Measure::Growth => v,
                     Measure::LogGrowth if v > -100.0 => 100.0 * (1.0 + v / 100.0).ln(),
                     _ => {
-                        diagnostics.push(table.diagnostic(row.value_span.clone(), format!("a growth of {v}% has no log (the level would vanish)")).help("check the figure"));
+                        diagnostics.push(
+                            table
+                                .diagnostic(
+                                    row.value_span.clone(),
+                                    format!("a growth of {v}% has no log (the level would vanish)"),
+                                )
+                                .help("check the figure"),
+                        );
                         continue;
                     }
                 };
@@ -499,7 +532,11 @@ fn fit(
                     Measure::Change => b - a,
                     _ if a <= 0.0 || b <= 0.0 => {
                         let at = if a <= 0.0 { prev } else { cur };
-                        diagnostics.push(table.diagnostic(at.value_span.clone(), "a level must be positive to give a growth rate").help("check the figure and its unit"));
+                        diagnostics.push(
+                            table
+                                .diagnostic(at.value_span.clone(), "a level must be positive to give a growth rate")
+                                .help("check the figure and its unit"),
+                        );
                         continue;
                     }
                     Measure::Growth => (b / a - 1.0) * 100.0,
@@ -510,7 +547,11 @@ fn fit(
                     value,
                     origin: Origin::Levels { series: label.clone(), lines: (prev.line, cur.line) },
                     confidence: lowest_confidence(&prev.confidence, &cur.confidence),
-                    source: if prev.source == cur.source { cur.source.clone() } else { format!("{}; {}", prev.source, cur.source) },
+                    source: if prev.source == cur.source {
+                        cur.source.clone()
+                    } else {
+                        format!("{}; {}", prev.source, cur.source)
+                    },
                 });
             }
         }
@@ -524,11 +565,16 @@ fn fit(
                     missing.push((y, format!("excluded: {reason}")));
                     continue;
                 }
-                let straddles = breaks.contains(&y) && levels.as_ref().is_some_and(|(_, a, _)| a.contains_key(&y) && a.contains_key(&(y - 1)));
+                let straddles = breaks.contains(&y)
+                    && levels.as_ref().is_some_and(|(_, a, _)| a.contains_key(&y) && a.contains_key(&(y - 1)));
                 let why = if straddles {
                     format!("levels {} and {y} are on different bases (new_basis_from = {y})", y - 1)
                 } else {
-                    let gap = reported.iter().chain(levels.iter()).flat_map(|(_, _, g)| g.iter()).find(|(g, _)| *g == y || *g == 0);
+                    let gap = reported
+                        .iter()
+                        .chain(levels.iter())
+                        .flat_map(|(_, _, g)| g.iter())
+                        .find(|(g, _)| *g == y || *g == 0);
                     gap.map_or("no figure in the history".to_string(), |(_, note)| format!("a documented gap: {note}"))
                 };
                 missing.push((y, why));
@@ -540,7 +586,10 @@ fn fit(
         let _ = map_file;
         return Err(table.error(diagnostics));
     }
-    let (correlations, skipped, repair) = correlations(&fits);
+    let (mut correlations, skipped, repair) = correlations(&fits);
+    if let Some(model) = model {
+        fit_into_scenario(model, &mut correlations);
+    }
     Ok(FitReport {
         history: inputs.history.to_path_buf(),
         map: inputs.map.to_path_buf(),
@@ -623,7 +672,19 @@ pub fn estimate(
             n - 1
         ));
     }
-    let proposal = propose(n, mean, sd, tails.as_ref(), &mut notes);
+    let mut proposal = propose(n, mean, sd, tails.as_ref(), &mut notes);
+    if let Some(p) = &mut proposal
+        && measure == Measure::Growth
+        && let Ok(m) = p.marginal()
+        && m.cdf(-100.0) > FALL_TOLERANCE
+    {
+        notes.push(format!(
+            "this distribution gives a fall of 100% or more probability {:.1e}, which feasim refuses with simple compounding: \
+             set compounding = \"log\" on the indicator and fit again (the map then fits log points), or treat the spread as judgement",
+            m.cdf(-100.0)
+        ));
+        p.blocked = true;
+    }
     IndicatorFit {
         indicator: id.to_string(),
         measure,
@@ -670,6 +731,7 @@ fn propose(n: usize, mean: f64, sd: f64, tails: Option<&Tails>, notes: &mut Vec<
                 t.aic_t, t.aic_normal
             ),
             approximate: false,
+            blocked: false,
         });
     }
     let scale = sd * (1.0 + 1.0 / nf).sqrt();
@@ -681,8 +743,11 @@ fn propose(n: usize, mean: f64, sd: f64, tails: Option<&Tails>, notes: &mut Vec<
             mean,
             sd: sd_pred,
             df: None,
-            how: format!("predictive of a normal with unknown mean and sd (t with {df} df ≈ normal), sd = s·√(1+1/n)·√(df/(df−2))"),
+            how: format!(
+                "predictive of a normal with unknown mean and sd (t with {df} df ≈ normal), sd = s·√(1+1/n)·√(df/(df−2))"
+            ),
             approximate: false,
+            blocked: false,
         });
     }
     if df > 2.0 {
@@ -691,8 +756,11 @@ fn propose(n: usize, mean: f64, sd: f64, tails: Option<&Tails>, notes: &mut Vec<
             mean,
             sd: scale * (df / (df - 2.0)).sqrt(),
             df: Some(df),
-            how: format!("posterior predictive of a normal with unknown mean and sd: t with n−1 = {df} df, scale s·√(1+1/n)"),
+            how: format!(
+                "posterior predictive of a normal with unknown mean and sd: t with n−1 = {df} df, scale s·√(1+1/n)"
+            ),
             approximate: false,
+            blocked: false,
         });
     }
     // n = 2 or 3: the predictive t(n−1) has no finite variance; feasim's student_t needs df > 2.
@@ -707,8 +775,11 @@ fn propose(n: usize, mean: f64, sd: f64, tails: Option<&Tails>, notes: &mut Vec<
         mean,
         sd: scale3 * 3f64.sqrt(),
         df: Some(3.0),
-        how: format!("t with 3 df matching the central 90% interval of the predictive t with {df} df (scale s·√(1+1/n))"),
+        how: format!(
+            "t with 3 df matching the central 90% interval of the predictive t with {df} df (scale s·√(1+1/n))"
+        ),
         approximate: true,
+        blocked: false,
     })
 }
 
@@ -774,7 +845,9 @@ fn correlations(fits: &[IndicatorFit]) -> CorrelationResult {
             let shared: Vec<(i32, f64, f64)> = a
                 .observations
                 .iter()
-                .filter_map(|oa| b.observations.iter().find(|ob| ob.year == oa.year).map(|ob| (oa.year, oa.value, ob.value)))
+                .filter_map(|oa| {
+                    b.observations.iter().find(|ob| ob.year == oa.year).map(|ob| (oa.year, oa.value, ob.value))
+                })
                 .collect();
             if shared.len() < MIN_CORRELATION_YEARS {
                 if !shared.is_empty() || (a.n > 0 && b.n > 0) {
@@ -802,6 +875,7 @@ fn correlations(fits: &[IndicatorFit]) -> CorrelationResult {
                 ci_low: (z - half).tanh(),
                 ci_high: (z + half).tanh(),
                 proposed: rho,
+                adjusted: None,
             });
         }
     }
@@ -827,6 +901,7 @@ fn correlations(fits: &[IndicatorFit]) -> CorrelationResult {
             let fixed = matrix.nearest_valid();
             for p in &mut pairs {
                 p.proposed = fixed.matrix.get(pos(&p.a), pos(&p.b));
+                p.adjusted = Some("nearest valid matrix of the pairwise estimates (Higham 2002)".into());
             }
             let (i, j) = fixed.max_change_at;
             repair = Some(RepairInfo {
@@ -839,6 +914,45 @@ fn correlations(fits: &[IndicatorFit]) -> CorrelationResult {
     }
     let repaired: Vec<PairCorrelation> = pairs;
     (repaired, skipped, repair)
+}
+
+/// Make each proposed correlation consistent with the scenario's other correlations: where the
+/// estimate would make the scenario's matrix invalid, propose the value nearest to it (on the
+/// segment from the scenario's current value) that keeps the matrix valid, found by bisection.
+fn fit_into_scenario(model: &Model, pairs: &mut [PairCorrelation]) {
+    let k = model.stochastic.len();
+    let values = model.correlation.clone().unwrap_or_else(|| CorrelationMatrix::identity(k).as_slice().to_vec());
+    let Ok(mut matrix) = CorrelationMatrix::from_row_major(k, values) else { return };
+    let position = |id: &str| model.indicator_index(id).and_then(|i| model.stochastic.iter().position(|s| *s == i));
+    for p in pairs.iter_mut() {
+        let (Some(a), Some(b)) = (position(&p.a), position(&p.b)) else { continue };
+        let current = matrix.get(a, b);
+        let valid = |m: &mut CorrelationMatrix, v: f64| {
+            m.set(a, b, v);
+            m.cholesky().is_ok()
+        };
+        if valid(&mut matrix, p.proposed) {
+            continue;
+        }
+        let (mut lo, mut hi) = (0.0, 1.0);
+        for _ in 0..50 {
+            let mid = 0.5 * (lo + hi);
+            if valid(&mut matrix, current + mid * (p.proposed - current)) {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        let value = current + lo * (p.proposed - current);
+        let value = (value * 100.0).trunc() / 100.0;
+        let value = if valid(&mut matrix, value) { value } else { current };
+        valid(&mut matrix, value);
+        p.adjusted = Some(format!(
+            "{:.2} would contradict the scenario's other correlations (the scenario has {:.2}); {:.2} is the closest value that keeps them valid",
+            p.proposed, current, value
+        ));
+        p.proposed = value;
+    }
 }
 
 /// The scenario's yearly marginals, grouped: `2022: …; 2023–2024: …`.
@@ -983,13 +1097,16 @@ impl FitReport {
             line("");
             line("[scenario]");
             line(&format!("name = \"{name}-fitted\""));
-            line(&format!("notes = \"growth assumptions replaced by `feasim fit` proposals from {}\"", self.history.display().to_string().replace('"', "'")));
+            line(&format!(
+                "notes = \"growth assumptions replaced by `feasim fit` proposals from {}\"",
+                self.history.display().to_string().replace('"', "'")
+            ));
         } else {
             line("# Paste the growth/change and persistence lines into the indicators of the same id.");
         }
         for fit in &self.indicators {
             line("");
-            let active = fit.proposal.is_some();
+            let active = fit.proposal.as_ref().is_some_and(|p| !p.blocked);
             let prefix = if active { "" } else { "# " };
             line(&format!("{prefix}[[indicator]]"));
             line(&format!("{prefix}id = \"{}\"", fit.indicator));
@@ -1023,7 +1140,7 @@ impl FitReport {
             match &fit.proposal {
                 Some(p) => {
                     line(&format!("# how: {}", p.how));
-                    line(&format!("{} = {}", fit.measure.field(), p.toml()));
+                    line(&format!("{prefix}{} = {}", fit.measure.field(), p.toml()));
                 }
                 None => line(&format!("# no {} proposed", fit.measure.field())),
             }
@@ -1064,6 +1181,9 @@ impl FitReport {
                 p.ci_low,
                 p.ci_high
             ));
+            if let Some(why) = &p.adjusted {
+                line(&format!("# proposed {:.2}: {why}", p.proposed));
+            }
             line("[[correlation]]");
             line(&format!("between = [\"{}\", \"{}\"]", p.a, p.b));
             line(&format!("rho = {:.2}", p.proposed));
@@ -1082,7 +1202,16 @@ impl FitReport {
         if let Some(w) = width {
             grid.set_width(w);
         }
-        grid.set_header(["indicator", "n", "years used (R reported, L levels)", "mean ± SE", "sd ± SE", "persistence", "proposed", "scenario has"]);
+        grid.set_header([
+            "indicator",
+            "n",
+            "years used (R reported, L levels)",
+            "mean ± SE",
+            "sd ± SE",
+            "persistence",
+            "proposed",
+            "scenario has",
+        ]);
         for f in &self.indicators {
             grid.add_row([
                 format!("{} ({})", f.indicator, f.measure.unit()),
@@ -1090,7 +1219,9 @@ impl FitReport {
                 f.years_used(),
                 format!("{} ± {}", round_sig(f.mean), round_sig(f.mean_se)),
                 format!("{} ± {}", round_sig(f.sd), round_sig(f.sd_se)),
-                f.persistence.as_ref().map_or("—".into(), |p| format!("{} ± {}", round_sig(p.phi), round_sig(p.std_error))),
+                f.persistence
+                    .as_ref()
+                    .map_or("—".into(), |p| format!("{} ± {}", round_sig(p.phi), round_sig(p.std_error))),
                 f.proposal.as_ref().map_or("none".into(), |p| p.toml()),
                 f.scenario_now.clone().unwrap_or_default(),
             ]);
@@ -1116,11 +1247,13 @@ impl FitReport {
                 p.ci_low,
                 p.ci_high,
                 p.years.len(),
-                if (p.proposed - p.rho).abs() > 5e-5 { format!(" (proposed {:.2} after repair)", p.proposed) } else { String::new() }
+                p.adjusted.as_ref().map_or(String::new(), |why| format!("; proposed {:.2}: {why}", p.proposed))
             ));
         }
         for (a, b, n) in &self.correlations_skipped {
-            out.push_str(&format!("correlation {a} ~ {b}: {n} shared years, too few (at least {MIN_CORRELATION_YEARS})\n"));
+            out.push_str(&format!(
+                "correlation {a} ~ {b}: {n} shared years, too few (at least {MIN_CORRELATION_YEARS})\n"
+            ));
         }
         if self.after_last_year > 0 {
             out.push_str(&format!(

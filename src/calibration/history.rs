@@ -132,7 +132,8 @@ pub fn parse(path: &Path, text: String, allow_target: bool) -> Result<Table, Loa
     let records = match split_records(text) {
         Ok(r) => r,
         Err((span, message)) => {
-            let d = Diagnostic::new(file, span, message).help("close the quote; a quote inside a field is written twice (\"\")");
+            let d = Diagnostic::new(file, span, message)
+                .help("close the quote; a quote inside a field is written twice (\"\")");
             return Err(fail(vec![d], &sources));
         }
     };
@@ -161,9 +162,8 @@ pub fn parse(path: &Path, text: String, allow_target: bool) -> Result<Table, Loa
             None => {
                 let hint = did_you_mean(name, known.iter().copied())
                     .unwrap_or_else(|| format!("the columns are {}", known.join(", ")));
-                diagnostics.push(
-                    Diagnostic::new(file, field.span.clone(), format!("unknown column \"{name}\"")).help(hint),
-                );
+                diagnostics
+                    .push(Diagnostic::new(file, field.span.clone(), format!("unknown column \"{name}\"")).help(hint));
                 columns.push(None);
             }
         }
@@ -241,7 +241,9 @@ pub fn parse(path: &Path, text: String, allow_target: bool) -> Result<Table, Loa
                 None
             }
         };
-        let target = get("target").filter(|t| !t.text.trim().is_empty()).map(|t| Field { text: t.text.trim().into(), span: t.span });
+        let target = get("target")
+            .filter(|t| !t.text.trim().is_empty())
+            .map(|t| Field { text: t.text.trim().into(), span: t.span });
         if let (true, Some(period), Some(value_parsed)) = (ok, period, value_parsed) {
             rows.push(Row {
                 line: sources.line_col(file, record.span.start).0,

@@ -70,7 +70,11 @@ pub fn outcomes_from_table(model: &Model, table: &Table) -> Result<Outcomes, Loa
             let Some(t) = model.targets.iter().position(|x| x.id == target.text) else {
                 let hint = did_you_mean(&target.text, model.targets.iter().map(|t| t.id.as_str()))
                     .unwrap_or_else(|| "the target column holds target ids of the scenario".into());
-                diagnostics.push(table.diagnostic(target.span.clone(), format!("the scenario has no target \"{}\"", target.text)).help(hint));
+                diagnostics.push(
+                    table
+                        .diagnostic(target.span.clone(), format!("the scenario has no target \"{}\"", target.text))
+                        .help(hint),
+                );
                 continue;
             };
             match row.value {
@@ -83,7 +87,12 @@ pub fn outcomes_from_table(model: &Model, table: &Table) -> Result<Outcomes, Loa
             let hint = did_you_mean(&row.indicator.text, model.indicators.iter().map(|i| i.id.as_str()))
                 .unwrap_or_else(|| "in an outcome file the indicator column holds scenario indicator ids".into());
             diagnostics.push(
-                table.diagnostic(row.indicator.span.clone(), format!("the scenario has no indicator \"{}\"", row.indicator.text)).help(hint),
+                table
+                    .diagnostic(
+                        row.indicator.span.clone(),
+                        format!("the scenario has no indicator \"{}\"", row.indicator.text),
+                    )
+                    .help(hint),
             );
             continue;
         };
@@ -110,7 +119,10 @@ pub fn outcomes_from_table(model: &Model, table: &Table) -> Result<Outcomes, Loa
             if values[cell] != v {
                 diagnostics.push(
                     table
-                        .diagnostic(row.value_span.clone(), format!("{} {year} is {v} here but {} on line {line}", row.indicator.text, values[cell]))
+                        .diagnostic(
+                            row.value_span.clone(),
+                            format!("{} {year} is {v} here but {} on line {line}", row.indicator.text, values[cell]),
+                        )
                         .help("keep one realised value per indicator and year"),
                 );
             }
@@ -353,7 +365,9 @@ fn missing_cells(model: &Model, target: &crate::model::Target, values: &[f64]) -
     for metric in std::iter::once(&target.metric).chain(target.versus.iter()) {
         match metric {
             Metric::Value { indicator, year } => cells.push((*indicator, *year)),
-            Metric::Share { numerator, denominator, year } => cells.extend([(*numerator, *year), (*denominator, *year)]),
+            Metric::Share { numerator, denominator, year } => {
+                cells.extend([(*numerator, *year), (*denominator, *year)])
+            }
             Metric::Cagr { indicator, from, to }
             | Metric::CumulativeGrowth { indicator, from, to }
             | Metric::Change { indicator, from, to } => cells.extend([(*indicator, *from), (*indicator, *to)]),
@@ -391,7 +405,11 @@ fn reliability(targets: &[TargetScore]) -> Vec<ReliabilityBin> {
                 low: b as f64 / BINS as f64,
                 high: (b + 1) as f64 / BINS as f64,
                 targets: n,
-                mean_forecast: if n > 0 { members.iter().map(|t| t.probability).sum::<f64>() / n as f64 } else { f64::NAN },
+                mean_forecast: if n > 0 {
+                    members.iter().map(|t| t.probability).sum::<f64>() / n as f64
+                } else {
+                    f64::NAN
+                },
                 hits,
                 observed: if n > 0 { hits as f64 / n as f64 } else { f64::NAN },
                 ci_low,
@@ -464,11 +482,7 @@ fn chi_square_upper(x: f64, df: f64) -> f64 {
 /// Kolmogorov–Smirnov distance of sorted values in [0, 1] from the uniform distribution.
 pub fn ks_uniform(sorted: &[f64]) -> f64 {
     let n = sorted.len() as f64;
-    sorted
-        .iter()
-        .enumerate()
-        .map(|(i, &u)| (u - i as f64 / n).max((i + 1) as f64 / n - u))
-        .fold(0.0, f64::max)
+    sorted.iter().enumerate().map(|(i, &u)| (u - i as f64 / n).max((i + 1) as f64 / n - u)).fold(0.0, f64::max)
 }
 
 impl ScoreReport {
@@ -480,8 +494,20 @@ impl ScoreReport {
     pub fn to_csv(&self) -> anyhow::Result<Vec<u8>> {
         let mut w = csv::Writer::from_writer(Vec::new());
         w.write_record([
-            "id", "label_zh", "status", "probability", "ci_low", "ci_high", "comparator", "threshold", "realised", "hit",
-            "brier", "log_score", "pit", "reason",
+            "id",
+            "label_zh",
+            "status",
+            "probability",
+            "ci_low",
+            "ci_high",
+            "comparator",
+            "threshold",
+            "realised",
+            "hit",
+            "brier",
+            "log_score",
+            "pit",
+            "reason",
         ])?;
         let num = |v: f64| if v.is_finite() { format!("{v}") } else { String::new() };
         for t in &self.targets {

@@ -51,8 +51,14 @@ pub struct ReliabilityChart<'a> {
 impl<'a> ReliabilityChart<'a> {
     pub fn new(theme: &'a Theme, report: &'a ScoreReport) -> Self {
         let legend = vec![
-            LegendItem::new(Swatch::Point(DATA.to_rgba()), theme.tr("各概率区间的实际实现比例", "observed share hit per forecast bin")),
-            LegendItem::new(Swatch::Whisker(TEXT.to_rgba()), theme.tr("95% 置信区间（Wilson）", "95% interval (Wilson)")),
+            LegendItem::new(
+                Swatch::Point(DATA.to_rgba()),
+                theme.tr("各概率区间的实际实现比例", "observed share hit per forecast bin"),
+            ),
+            LegendItem::new(
+                Swatch::Whisker(TEXT.to_rgba()),
+                theme.tr("95% 置信区间（Wilson）", "95% interval (Wilson)"),
+            ),
             LegendItem::new(Swatch::Dashed(MUTED.to_rgba(), 2), theme.tr("完美校准", "perfect calibration")),
         ];
         ReliabilityChart { theme, report, legend }
@@ -71,7 +77,10 @@ impl Chart for ReliabilityChart<'_> {
         let t = self.theme;
         let root = canvas.root;
         root.fill(&WHITE)?;
-        let header = canvas.header(t.tr("可靠性图：预测概率与实际实现比例", "Reliability: forecast probability vs observed frequency"), &subtitle(t, self.report))?;
+        let header = canvas.header(
+            t.tr("可靠性图：预测概率与实际实现比例", "Reliability: forecast probability vs observed frequency"),
+            &subtitle(t, self.report),
+        )?;
         canvas.legend(&self.legend, (MARGIN, header), WIDTH as i32 - 2 * MARGIN)?;
         let top = header + t.legend_height(&self.legend, WIDTH as i32 - 2 * MARGIN) + 16;
         let ticks: Vec<f64> = (0..=10).map(|k| k as f64 * 10.0).collect();
@@ -95,7 +104,12 @@ impl Chart for ReliabilityChart<'_> {
             y_desc: t.tr("实际实现的目标比例", "Share of targets actually hit"),
         };
         canvas.axes(&chart, &axes)?;
-        chart.draw_series(std::iter::once(DashedPathElement::new(vec![(0.0, 0.0), (100.0, 100.0)], 8, 6, MUTED.stroke_width(2))))?;
+        chart.draw_series(std::iter::once(DashedPathElement::new(
+            vec![(0.0, 0.0), (100.0, 100.0)],
+            8,
+            6,
+            MUTED.stroke_width(2),
+        )))?;
         let bins: Vec<_> = self.report.reliability.iter().filter(|b| b.targets > 0).collect();
         if bins.is_empty() {
             let (x, y) = chart.plotting_area().get_pixel_range();
@@ -151,7 +165,10 @@ impl Chart for PitChart<'_> {
         let root = canvas.root;
         root.fill(&WHITE)?;
         let header = canvas.header(
-            t.tr("PIT 直方图：实际值在预测分布中的分位", "PIT histogram: where each outcome fell in its forecast distribution"),
+            t.tr(
+                "PIT 直方图：实际值在预测分布中的分位",
+                "PIT histogram: where each outcome fell in its forecast distribution",
+            ),
             &subtitle(t, self.report),
         )?;
         canvas.legend(&self.legend, (MARGIN, header), WIDTH as i32 - 2 * MARGIN)?;
@@ -198,7 +215,12 @@ impl Chart for PitChart<'_> {
             let (a, b) = (k as f64 / bins as f64, (k + 1) as f64 / bins as f64);
             Rectangle::new([(a + 0.004, 0.0), (b - 0.004, c as f64)], DATA.filled())
         }))?;
-        chart.draw_series(std::iter::once(DashedPathElement::new(vec![(0.0, expected), (1.0, expected)], 8, 6, MUTED.stroke_width(2))))?;
+        chart.draw_series(std::iter::once(DashedPathElement::new(
+            vec![(0.0, expected), (1.0, expected)],
+            8,
+            6,
+            MUTED.stroke_width(2),
+        )))?;
         Ok(())
     }
 }

@@ -188,8 +188,7 @@ pub fn write_score_charts(
     options: &ChartOptions,
 ) -> anyhow::Result<ChartReport> {
     draw_into(dir, options, |theme| {
-        let mut files =
-            render::write(dir, "reliability", &calibration::ReliabilityChart::new(theme, report), theme)?;
+        let mut files = render::write(dir, "reliability", &calibration::ReliabilityChart::new(theme, report), theme)?;
         files.extend(render::write(dir, "pit", &calibration::PitChart::new(theme, report), theme)?);
         Ok(files)
     })
