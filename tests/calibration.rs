@@ -418,9 +418,12 @@ const TRUTHS: u64 = 300;
 
 /// Per target: the PITs and (probability, hit) of `TRUTHS` outcomes drawn from `truth_model`,
 /// scored against the forecast of `forecast_model`.
-fn score_truths(forecast_model: &Model, truth_model: &Model) -> Vec<(String, Vec<f64>, Vec<(f64, bool)>)> {
+/// One target's scores over many truths: id, PITs, (forecast probability, hit).
+type TargetScores = (String, Vec<f64>, Vec<(f64, bool)>);
+
+fn score_truths(forecast_model: &Model, truth_model: &Model) -> Vec<TargetScores> {
     let forecast = score::forecast(forecast_model, FORECAST_PATHS, 1, &|_| {});
-    let mut per_target: Vec<(String, Vec<f64>, Vec<(f64, bool)>)> =
+    let mut per_target: Vec<TargetScores> =
         forecast_model.targets.iter().map(|t| (t.id.clone(), Vec::new(), Vec::new())).collect();
     let mut scratch = Scratch::new(truth_model);
     for k in 0..TRUTHS {

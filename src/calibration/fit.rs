@@ -274,6 +274,9 @@ pub fn fit_files(inputs: &FitInputs) -> Result<FitReport, LoadError> {
 
 /// A series of the history: annual values by year with their rows.
 type Annual<'t> = BTreeMap<i32, &'t Row>;
+/// A mapped series: its label, annual values, and documented gaps (year, note; year 0 for gap
+/// rows that cover several years).
+type Series<'t> = (String, Annual<'t>, Vec<(i32, String)>);
 
 fn fit(
     table: &Table,
@@ -418,10 +421,7 @@ fn fit(
             }
         }
         let in_window = |y: i32| first_year.is_none_or(|f| y >= f) && last_year.is_none_or(|l| y <= l);
-        let lookup = |r: &Loc<RawSeriesRef>,
-                      diagnostics: &mut Vec<Diagnostic>,
-                      after: &mut usize|
-         -> Option<(String, Annual, Vec<(i32, String)>)> {
+        let lookup = |r: &Loc<RawSeriesRef>, diagnostics: &mut Vec<Diagnostic>, after: &mut usize| -> Option<Series> {
             let key = (r.value.indicator.value.as_str(), r.value.region.value.as_str());
             let label = format!("{} / {}", key.0, key.1);
             let Some(rows) = by_series.get(&key) else {
@@ -437,11 +437,10 @@ fn fit(
             let mut bad = false;
             for row in rows {
                 match (&row.period, row.value) {
-                    (Period::Year(y), Value::Number(_)) if !in_window(*y) => {
-                        if last_year.is_some_and(|l| *y > l) {
-                            *after += 1;
-                        }
+                    (Period::Year(y), Value::Number(_)) if !in_window(*y) && last_year.is_some_and(|l| *y > l) => {
+                        *after += 1;
                     }
+                    (Period::Year(y), Value::Number(_)) if !in_window(*y) => {}
                     (Period::Year(y), Value::Number(v)) => {
                         if let Some(first) = annual.get(y) {
                             let (_, w) = first.annual().unwrap_or((*y, f64::NAN));

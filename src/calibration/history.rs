@@ -441,7 +441,7 @@ mod tests {
         let text = e.to_string();
         assert!(text.contains("\"1 234\" is not a number"), "{text}");
         assert!(text.contains("h.csv:2:12"), "{text}");
-        assert!(text.contains("\"20x8\" is neither a year"), "{text}");
+        assert!(text.contains("\"20x8\" is not a year"), "{text}");
         assert!(text.contains("h.csv:3:7"), "{text}");
         assert!(text.contains("3 fields but the header has 4"), "{text}");
         assert!(text.contains("3 problems found"), "{text}");

@@ -534,7 +534,7 @@ impl ScoreReport {
             row.push(u.reason.clone());
             w.write_record(row)?;
         }
-        Ok(w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)
+        w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
     }
 
     /// The terminal table.
