@@ -1221,7 +1221,9 @@ impl FitReport {
                 f.persistence
                     .as_ref()
                     .map_or("—".into(), |p| format!("{} ± {}", round_sig(p.phi), round_sig(p.std_error))),
-                f.proposal.as_ref().map_or("none".into(), |p| p.toml()),
+                f.proposal.as_ref().map_or("none".into(), |p| {
+                    if p.blocked { format!("{} (not usable as it stands: see below)", p.toml()) } else { p.toml() }
+                }),
                 f.scenario_now.clone().unwrap_or_default(),
             ]);
         }
