@@ -591,3 +591,92 @@ fn fit_and_score_commands_write_their_files() {
         String::from_utf8_lossy(&bad.stderr)
     );
 }
+
+fn observations(values: &[f64]) -> Vec<fit::Observation> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(k, &v)| fit::Observation {
+            year: 2000 + k as i32,
+            value: v,
+            origin: Origin::Reported { series: "S".into(), line: k + 2 },
+            confidence: String::new(),
+            source: String::new(),
+        })
+        .collect()
+}
+
+#[test]
+fn shrinkage_follows_the_normal_normal_formulas_and_its_limits() {
+    let city = || fit::estimate("c", fit::Measure::Growth, None, observations(&[1.0, 3.0]), vec![], vec![]);
+    let province =
+        fit::estimate("p", fit::Measure::Growth, None, observations(&[4.0, 6.0, 5.0, 5.0, 4.0, 6.0]), vec![], vec![]);
+    let mut c = city();
+    fit::shrink(&mut c, &province, 1.0, 0.0);
+    let sh = c.shrinkage.as_ref().unwrap();
+    // By hand: s² = 2 (1 df), s_p² = 0.8 (5 df): pooled (2 + 4)/6 = 1; SE_p² = 0.8/6.
+    let prior_var = 1.0 + 0.8 / 6.0;
+    let data_var = 1.0 / 2.0;
+    let w = prior_var / (prior_var + data_var);
+    assert!((sh.weight - w).abs() < 1e-12);
+    assert!((sh.mean_after - (w * 2.0 + (1.0 - w) * 5.0)).abs() < 1e-12);
+    assert!((sh.pooled_sd - 1.0).abs() < 1e-12 && sh.pooled_df == 6.0);
+    let p = c.proposal.as_ref().unwrap();
+    let scale = (1.0 + w * data_var).sqrt();
+    assert!((p.sd - scale * 1.5f64.sqrt()).abs() < 1e-12 && p.df == Some(6.0));
+    // A vague prior leaves the city's own mean, a tight one gives the province's (plus offset).
+    let mut loose = city();
+    fit::shrink(&mut loose, &province, 1e6, 0.0);
+    assert!((loose.shrinkage.unwrap().mean_after - 2.0).abs() < 1e-6);
+    let mut tight = city();
+    fit::shrink(&mut tight, &province, 1e-6, 0.5);
+    // With τ → 0 the prior is the province's mean + offset with the province's own SE.
+    let w_tight = (0.8 / 6.0) / (0.8 / 6.0 + data_var);
+    assert!((tight.shrinkage.unwrap().mean_after - (w_tight * 2.0 + (1.0 - w_tight) * 5.5)).abs() < 1e-9);
+    // A single city year is enough when the province has a spread.
+    let mut one = fit::estimate("c", fit::Measure::Growth, None, observations(&[2.0]), vec![], vec![]);
+    assert!(one.proposal.is_none());
+    fit::shrink(&mut one, &province, 1.0, 0.0);
+    assert!(one.proposal.is_some() && one.shrinkage.as_ref().unwrap().pooled_df == 5.0);
+}
+
+/// Cities whose mean growth differs from the province's by N(0, 1) pp, three city years and six
+/// province years: the shrunk mean has a smaller mean squared error than the city's own mean,
+/// and the shrunk predictive covers the next city year at about its nominal 90%.
+#[test]
+fn shrinkage_beats_the_raw_city_mean_when_cities_resemble_their_province() {
+    use rand::SeedableRng;
+    use rand_distr::{Distribution, StandardNormal};
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(20220131);
+    let mut normal = || -> f64 { StandardNormal.sample(&mut rng) };
+    let trials = 2000;
+    let (mut raw_se, mut shrunk_se, mut covered) = (0.0, 0.0, 0);
+    for _ in 0..trials {
+        let province_mean = 5.0;
+        let city_mean = province_mean + normal();
+        let p: Vec<f64> = (0..6).map(|_| province_mean + 2.0 * normal()).collect();
+        let c: Vec<f64> = (0..3).map(|_| city_mean + 2.0 * normal()).collect();
+        let next = city_mean + 2.0 * normal();
+        let province = fit::estimate("p", fit::Measure::Growth, None, observations(&p), vec![], vec![]);
+        let mut city = fit::estimate("c", fit::Measure::Growth, None, observations(&c), vec![], vec![]);
+        raw_se += (city.mean - city_mean).powi(2);
+        fit::shrink(&mut city, &province, 1.0, 0.0);
+        shrunk_se += (city.shrinkage.as_ref().unwrap().mean_after - city_mean).powi(2);
+        let m = city.proposal.as_ref().unwrap().marginal().unwrap();
+        covered += usize::from(m.quantile(0.05) <= next && next <= m.quantile(0.95));
+    }
+    assert!(shrunk_se < 0.8 * raw_se, "MSE shrunk {} vs raw {}", shrunk_se / trials as f64, raw_se / trials as f64);
+    let rate = covered as f64 / trials as f64;
+    assert!((rate - 0.9).abs() <= 4.5 * (0.09f64 / trials as f64).sqrt(), "coverage {rate}");
+}
+
+#[test]
+fn shrinking_toward_an_unmapped_indicator_is_an_error() {
+    let e = fit_texts(
+        "indicator,region,year,value\ng,x,2020,3.0\ng,x,2021,2.0\n",
+        "[[series]]\nindicator = \"x.gdp\"\ngrowth = [{ indicator = \"g\", region = \"x\" }]\nshrink = { toward = \"y.gdp\", sd = 1.0 }\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("cannot shrink toward \"y.gdp\"") && e.contains("map.toml:4:21"), "{e}");
+}

@@ -201,7 +201,26 @@ pub struct IndicatorFit {
     pub persistence: Option<Persistence>,
     pub tails: Option<Tails>,
     pub proposal: Option<Proposal>,
+    /// Partial pooling toward another indicator's mean, when the map asks for it.
+    pub shrinkage: Option<Shrinkage>,
     pub notes: Vec<String>,
+}
+
+/// Normal–normal partial pooling of a mean (see [`shrink`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct Shrinkage {
+    pub toward: String,
+    /// Prior mean (the other indicator's mean plus the offset) and prior sd.
+    pub prior_mean: f64,
+    pub prior_sd: f64,
+    /// Weight on this indicator's own mean, `V_prior / (V_prior + SE²)`.
+    pub weight: f64,
+    pub mean_before: f64,
+    pub mean_after: f64,
+    pub mean_after_se: f64,
+    /// Pooled within-series sd and its degrees of freedom.
+    pub pooled_sd: f64,
+    pub pooled_df: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -320,6 +339,7 @@ fn fit(
     let mut after_last_year = 0;
     let mut fits = Vec::new();
     let mut seen_indicators: Vec<&str> = Vec::new();
+    let mut shrinks: Vec<(usize, Loc<map::RawShrink>)> = Vec::new();
     for series in &raw.series {
         let s = &series.value;
         let id = s.indicator.value.as_str();
@@ -580,6 +600,32 @@ fn fit(
             }
         }
         fits.push(estimate(id, measure, scenario_now, observations, excluded, missing));
+        if let Some(sh) = &s.shrink {
+            if !(sh.value.sd.value > 0.0 && sh.value.sd.value.is_finite()) {
+                diagnostics.push(
+                    Diagnostic::at(&sh.value.sd, format!("the shrinkage sd must be > 0 (got {})", sh.value.sd.value))
+                        .help("how far the two means can plausibly differ, e.g. 1.0 (percentage points)"),
+                );
+            } else {
+                shrinks.push((fits.len() - 1, sh.clone()));
+            }
+        }
+    }
+    for (index, sh) in &shrinks {
+        let toward = sh.value.toward.value.as_str();
+        match fits.iter().position(|f| f.indicator == toward) {
+            Some(other) if other != *index => {
+                let other = fits[other].clone();
+                shrink(&mut fits[*index], &other, sh.value.sd.value, sh.value.offset.as_ref().map_or(0.0, |o| o.value));
+            }
+            _ => diagnostics.push(
+                Diagnostic::at(
+                    &sh.value.toward,
+                    format!("cannot shrink toward \"{toward}\": it is not another indicator of this map"),
+                )
+                .help("shrink toward an indicator that has its own [[series]] here, e.g. the province"),
+            ),
+        }
     }
     if !diagnostics.is_empty() {
         let _ = map_file;
@@ -699,7 +745,92 @@ pub fn estimate(
         persistence,
         tails,
         proposal,
+        shrinkage: None,
         notes,
+    }
+}
+
+/// Shrink `fit`'s mean toward `other`'s (a city toward its province), by the normal–normal
+/// model `μ ~ N(μ̂_other + offset, τ² + SE_other²)`, `ȳ | μ ~ N(μ, s_pooled²/n)`:
+/// `μ̃ = w ȳ + (1 − w)(μ̂_other + offset)`, `w = V / (V + s_pooled²/n)`, `Var(μ̃) = w s_pooled²/n`.
+/// The yearly spread is pooled with the other series' (`s_pooled² = ((n−1)s² + (n_o−1)s_o²) /
+/// (n + n_o − 2)`, assuming similar volatility), and the proposal becomes the predictive
+/// Student-t with `n + n_o − 2` df, location `μ̃` and scale `√(s_pooled² + Var(μ̃))`.
+/// Works from one own observation; needs at least two of the other's.
+pub fn shrink(fit: &mut IndicatorFit, other: &IndicatorFit, tau: f64, offset: f64) {
+    if fit.n == 0 || other.n < 2 || !(tau > 0.0 && tau.is_finite()) {
+        fit.notes.push(format!(
+            "not shrunk toward {}: needs at least one own observation and two of {} (have {} and {})",
+            other.indicator, other.indicator, fit.n, other.n
+        ));
+        return;
+    }
+    let own_ss = if fit.n > 1 { (fit.n - 1) as f64 * fit.sd * fit.sd } else { 0.0 };
+    let df = (fit.n + other.n - 2) as f64;
+    let pooled_var = (own_ss + (other.n - 1) as f64 * other.sd * other.sd) / df;
+    let prior_mean = other.mean + offset;
+    let prior_var = tau * tau + other.mean_se * other.mean_se;
+    let data_var = pooled_var / fit.n as f64;
+    let weight = prior_var / (prior_var + data_var);
+    let mean_after = weight * fit.mean + (1.0 - weight) * prior_mean;
+    let post_var = weight * data_var;
+    let scale = (pooled_var + post_var).sqrt();
+    fit.shrinkage = Some(Shrinkage {
+        toward: other.indicator.clone(),
+        prior_mean,
+        prior_sd: prior_var.sqrt(),
+        weight,
+        mean_before: fit.mean,
+        mean_after,
+        mean_after_se: post_var.sqrt(),
+        pooled_sd: pooled_var.sqrt(),
+        pooled_df: df,
+    });
+    fit.notes.retain(|n| {
+        !n.starts_with("n = ")
+            && !n.starts_with("a single observation")
+            && !n.starts_with("this distribution gives a fall")
+            && !n.starts_with("small sample")
+    });
+    fit.notes.push(format!(
+        "shrunk toward {}: mean {} -> {} (weight {:.2} on its own {} year(s)); spread pooled with {} ({} df)",
+        other.indicator,
+        round_sig(fit.mean),
+        round_sig(mean_after),
+        weight,
+        fit.n,
+        other.indicator,
+        df
+    ));
+    let how = format!(
+        "shrunk toward {} (prior mean {}, prior sd {}): weight {:.2} on the own mean; spread pooled with it ({} df)",
+        other.indicator,
+        round_sig(prior_mean),
+        round_sig(prior_var.sqrt()),
+        weight,
+        df
+    );
+    fit.proposal = if df > 2.0 {
+        Some(Proposal {
+            dist: "student_t".into(),
+            mean: mean_after,
+            sd: scale * (df / (df - 2.0)).sqrt(),
+            df: Some(df.min(30.0)),
+            how,
+            approximate: false,
+            blocked: false,
+        })
+    } else {
+        fit.notes.push("too few pooled degrees of freedom for a proposal".into());
+        None
+    };
+    if let Some(p) = &mut fit.proposal
+        && fit.measure == Measure::Growth
+        && let Ok(m) = p.marginal()
+        && m.cdf(-100.0) > FALL_TOLERANCE
+    {
+        p.blocked = true;
+        fit.notes.push("the shrunk proposal still allows a fall of 100% or more: use compounding = \"log\"".into());
     }
 }
 
@@ -1132,6 +1263,18 @@ impl FitReport {
             }
             for n in &fit.notes {
                 line(&format!("# {n}"));
+            }
+            if let Some(sh) = &fit.shrinkage {
+                line(&format!(
+                    "# shrunk toward {}: own mean {} -> {} (SE {}), weight {:.2} on own data; pooled sd {} ({} df)",
+                    sh.toward,
+                    round_sig(sh.mean_before),
+                    round_sig(sh.mean_after),
+                    round_sig(sh.mean_after_se),
+                    sh.weight,
+                    round_sig(sh.pooled_sd),
+                    sh.pooled_df
+                ));
             }
             if let Some(now) = &fit.scenario_now {
                 line(&format!("# the scenario has: {now}"));

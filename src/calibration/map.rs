@@ -57,7 +57,20 @@ pub struct RawSeries {
     pub new_basis_from: Vec<Loc<i64>>,
     #[serde(default)]
     pub exclude: Vec<Loc<RawExclude>>,
+    /// Pull this indicator's mean toward another fitted indicator's (a city toward its province).
+    pub shrink: Option<Loc<RawShrink>>,
     pub note: Option<LocStr>,
+}
+
+/// `shrink = { toward = "liaoning.gdp_real", sd = 1.0, offset = 0.5 }`: the prior for this
+/// indicator's mean is normal around the other's fitted mean plus `offset`, with spread `sd`
+/// (how far the two means can plausibly differ, in the measure's unit) plus the other's SE.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawShrink {
+    pub toward: LocStr,
+    pub sd: Loc<f64>,
+    pub offset: Option<Loc<f64>>,
 }
 
 /// A series of the history table: its `indicator` and `region` columns.
