@@ -293,9 +293,8 @@ pub fn fit_files(inputs: &FitInputs) -> Result<FitReport, LoadError> {
 
 /// A series of the history: annual values by year with their rows.
 type Annual<'t> = BTreeMap<i32, &'t Row>;
-/// A mapped series: its label, annual values, and documented gaps (year, note; year 0 for gap
-/// rows that cover several years).
-type Series<'t> = (String, Annual<'t>, Vec<(i32, String)>);
+/// A mapped series: its label, annual values, and documented gaps (period, note).
+type Series<'t> = (String, Annual<'t>, Vec<(Period, String)>);
 
 fn fit(
     table: &Table,
@@ -476,13 +475,7 @@ fn fit(
                             annual.insert(*y, row);
                         }
                     }
-                    (period, Value::Gap) => gaps.push((
-                        match period {
-                            Period::Year(y) => *y,
-                            Period::Other(_) => 0,
-                        },
-                        row.note.clone(),
-                    )),
+                    (period, Value::Gap) => gaps.push((period.clone(), row.note.clone())),
                     _ => {}
                 }
             }
@@ -589,11 +582,8 @@ fn fit(
                 let why = if straddles {
                     format!("levels {} and {y} are on different bases (new_basis_from = {y})", y - 1)
                 } else {
-                    let gap = reported
-                        .iter()
-                        .chain(levels.iter())
-                        .flat_map(|(_, _, g)| g.iter())
-                        .find(|(g, _)| *g == y || *g == 0);
+                    let gap =
+                        reported.iter().chain(levels.iter()).flat_map(|(_, _, g)| g.iter()).find(|(g, _)| g.covers(y));
                     gap.map_or("no figure in the history".to_string(), |(_, note)| format!("a documented gap: {note}"))
                 };
                 missing.push((y, why));

@@ -43,6 +43,25 @@ pub enum Period {
     Other(String),
 }
 
+impl Period {
+    /// Whether the period covers (part of) `year`: `2016-2020` and `2015-2016;2018-2019` cover
+    /// each year listed, `2021H1` and `2021Q1-3` cover 2021.
+    pub fn covers(&self, year: i32) -> bool {
+        match self {
+            Period::Year(y) => *y == year,
+            Period::Other(text) => text.split(';').any(|part| {
+                let head = |s: &str| s.get(..4).and_then(|h| h.parse::<i32>().ok());
+                match part.split_once('-') {
+                    Some((a, b)) if b.len() == 4 => {
+                        matches!((head(a), head(b)), (Some(a), Some(b)) if a <= year && year <= b)
+                    }
+                    _ => head(part) == Some(year),
+                }
+            }),
+        }
+    }
+}
+
 /// The `value` column of a row.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Value {
@@ -433,6 +452,8 @@ mod tests {
         assert_eq!(t.rows[1].period, Period::Other("2016H1".into()));
         assert_eq!(t.rows[2].value, Value::Gap);
         assert_eq!(t.rows[3].line, 5);
+        assert!(t.rows[2].period.covers(2016) && t.rows[2].period.covers(2018) && !t.rows[2].period.covers(2017));
+        assert!(t.rows[3].period.covers(2021) && !t.rows[3].period.covers(2020));
     }
 
     #[test]

@@ -181,6 +181,12 @@ impl Chart for PitChart<'_> {
         let half = 1.96 * (n as f64 * p * (1.0 - p)).sqrt();
         let highest = counts.iter().copied().max().unwrap_or(0) as f64;
         let (y_ticks, y_step) = nice_ticks(0.0, (highest.max(expected + half) * 1.15).max(1.0), 6);
+        // Counts are whole numbers: no ticks between them.
+        let (y_ticks, y_step) = if y_step < 1.0 {
+            ((0..=(y_ticks.last().copied().unwrap_or(1.0).ceil() as i64)).map(|k| k as f64).collect(), 1.0)
+        } else {
+            (y_ticks, y_step)
+        };
         let y_max = y_ticks.last().copied().unwrap_or(1.0).max(highest * 1.1).max(1.0);
         let x_ticks: Vec<f64> = (0..=bins).map(|k| k as f64 / bins as f64).collect();
         let area = root.margin(top, MARGIN, MARGIN, MARGIN);
