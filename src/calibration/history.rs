@@ -392,8 +392,10 @@ fn split_records(text: &str) -> Result<Vec<Record>, (Range<usize>, String)> {
                 }
                 let content_end = pos;
                 pos += 1; // closing quote
-                while pos < bytes.len() && !matches!(bytes[pos], b',' | b'\n' | b'\r') {
-                    pos += 1; // text after a closing quote is ignored (never silently merged)
+                if pos < bytes.len() && !matches!(bytes[pos], b',' | b'\n' | b'\r') {
+                    let end =
+                        bytes[pos..].iter().position(|&b| matches!(b, b',' | b'\n')).map_or(bytes.len(), |i| pos + i);
+                    return Err((pos..end, "text after the closing quote of a field".into()));
                 }
                 fields.push(Field { text: value, span: content_start..content_end });
             } else {
@@ -475,6 +477,14 @@ mod tests {
         assert!(e.contains("did you mean \"region\""), "{e}");
         assert!(e.contains("unknown column \"vintage\""), "{e}");
         assert!(e.contains("no column \"region\""), "{e}");
+    }
+
+    #[test]
+    fn broken_quotes_are_errors() {
+        let e = table("indicator,region,year,value\n\"GDP\"x,r,2018,1\n").unwrap_err().to_string();
+        assert!(e.contains("text after the closing quote") && e.contains("h.csv:2:6"), "{e}");
+        let e = table("indicator,region,year,value\n\"GDP,r,2018,1\n").unwrap_err().to_string();
+        assert!(e.contains("never closed") && e.contains("h.csv:2:1"), "{e}");
     }
 
     #[test]
