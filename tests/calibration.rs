@@ -407,6 +407,10 @@ fn the_flagship_history_fits_and_its_fragment_is_a_valid_variant() {
     let gdp = report.indicators.iter().find(|f| f.indicator == "liaoning.gdp_real").unwrap();
     assert_eq!(gdp.n, 6, "2015–2018, 2020, 2021 (duplicates merged, 2019 missing)");
     assert!(report.indicators.iter().all(|f| f.observations.iter().all(|o| o.year <= 2021)));
+    // The estimated correlation with national trade would contradict the flagship's other
+    // correlations: the value nearest to it that keeps them valid is proposed instead.
+    let c = report.correlations.iter().find(|c| c.a == "liaoning.gdp_real" && c.b == "china.trade").unwrap();
+    assert!(c.adjusted.is_some() && c.proposed < c.rho, "{c:?}");
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("fitted.toml");
     std::fs::write(&out, report.fragment(Some(&out))).unwrap();
@@ -679,4 +683,59 @@ fn shrinking_toward_an_unmapped_indicator_is_an_error() {
     .unwrap_err()
     .to_string();
     assert!(e.contains("cannot shrink toward \"y.gdp\"") && e.contains("map.toml:4:21"), "{e}");
+}
+
+/// Pairwise correlations over different years can contradict each other; the proposal is then
+/// the nearest valid matrix (Higham), and the change is reported.
+#[test]
+fn contradictory_pairwise_correlations_are_repaired_and_reported() {
+    // A and B move together in 2001–05, A and C in 2006–10, B and C oppositely in 2011–15.
+    let wave = [1.0, -2.0, 3.0, -1.0, 2.5];
+    let mut csv = String::from("indicator,region,year,value\n");
+    for (k, w) in wave.iter().enumerate() {
+        for (series, year, value) in [
+            ("A", 2001 + k, 5.0 + w),
+            ("B", 2001 + k, 4.0 + w),
+            ("A", 2006 + k, 5.0 + w),
+            ("C", 2006 + k, 6.0 + w),
+            ("B", 2011 + k, 4.0 + w),
+            ("C", 2011 + k, 6.0 - w),
+        ] {
+            csv.push_str(&format!("{series},x,{year},{value}\n"));
+        }
+    }
+    let map = ["a", "b", "c"]
+        .iter()
+        .map(|s| {
+            format!(
+                "[[series]]\nindicator = \"x.{s}\"\ngrowth = [{{ indicator = \"{}\", region = \"x\" }}]\n",
+                s.to_uppercase()
+            )
+        })
+        .collect::<String>();
+    let report = fit_texts(&csv, &map).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report.correlations.len(), 3);
+    let rhos: Vec<f64> = report.correlations.iter().map(|c| c.rho).collect();
+    assert!(
+        (rhos[0] - 1.0).abs() < 1e-12 && (rhos[1] - 1.0).abs() < 1e-12 && (rhos[2] + 1.0).abs() < 1e-12,
+        "{rhos:?}"
+    );
+    let repair = report.correlation_repair.as_ref().expect("the pairwise matrix is invalid");
+    assert!(repair.min_eigenvalue < -0.5 && repair.max_abs_change > 0.1);
+    let proposed: Vec<f64> = report.correlations.iter().map(|c| c.proposed).collect();
+    let mut m = feasim::model::correlation::CorrelationMatrix::identity(3);
+    m.set(0, 1, proposed[0]);
+    m.set(0, 2, proposed[1]);
+    m.set(1, 2, proposed[2]);
+    assert!(m.cholesky().is_ok(), "proposed {proposed:?} must be a valid correlation matrix");
+    let fragment = report.fragment(None);
+    assert!(fragment.contains("the nearest valid one (Higham 2002) is proposed"), "{fragment}");
+}
+
+/// `score` simulates exactly as `run` does: the same probabilities to the bit.
+#[test]
+fn score_forecasts_are_the_run_summary() {
+    let m = model(&std::fs::read_to_string("tests/data/calib-small.toml").unwrap());
+    let forecast = score::forecast(&m, 3000, 9, &|_| {});
+    assert_eq!(crate::util::json(&forecast.summary), crate::util::json(&crate::util::run(&m, 3000, 9)));
 }
