@@ -40,6 +40,12 @@ the model is evaluated N·(groups + 2) times.")]
     Sobol(SobolArgs),
     /// What separates the paths that hit each target from those that miss it
     Separate(SeparateArgs),
+    /// Fit growth assumptions from an annual history: a TOML fragment to paste into a scenario
+    #[command(after_help = "See docs/calibration.md for the history format, the map file and the method.")]
+    Fit(FitArgs),
+    /// Score a scenario's forecasts against realised outcomes: Brier, log score, PIT, reliability
+    #[command(after_help = "See docs/calibration.md for the outcome format and how to read the scores.")]
+    Score(ScoreArgs),
 }
 
 const SWEEP_HELP: &str = "Parameters are named <indicator>:mean, :spread, :base, :persistence or <a>~<b>:rho.
@@ -225,4 +231,32 @@ pub struct SeparateArgs {
     /// Assumptions listed per target in the terminal table
     #[arg(long, default_value_t = 5)]
     pub top: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct FitArgs {
+    /// History in long format (CSV: indicator,region,year,value[,unit,source,confidence,note])
+    pub history: PathBuf,
+    /// Map file (TOML): which history series feed which scenario indicator
+    #[arg(long)]
+    pub map: PathBuf,
+    /// Scenario whose indicators are fitted [default: the map's [fit] scenario]
+    #[arg(long)]
+    pub scenario: Option<PathBuf>,
+    /// Where to write the TOML fragment [default: print it]
+    #[arg(long, short = 'o')]
+    pub out: Option<PathBuf>,
+    /// Print only errors
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+    /// Realised outcomes in long format (CSV: indicator,region,year,value[,...,target])
+    pub outcomes: PathBuf,
+    #[command(flatten)]
+    pub sim: SimArgs,
 }

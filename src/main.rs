@@ -11,6 +11,7 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 mod analyses;
+mod calibration_cmds;
 
 use cli::{Cli, Command, Lang, RunArgs, ScenarioArgs, SimArgs};
 use feasim::engine::{self, RunConfig};
@@ -32,6 +33,8 @@ fn main() -> ExitCode {
         Command::Compare(args) => analyses::compare(args),
         Command::Sobol(args) => analyses::sobol(args),
         Command::Separate(args) => analyses::separate(args),
+        Command::Fit(args) => calibration_cmds::fit(args),
+        Command::Score(args) => calibration_cmds::score(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -9,6 +9,7 @@
 //! - `cli`: the `feasim` command end to end.
 
 mod analysis;
+mod calibration;
 mod cli;
 mod determinism;
 mod errors;
