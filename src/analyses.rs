@@ -187,8 +187,14 @@ pub fn solve(args: SolveArgs) -> anyhow::Result<()> {
     let seconds = started.elapsed().as_secs_f64();
     bar.finish_and_clear();
     let dir = args.sim.out.clone().unwrap_or_else(|| format!("{}-solve", model.name).into());
-    let written = write_all(&dir, vec![("solve.json", report.to_json()?.into_bytes())])?;
-    finish(&args.sim, &report.render(), &[], written.len(), &dir, seconds)
+    let mut written = write_all(&dir, vec![("solve.json", report.to_json()?.into_bytes())])?;
+    let mut notes = Vec::new();
+    if !args.sim.no_charts {
+        let charts = feasim::plot::write_solve_chart(&report, &dir.join("charts"), &chart_options(&args.sim))?;
+        notes.extend(charts.warnings);
+        written.extend(charts.files);
+    }
+    finish(&args.sim, &report.render(), &notes, written.len(), &dir, seconds)
 }
 
 pub fn compare(args: CompareArgs) -> anyhow::Result<()> {

@@ -40,6 +40,12 @@ the model is evaluated N·(groups + 2) times.")]
     Sobol(SobolArgs),
     /// What separates the paths that hit each target from those that miss it
     Separate(SeparateArgs),
+    /// Fit growth assumptions from an annual history: a TOML fragment to paste into a scenario
+    #[command(after_help = "See docs/calibration.md for the history format, the map file and the method.")]
+    Fit(FitArgs),
+    /// Score a scenario's forecasts against realised outcomes: Brier, log score, PIT, reliability
+    #[command(after_help = "See docs/calibration.md for the outcome format and how to read the scores.")]
+    Score(ScoreArgs),
     /// Merge the partial results of `feasim run --shard I/N` into the outputs of the whole run
     #[command(after_help = MERGE_HELP)]
     Merge(MergeArgs),
@@ -74,6 +80,25 @@ pub struct RunArgs {
     /// result for `feasim merge` (see docs/cluster.md)
     #[arg(long, value_name = "I/N")]
     pub shard: Option<feasim::shard::ShardId>,
+    /// Simulate until every target's 95% interval is at most ±E (a probability, e.g. 0.005, or
+    /// a percentage, e.g. 0.5%), in deterministic batches; the result equals a run with the
+    /// paths it reports
+    #[arg(long, value_name = "E")]
+    pub precision: Option<String>,
+    /// Most paths a --precision run may use
+    #[arg(long, default_value_t = 10_000_000)]
+    pub max_paths: u64,
+    /// Variance reduction: independent paths, antithetic pairs, or Latin hypercube blocks of 1024
+    #[arg(long, value_enum, default_value_t = SamplingArg::Independent)]
+    pub sampling: SamplingArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SamplingArg {
+    Independent,
+    Antithetic,
+    /// Latin hypercube sampling of every shock and base draw, in blocks of 1024 paths
+    Lhs,
 }
 
 /// What every simulating command shares: paths, seed, threads and outputs.
@@ -213,6 +238,34 @@ pub struct SeparateArgs {
     /// Assumptions listed per target in the terminal table
     #[arg(long, default_value_t = 5)]
     pub top: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct FitArgs {
+    /// History in long format (CSV: indicator,region,year,value[,unit,source,confidence,note])
+    pub history: PathBuf,
+    /// Map file (TOML): which history series feed which scenario indicator
+    #[arg(long)]
+    pub map: PathBuf,
+    /// Scenario whose indicators are fitted [default: the map's [fit] scenario]
+    #[arg(long)]
+    pub scenario: Option<PathBuf>,
+    /// Where to write the TOML fragment [default: print it]
+    #[arg(long, short = 'o')]
+    pub out: Option<PathBuf>,
+    /// Print only errors
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+    /// Realised outcomes in long format (CSV: indicator,region,year,value[,...,target])
+    pub outcomes: PathBuf,
+    #[command(flatten)]
+    pub sim: SimArgs,
 }
 
 const MERGE_HELP: &str = "The parts must be every shard 0/N … N-1/N of one run: the same scenario file (SHA-256), seed,

@@ -21,6 +21,7 @@
 //! (mergeable accumulators and the serializable result) → `report` and `plot` (files and charts).
 
 pub mod analysis;
+pub mod calibration;
 pub mod engine;
 pub mod model;
 pub mod plot;

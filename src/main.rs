@@ -12,6 +12,7 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 mod analyses;
+mod calibration_cmds;
 
 use cli::{Cli, Command, Lang, MergeArgs, RunArgs, ScenarioArgs, SimArgs};
 use feasim::engine::{self, CHUNK, RunConfig};
@@ -35,6 +36,8 @@ fn main() -> ExitCode {
         Command::Compare(args) => analyses::compare(args),
         Command::Sobol(args) => analyses::sobol(args),
         Command::Separate(args) => analyses::separate(args),
+        Command::Fit(args) => calibration_cmds::fit(args),
+        Command::Score(args) => calibration_cmds::score(args),
         Command::Merge(args) => merge(args),
     };
     match result {
@@ -118,31 +121,86 @@ fn plural(n: usize, noun: &str) -> String {
     if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
 }
 
-fn run(args: RunArgs) -> anyhow::Result<()> {
-    let model = load(&args.scenario)?;
-    let sim = &args.sim;
-    let config =
-        RunConfig { paths: sim.paths.unwrap_or(model.default_paths), seed: sim.seed.unwrap_or(model.default_seed) };
+fn run(run_args: RunArgs) -> anyhow::Result<()> {
+    let model = load(&run_args.scenario)?;
+    let args = &run_args.sim;
+    let sampling = match run_args.sampling {
+        cli::SamplingArg::Independent => engine::Sampling::Independent,
+        cli::SamplingArg::Antithetic => engine::Sampling::Antithetic,
+        cli::SamplingArg::Lhs => engine::Sampling::LatinHypercube,
+    };
+    let mut config = RunConfig {
+        paths: args.paths.unwrap_or(model.default_paths),
+        seed: args.seed.unwrap_or(model.default_seed),
+        sampling,
+    };
     if config.paths == 0 {
         return Err(bad_input!("--paths must be at least 1"));
     }
-    let out_dir = sim.out.clone().unwrap_or_else(|| model.name.clone().into());
-    if let Some(shard) = args.shard {
-        return run_shard(&model, &args.scenario, config, shard, sim, &out_dir);
+    let precision = run_args.precision.as_deref().map(parse_precision).transpose()?;
+    if precision.is_some() && args.paths.is_some() {
+        return Err(bad_input!("--precision chooses the number of paths itself: give --max-paths instead of --paths"));
+    }
+    if run_args.max_paths == 0 {
+        return Err(bad_input!("--max-paths must be at least 1"));
+    }
+    let out_dir = args.out.clone().unwrap_or_else(|| model.name.clone().into());
+    if let Some(shard) = run_args.shard {
+        if precision.is_some() {
+            return Err(bad_input!(
+                "--precision cannot be split into shards: every shard needs the same fixed --paths (a --precision \
+                 run reports the --paths that gives the same result)"
+            ));
+        }
+        return run_shard(&model, &run_args.scenario, config, shard, args, &out_dir);
     }
 
-    let bar = progress_bar(sim.quiet, Some(config.paths));
+    let bar = progress_bar(args.quiet, if precision.is_some() { None } else { Some(config.paths) });
     let progress = |n: u64| bar.inc(n);
     let started = std::time::Instant::now();
-    let summary = on_threads(sim.threads, || engine::run(&model, &config, &progress))?;
+    let mut precision_note = None;
+    let summary = match precision {
+        None => on_threads(args.threads, || engine::run(&model, &config, &progress))?,
+        Some(e) => {
+            let (summary, outcome) = on_threads(args.threads, || {
+                engine::run_to_precision(&model, config.seed, sampling, e, run_args.max_paths, &progress)
+            })?;
+            config.paths = outcome.paths;
+            let widest = outcome.widest.as_deref().unwrap_or("-");
+            precision_note = Some(if outcome.reached {
+                format!(
+                    "precision ±{:.3} pp reached with {} paths in {} batches (widest: {widest}, ±{:.3} pp); `--paths {}` gives the same result",
+                    100.0 * e,
+                    outcome.paths,
+                    outcome.batches,
+                    100.0 * outcome.half_width,
+                    outcome.paths
+                )
+            } else {
+                format!(
+                    "precision ±{:.3} pp NOT reached: stopped at --max-paths {} (widest: {widest}, ±{:.3} pp)",
+                    100.0 * e,
+                    outcome.paths,
+                    100.0 * outcome.half_width
+                )
+            });
+            summary
+        }
+    };
     let elapsed = started.elapsed();
     bar.finish_and_clear();
+    if let Some(note) = &precision_note
+        && args.quiet
+    {
+        eprintln!("{note}");
+    }
 
     let output =
-        Output { dir: out_dir, quiet: sim.quiet, no_charts: sim.no_charts, lang: sim.lang, font: sim.font.clone() };
+        Output { dir: out_dir, quiet: args.quiet, no_charts: args.no_charts, lang: args.lang, font: args.font.clone() };
     write_outputs(&summary, &output, |files, dir| {
+        let note = precision_note.map(|note| format!("{note}\n")).unwrap_or_default();
         format!(
-            "{} paths in {:.2} s ({:.0} paths/s); wrote {files} files to {}",
+            "{note}{} paths in {:.2} s ({:.0} paths/s); wrote {files} files to {}",
             config.paths,
             elapsed.as_secs_f64(),
             config.paths as f64 / elapsed.as_secs_f64().max(1e-9),
@@ -206,7 +264,9 @@ fn run_shard(
     let bar = progress_bar(sim.quiet, Some(n_paths));
     let progress = |n: u64| bar.inc(n);
     let started = std::time::Instant::now();
-    let accumulator = on_threads(sim.threads, || engine::accumulate(model, config.seed, paths.clone(), &progress))?;
+    let accumulator = on_threads(sim.threads, || {
+        engine::accumulate_designed(model, config.seed, config.sampling, paths.clone(), &progress)
+    })?;
     let elapsed = started.elapsed();
     bar.finish_and_clear();
 
@@ -306,6 +366,22 @@ fn merge(args: MergeArgs) -> anyhow::Result<()> {
             dir.display()
         )
     })
+}
+
+/// `--precision E`: a probability in (0, 0.5), or a percentage such as `0.5%`.
+fn parse_precision(text: &str) -> anyhow::Result<f64> {
+    let trimmed = text.trim();
+    let (number, scale) = match trimmed.strip_suffix('%') {
+        Some(n) => (n.trim(), 0.01),
+        None => (trimmed, 1.0),
+    };
+    match number.parse::<f64>() {
+        Ok(v) if v * scale > 0.0 && v * scale < 0.5 => Ok(v * scale),
+        _ => Err(bad_input!(
+            "--precision {text}: give the largest acceptable 95% half-width as a probability between 0 and 0.5 \
+             (e.g. 0.005) or a percentage (e.g. 0.5%)"
+        )),
+    }
 }
 
 /// A progress bar on stderr counting `total` paths (a spinner when the total is unknown), hidden

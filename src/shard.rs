@@ -140,13 +140,15 @@ pub struct Fingerprint {
 }
 
 impl Fingerprint {
-    /// The fingerprint of the first paths of `shard_paths` (`None` when there are none).
-    pub fn of(model: &Model, seed: u64, shard_paths: Range<u64>) -> Option<Self> {
+    /// The fingerprint of the first paths of `shard_paths` of a run of `model` under `config`
+    /// (`None` when there are none).
+    pub fn of(model: &Model, config: &RunConfig, shard_paths: Range<u64>) -> Option<Self> {
         let paths = shard_paths.start..shard_paths.end.min(shard_paths.start.saturating_add(FINGERPRINT_PATHS));
         if paths.is_empty() {
             return None;
         }
-        let accumulator = crate::engine::accumulate_sequential(model, seed, paths.clone());
+        let accumulator =
+            crate::engine::accumulate_sequential_designed(model, config.seed, config.sampling, paths.clone());
         // Integers, booleans and bit patterns always serialise.
         let bytes = serde_json::to_vec(&accumulator).unwrap_or_default();
         Some(Fingerprint { paths: PathRange { start: paths.start, end: paths.end }, sha256: sha256_hex(&bytes) })
@@ -190,7 +192,7 @@ impl PartialResult {
         accumulator: Accumulator,
     ) -> Self {
         let range = shard.paths(config.paths);
-        let fingerprint = Fingerprint::of(model, config.seed, range.clone());
+        let fingerprint = Fingerprint::of(model, &config, range.clone());
         let mut result = PartialResult {
             format: FORMAT.to_string(),
             format_version: FORMAT_VERSION,
@@ -288,6 +290,8 @@ fn same_shape(a: &Accumulator, b: &Accumulator) -> bool {
         && a.hit_counts.len() == b.hit_counts.len()
         && a.region_all_hit.len() == b.region_all_hit.len()
         && a.shifts.len() == b.shifts.len()
+        && a.sampling == b.sampling
+        && a.groups.as_ref().map(|g| (g.size, g.sum_h2.len())) == b.groups.as_ref().map(|g| (g.size, g.sum_h2.len()))
         && a.n_years() == b.n_years()
 }
 
@@ -569,7 +573,7 @@ impl Merger {
         }
         // Start from the model's own empty accumulator, so that what is derived from the model
         // rather than counted (which region each target is in, …) comes from the model.
-        let mut merged = Accumulator::new(model);
+        let mut merged = Accumulator::with_sampling(model, run.config.sampling);
         let total = match self.total {
             Some(total) if same_shape(&total, &merged) => total,
             _ => {
@@ -582,7 +586,7 @@ impl Merger {
             .iter()
             .filter(|part| {
                 let shard_paths = part.result.paths.start..part.result.paths.end;
-                Fingerprint::of(model, run.config.seed, shard_paths) != part.result.fingerprint
+                Fingerprint::of(model, &run.config, shard_paths) != part.result.fingerprint
             })
             .map(|part| Problem::OtherBuild { file: part.file.clone() })
             .collect();
@@ -597,7 +601,7 @@ impl Merger {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine;
+    use crate::engine::{self, Sampling};
     use crate::summary::Summary;
 
     const SCENARIO: &str = "[scenario]\nname = \"s\"\nbase_year = 2021\nend_year = 2023\n\
@@ -631,7 +635,7 @@ mod tests {
 
     fn shard(model: &Model, config: RunConfig, index: u64, count: u64) -> Part {
         let id = ShardId::new(index, count).unwrap();
-        let acc = engine::accumulate(model, config.seed, id.paths(config.paths), &|_| {});
+        let acc = engine::accumulate_designed(model, config.seed, config.sampling, id.paths(config.paths), &|_| {});
         let result = PartialResult::new(model, scenario_ref(model), config, id, acc);
         // Through the file format, as a merge sees it.
         let result = PartialResult::from_json(&result.to_json().unwrap()).unwrap();
@@ -674,7 +678,7 @@ mod tests {
     #[test]
     fn a_partial_result_survives_its_file_bit_for_bit() {
         let m = model();
-        let config = RunConfig { paths: 3000, seed: 5 };
+        let config = RunConfig { paths: 3000, seed: 5, ..RunConfig::default() };
         let id = ShardId::new(1, 2).unwrap();
         let acc = engine::accumulate(&m, config.seed, id.paths(config.paths), &|_| {});
         let written = PartialResult::new(&m, scenario_ref(&m), config, id, acc);
@@ -688,7 +692,7 @@ mod tests {
         let empty = PartialResult::new(
             &m,
             scenario_ref(&m),
-            RunConfig { paths: 10, seed: 5 },
+            RunConfig { paths: 10, seed: 5, ..RunConfig::default() },
             ShardId::new(0, 2).unwrap(),
             Accumulator::new(&m),
         );
@@ -718,20 +722,22 @@ mod tests {
     #[test]
     fn merged_shards_give_the_single_run_summary() {
         let m = model();
-        let config = RunConfig { paths: 5000, seed: 11 };
-        let single = engine::run(&m, &config, &|_| {});
-        for count in [1, 2, 3, 5, 8] {
-            let mut parts: Vec<Part> = (0..count).map(|i| shard(&m, config, i, count)).collect();
-            parts.reverse();
-            let merged = Summary::from_accumulator(&m, &merge(&m, &parts).unwrap(), config.seed);
-            assert_eq!(serde_json::to_string(&merged).unwrap(), serde_json::to_string(&single).unwrap(), "{count}");
+        for sampling in [Sampling::Independent, Sampling::Antithetic, Sampling::LatinHypercube] {
+            let config = RunConfig { paths: 5000, seed: 11, sampling };
+            let single = serde_json::to_string(&engine::run(&m, &config, &|_| {})).unwrap();
+            for count in [1, 2, 3, 5, 8] {
+                let mut parts: Vec<Part> = (0..count).map(|i| shard(&m, config, i, count)).collect();
+                parts.reverse();
+                let merged = Summary::from_accumulator(&m, &merge(&m, &parts).unwrap(), config.seed);
+                assert_eq!(serde_json::to_string(&merged).unwrap(), single, "{sampling:?}, {count} shards");
+            }
         }
     }
 
     #[test]
     fn damaged_or_foreign_files_are_refused() {
         let m = model();
-        let part = shard(&m, RunConfig { paths: 2000, seed: 1 }, 0, 2);
+        let part = shard(&m, RunConfig { paths: 2000, seed: 1, ..RunConfig::default() }, 0, 2);
         let text = part.result.to_json().unwrap();
         let err = |t: &str| PartialResult::from_json(t).unwrap_err();
         assert_eq!(err("not json"), PartError::NotPartial);
@@ -751,7 +757,7 @@ mod tests {
     #[test]
     fn merge_refuses_parts_that_are_not_one_run() {
         let m = model();
-        let config = RunConfig { paths: 4000, seed: 3 };
+        let config = RunConfig { paths: 4000, seed: 3, ..RunConfig::default() };
         let parts: Vec<Part> = (0..3).map(|i| shard(&m, config, i, 3)).collect();
         let problems = |parts: &[Part]| merge(&m, parts).unwrap_err().problems;
 

@@ -14,6 +14,8 @@ fn scenarios() -> Vec<PathBuf> {
         .expect("scenarios/ exists")
         .map(|e| e.expect("readable entry").path())
         .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        // `*-map.toml` are `feasim fit` maps (history series → indicators), not scenarios.
+        .filter(|p| !p.to_string_lossy().ends_with("-map.toml"))
         .collect();
     files.sort();
     files

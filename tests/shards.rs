@@ -161,6 +161,39 @@ fn an_uneven_split_merged_from_its_folder_matches_the_single_run() {
 }
 
 #[test]
+fn sampling_designs_shard_exactly() {
+    // Antithetic pairs and Latin hypercube blocks never straddle shards (boundaries are multiples
+    // of 1024), so a sharded run under a design is the single run under it; the design travels in
+    // the partial results' run configuration.
+    let dir = tempfile::tempdir().unwrap();
+    for sampling in ["antithetic", "lhs"] {
+        let d = dir.path().join(sampling);
+        let run = |extra: &[&str], out: &Path| {
+            let mut args = vec!["run", TUTORIAL, "--paths", "4500", "--seed", "5", "--sampling", sampling];
+            args.extend(extra);
+            args.extend(["--no-charts", "-q", "--out", arg(out)]);
+            let out = feasim(&args);
+            assert!(out.status.success(), "{sampling}: {}", text(&out.stderr));
+        };
+        run(&[], &d.join("single"));
+        for i in 0..3 {
+            run(&["--shard", &format!("{i}/3")], &d.join("parts"));
+        }
+        let merged = d.join("merged");
+        let out = merge(&[&d.join("parts")], &["--no-charts", "-q"], &merged);
+        assert!(out.status.success(), "{sampling}: {}", text(&out.stderr));
+        assert_eq!(outputs(&merged), outputs(&d.join("single")), "{sampling}");
+    }
+    // Parts of the same run but another design are refused.
+    let (a, b) = (dir.path().join("antithetic/parts"), dir.path().join("lhs/parts"));
+    assert_refused(
+        &[&a.join("shard-0-of-3.json"), &a.join("shard-1-of-3.json"), &b.join("shard-2-of-3.json")],
+        &[],
+        &["different run configurations", "antithetic", "latin_hypercube"],
+    );
+}
+
+#[test]
 fn more_shards_than_chunks_leave_empty_shards_that_still_merge() {
     let dir = tempfile::tempdir().unwrap();
     let (paths, seed) = (1500, 8);
@@ -311,4 +344,7 @@ fn a_bad_shard_argument_is_a_usage_error() {
         assert_eq!(out.status.code(), Some(2), "--shard {shard}");
         assert!(text(&out.stderr).contains(message), "--shard {shard}: {}", text(&out.stderr));
     }
+    let out = feasim(&["run", TUTORIAL, "--precision", "0.01", "--shard", "0/2", "--out", "/nonexistent/never"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--precision cannot be split into shards"), "{}", text(&out.stderr));
 }

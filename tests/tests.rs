@@ -5,14 +5,17 @@
 //! - `determinism`: identical bits on 1 and 2 threads, sequential vs parallel, stream isolation;
 //! - `errors`: one test per class of mistake in a scenario file;
 //! - `golden`: every file in `scenarios/` against its recorded summary;
+//! - `sampling`: variance reduction (antithetic, Latin hypercube) and `--precision` batches;
 //! - `cli`: the `feasim` command end to end;
 //! - `shards`: sharded runs in separate processes merged byte for byte, and every refused merge.
 
 mod analysis;
+mod calibration;
 mod cli;
 mod determinism;
 mod errors;
 mod golden;
+mod sampling;
 mod shards;
 mod sobol;
 mod statistics;

@@ -14,7 +14,7 @@ pub fn model(text: &str) -> Model {
 
 /// Run on the current rayon pool.
 pub fn run(model: &Model, paths: u64, seed: u64) -> Summary {
-    engine::run(model, &RunConfig { paths, seed }, &|_| {})
+    engine::run(model, &RunConfig { paths, seed, ..RunConfig::default() }, &|_| {})
 }
 
 /// Run on a dedicated pool of `threads` threads.

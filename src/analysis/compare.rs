@@ -74,7 +74,7 @@ pub fn compare(models: &[&Model], paths: u64, seed: u64, progress: &(dyn Fn(u64)
         .collect();
     CompareReport {
         feasim_version: env!("CARGO_PKG_VERSION").to_string(),
-        run: RunInfo { paths, seed },
+        run: RunInfo { paths, seed, sampling: Default::default() },
         scenarios: models.iter().map(|m| scenario_info(m)).collect(),
         targets,
     }

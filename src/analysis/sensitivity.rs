@@ -306,7 +306,7 @@ pub fn run(
     Ok(SensitivityReport {
         feasim_version: env!("CARGO_PKG_VERSION").to_string(),
         scenario: scenario_info(model),
-        run: RunInfo { paths: config.paths, seed: config.seed },
+        run: RunInfo { paths: config.paths, seed: config.seed, sampling: Default::default() },
         targets: target_baselines(model, &baseline_hits, config.paths),
         parameters,
         skipped: plan.skipped.clone(),

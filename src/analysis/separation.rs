@@ -352,7 +352,7 @@ pub fn separate(model: &Model, config: &SeparationConfig, progress: &(dyn Fn(u64
     SeparationResult {
         feasim_version: env!("CARGO_PKG_VERSION").to_string(),
         scenario: scenario_info(model),
-        run: crate::summary::RunInfo { paths: config.paths, seed: config.seed },
+        run: crate::summary::RunInfo { paths: config.paths, seed: config.seed, sampling: Default::default() },
         targets,
     }
 }

@@ -20,7 +20,7 @@ use super::params::{self, Param};
 use super::sensitivity::{TargetBaseline, fmt_number, scenario_info, target_baselines};
 use crate::engine;
 use crate::model::Model;
-use crate::summary::{RunInfo, ScenarioInfo, wilson};
+use crate::summary::{Probability, RunInfo, ScenarioInfo, wilson};
 
 /// Probabilities solved for by default.
 pub const DEFAULT_PROBABILITIES: [f64; 3] = [0.5, 0.8, 0.9];
@@ -59,6 +59,14 @@ pub struct SolveReport {
     /// Number of parameter values simulated.
     pub evaluations: usize,
     pub answers: Vec<SolveAnswer>,
+    /// Every value simulated during the search, in increasing order, with P(hit) there.
+    pub curve: Vec<SolvePoint>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SolvePoint {
+    pub value: f64,
+    pub probability: Probability,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -315,7 +323,7 @@ pub fn solve(
     Ok(SolveReport {
         feasim_version: env!("CARGO_PKG_VERSION").to_string(),
         scenario: scenario_info(model),
-        run: RunInfo { paths: config.paths, seed: config.seed },
+        run: RunInfo { paths: config.paths, seed: config.seed, sampling: Default::default() },
         target: targets.swap_remove(target),
         param: param.id.clone(),
         kind: param.kind.name().to_string(),
@@ -326,6 +334,11 @@ pub fn solve(
         tolerance,
         evaluations: e.hits.len(),
         answers,
+        curve: e
+            .hits
+            .values()
+            .map(|&(value, hits)| SolvePoint { value, probability: Probability::new(hits, config.paths) })
+            .collect(),
     })
 }
 

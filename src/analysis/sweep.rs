@@ -148,7 +148,7 @@ pub fn run(
     Ok(SweepReport {
         feasim_version: env!("CARGO_PKG_VERSION").to_string(),
         scenario: scenario_info(model),
-        run: RunInfo { paths, seed },
+        run: RunInfo { paths, seed, sampling: Default::default() },
         targets: target_baselines(model, &acc.hits[0], n),
         sweeps,
     })

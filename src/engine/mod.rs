@@ -15,7 +15,7 @@ use rayon::prelude::*;
 
 use crate::model::Model;
 use crate::summary::{Accumulator, PairedAccumulator, Summary};
-pub use path::{Scratch, SeedStreams, StreamSource};
+pub use path::{DesignedStreams, Sampling, Scratch, SeedStreams, StreamSource};
 
 /// Paths per unit of parallel work (and per progress tick).
 pub const CHUNK: u64 = 1024;
@@ -25,46 +25,62 @@ pub const CHUNK: u64 = 1024;
 pub struct RunConfig {
     pub paths: u64,
     pub seed: u64,
+    /// Variance reduction (default: none).
+    pub sampling: Sampling,
 }
 
 impl Default for RunConfig {
     fn default() -> Self {
-        RunConfig { paths: 10_000, seed: 0 }
+        RunConfig { paths: 10_000, seed: 0, sampling: Sampling::Independent }
     }
 }
 
 impl RunConfig {
     /// The scenario's own defaults.
     pub fn for_model(model: &Model) -> Self {
-        RunConfig { paths: model.default_paths, seed: model.default_seed }
+        RunConfig { paths: model.default_paths, seed: model.default_seed, sampling: Sampling::Independent }
     }
 }
 
 /// Simulate `config.paths` paths in parallel and summarise them. `progress` receives the number
 /// of paths finished since its last call.
 pub fn run(model: &Model, config: &RunConfig, progress: &(dyn Fn(u64) + Sync)) -> Summary {
-    let acc = accumulate(model, config.seed, 0..config.paths, progress);
+    let acc = accumulate_designed(model, config.seed, config.sampling, 0..config.paths, progress);
     Summary::from_accumulator(model, &acc, config.seed)
 }
 
 /// Simulate the paths with indices in `paths`, in parallel, into one accumulator.
 pub fn accumulate(model: &Model, seed: u64, paths: Range<u64>, progress: &(dyn Fn(u64) + Sync)) -> Accumulator {
+    accumulate_designed(model, seed, Sampling::Independent, paths, progress)
+}
+
+/// [`accumulate`] under a sampling design. For results that do not depend on how a run is split,
+/// every range must start at a multiple of the design's group size (any multiple of [`CHUNK`]
+/// will do for every design).
+pub fn accumulate_designed(
+    model: &Model,
+    seed: u64,
+    sampling: Sampling,
+    paths: Range<u64>,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Accumulator {
+    let streams = DesignedStreams { seed, sampling };
     let n_chunks = (paths.end.saturating_sub(paths.start)).div_ceil(CHUNK);
     (0..n_chunks)
         .into_par_iter()
         .fold(
-            || (Accumulator::new(model), Scratch::new(model)),
+            || (Accumulator::with_sampling(model, sampling), Scratch::new(model)),
             |(mut acc, mut scratch), chunk| {
                 let start = paths.start + chunk * CHUNK;
                 let end = (start + CHUNK).min(paths.end);
-                simulate_range(model, seed, start..end, &mut acc, &mut scratch);
+                simulate_range(model, &streams, start..end, &mut acc, &mut scratch);
                 progress(end - start);
                 (acc, scratch)
             },
         )
         .map(|(acc, _)| acc)
         .reduce(
-            || Accumulator::new(model),
+            || Accumulator::with_sampling(model, sampling),
             |mut a, b| {
                 a.merge(&b);
                 a
@@ -75,16 +91,83 @@ pub fn accumulate(model: &Model, seed: u64, paths: Range<u64>, progress: &(dyn F
 /// Simulate the paths with indices in `paths` on the calling thread (the reference the parallel
 /// driver must reproduce bit for bit).
 pub fn accumulate_sequential(model: &Model, seed: u64, paths: Range<u64>) -> Accumulator {
-    let mut acc = Accumulator::new(model);
+    accumulate_sequential_designed(model, seed, Sampling::Independent, paths)
+}
+
+/// [`accumulate_sequential`] under a sampling design.
+pub fn accumulate_sequential_designed(model: &Model, seed: u64, sampling: Sampling, paths: Range<u64>) -> Accumulator {
+    let mut acc = Accumulator::with_sampling(model, sampling);
     let mut scratch = Scratch::new(model);
-    simulate_range(model, seed, paths, &mut acc, &mut scratch);
+    simulate_range(model, &DesignedStreams { seed, sampling }, paths, &mut acc, &mut scratch);
     acc
 }
 
-fn simulate_range(model: &Model, seed: u64, paths: Range<u64>, acc: &mut Accumulator, scratch: &mut Scratch) {
+fn simulate_range(
+    model: &Model,
+    streams: &DesignedStreams,
+    paths: Range<u64>,
+    acc: &mut Accumulator,
+    scratch: &mut Scratch,
+) {
     for p in paths {
-        path::simulate(model, seed, p, scratch);
-        acc.record(&scratch.values, &scratch.target_values, &scratch.hits, &mut scratch.region_missed);
+        path::simulate_with(model, streams, p, scratch);
+        acc.record_path(p, &scratch.values, &scratch.target_values, &scratch.hits, &mut scratch.region_missed);
+    }
+    if let Some(groups) = &mut acc.groups {
+        groups.close();
+    }
+}
+
+/// What `--precision` did: the paths it settled on and the widest interval it left.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PrecisionOutcome {
+    pub paths: u64,
+    /// Largest 95% interval half-width over the targets (max of the two sides).
+    pub half_width: f64,
+    /// The target with that half-width.
+    pub widest: Option<String>,
+    pub batches: usize,
+    /// False when `max_paths` was reached first.
+    pub reached: bool,
+}
+
+/// Paths of the first batch of a `--precision` run.
+pub const FIRST_BATCH: u64 = 16 * CHUNK;
+
+/// Simulate in deterministic batches until every target's 95% interval half-width is at most
+/// `half_width` (or `max_paths` is reached). Batches start at multiples of [`CHUNK`] and merge
+/// exactly, so the summary is bit-identical to a fixed-N [`run`] with the paths used. The next
+/// total is predicted from the widest interval (half-widths shrink like 1/√N), at most ×4 per
+/// batch, rounded up to whole chunks.
+pub fn run_to_precision(
+    model: &Model,
+    seed: u64,
+    sampling: Sampling,
+    half_width: f64,
+    max_paths: u64,
+    progress: &(dyn Fn(u64) + Sync),
+) -> (Summary, PrecisionOutcome) {
+    let mut total = FIRST_BATCH.min(max_paths).max(1);
+    let mut acc = accumulate_designed(model, seed, sampling, 0..total, progress);
+    let mut batches = 1;
+    loop {
+        let summary = Summary::from_accumulator(model, &acc, seed);
+        let (widest, worst) = summary
+            .targets
+            .iter()
+            .map(|t| (Some(t.id.clone()), (t.probability - t.ci_low).max(t.ci_high - t.probability)))
+            .fold((None, 0.0_f64), |a, b| if b.1 > a.1 { b } else { a });
+        let reached = worst <= half_width;
+        if reached || total >= max_paths {
+            let outcome = PrecisionOutcome { paths: total, half_width: worst, widest, batches, reached };
+            return (summary, outcome);
+        }
+        let predicted = (total as f64 * (worst / half_width).powi(2)).ceil().min(4.0 * total as f64) as u64;
+        let next = predicted.div_ceil(CHUNK).saturating_mul(CHUNK).max(total + CHUNK).min(max_paths);
+        let more = accumulate_designed(model, seed, sampling, total..next, progress);
+        acc.merge(&more);
+        total = next;
+        batches += 1;
     }
 }
 

@@ -9,7 +9,10 @@
 //!
 //! and the year's growth/change/addition is the marginal's quantile at Φ(s[k][t]).
 
+use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
+
+use crate::model::distribution::standard_normal_quantile;
 
 use super::rng;
 use crate::model::{Base, Compounding, Metric, Model, Process, Target};
@@ -117,6 +120,86 @@ pub trait StreamSource: Sync {
     fn shock(&self, indicator: usize, path: u64) -> (u64, u64);
     /// (seed, path index) of indicator `indicator`'s base-value stream on path `path`.
     fn base(&self, indicator: usize, path: u64) -> (u64, u64);
+    /// How the streams' draws become standard normals (see [`Sampling`]).
+    fn sampling(&self) -> Sampling {
+        Sampling::Independent
+    }
+}
+
+/// How a run turns its random streams into standard normals: the variance-reduction options.
+/// Every design is a function of (seed, path index, indicator) alone, in groups of paths that
+/// never straddle a chunk of [`CHUNK`](super::CHUNK) paths, so results stay independent of
+/// threads and shards.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sampling {
+    /// Every path draws its own normals (plain Monte Carlo).
+    #[default]
+    Independent,
+    /// Paths 2m and 2m+1 use the same draws with opposite signs (antithetic variates).
+    Antithetic,
+    /// Each block of [`CHUNK`](super::CHUNK) paths is a Latin hypercube in every shock and base
+    /// draw: path k of a block draws from stratum π(k) of 1024 equal-probability strata, π a
+    /// keyed pseudo-random permutation per block, indicator and year.
+    LatinHypercube,
+}
+
+impl Sampling {
+    /// Paths per independent replicate: the unit of the variance estimate.
+    pub fn group_size(self) -> u64 {
+        match self {
+            Sampling::Independent => 1,
+            Sampling::Antithetic => 2,
+            Sampling::LatinHypercube => super::CHUNK,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Sampling::Independent => "independent",
+            Sampling::Antithetic => "antithetic",
+            Sampling::LatinHypercube => "latin_hypercube",
+        }
+    }
+}
+
+/// The ordinary run's streams under a sampling design.
+#[derive(Debug, Clone, Copy)]
+pub struct DesignedStreams {
+    pub seed: u64,
+    pub sampling: Sampling,
+}
+
+impl StreamSource for DesignedStreams {
+    #[inline]
+    fn shock(&self, _: usize, path: u64) -> (u64, u64) {
+        match self.sampling {
+            Sampling::Antithetic => (self.seed, path & !1),
+            _ => (self.seed, path),
+        }
+    }
+
+    #[inline]
+    fn base(&self, indicator: usize, path: u64) -> (u64, u64) {
+        self.shock(indicator, path)
+    }
+
+    fn sampling(&self) -> Sampling {
+        self.sampling
+    }
+}
+
+/// Latin hypercube: the standard normal of stratum π(k) for path `path` (k = its position in its
+/// block) in dimension `dimension`, from one uniform of `stream`.
+#[inline]
+fn stratified_normal(stream: &mut rng::Stream, seed: u64, path: u64, dimension: u64) -> f64 {
+    const BITS: u32 = 10; // 1024 strata = CHUNK paths per block
+    let block = path >> BITS;
+    let position = path & ((1 << BITS) - 1);
+    let stratum = rng::permute_10_bits(rng::stream_seed(seed, block, dimension), position);
+    // A uniform in the open interval (0, 1), never 0 or 1.
+    let u = ((stream.next_u64() >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64);
+    standard_normal_quantile((stratum as f64 + u) / (1u64 << BITS) as f64)
 }
 
 /// Every stream from one seed: the ordinary run.
@@ -148,14 +231,23 @@ pub fn simulate_with<S: StreamSource>(model: &Model, streams: &S, path: u64, scr
     let n_proj = n_years - 1;
     let Scratch { values, shocks, correlated, persistent, factor, stack, .. } = scratch;
 
+    let sampling = streams.sampling();
+    let sign = if sampling == Sampling::Antithetic && path & 1 == 1 { -1.0 } else { 1.0 };
+
     // Base year.
     for (i, indicator) in model.indicators.iter().enumerate() {
         values[i * n_years] = match &indicator.base {
             Base::Known { value, .. } => *value,
             Base::Uncertain { marginal, .. } => {
-                let (seed, path) = streams.base(i, path);
-                let mut stream = rng::base_stream(seed, path, indicator.stream_key);
-                let z: f64 = StandardNormal.sample(&mut stream);
+                let (seed, stream_path) = streams.base(i, path);
+                let mut stream = rng::base_stream(seed, stream_path, indicator.stream_key);
+                let z: f64 = match sampling {
+                    Sampling::Independent => StandardNormal.sample(&mut stream),
+                    Sampling::Antithetic => sign * Distribution::<f64>::sample(&StandardNormal, &mut stream),
+                    Sampling::LatinHypercube => {
+                        stratified_normal(&mut stream, seed, path, rng::base_dimension(indicator.stream_key))
+                    }
+                };
                 let drawn = marginal.from_standard_normal(z);
                 match &indicator.process {
                     Process::Rate { lower, upper, .. } => drawn.clamp(*lower, *upper),
@@ -180,9 +272,20 @@ pub fn simulate_with<S: StreamSource>(model: &Model, streams: &S, path: u64, scr
                 key
             }
         };
-        let mut stream = rng::shock_stream_keyed(key, model.indicators[i].stream_key);
-        for e in &mut shocks[k * n_proj..(k + 1) * n_proj] {
-            *e = StandardNormal.sample(&mut stream);
+        let stream_key = model.indicators[i].stream_key;
+        let mut stream = rng::shock_stream_keyed(key, stream_key);
+        let row = &mut shocks[k * n_proj..(k + 1) * n_proj];
+        match sampling {
+            Sampling::Independent => row.iter_mut().for_each(|e| *e = StandardNormal.sample(&mut stream)),
+            Sampling::Antithetic => {
+                row.iter_mut().for_each(|e| *e = sign * Distribution::<f64>::sample(&StandardNormal, &mut stream))
+            }
+            Sampling::LatinHypercube => {
+                for (t, e) in row.iter_mut().enumerate() {
+                    let dimension = rng::shock_dimension(stream_key, t);
+                    *e = stratified_normal(&mut stream, source.0, path, dimension);
+                }
+            }
         }
     }
 

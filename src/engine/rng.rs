@@ -56,6 +56,30 @@ pub fn base_stream(seed: u64, path: u64, key: u64) -> Stream {
     Stream::seed_from_u64(stream_seed(seed, path, key ^ BASE_SALT))
 }
 
+/// Dimension key of year `t`'s shock of the indicator with stream key `key` (Latin hypercube).
+#[inline]
+pub fn shock_dimension(key: u64, t: usize) -> u64 {
+    splitmix64(key ^ (t as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15))
+}
+
+/// Dimension key of the base draw of the indicator with stream key `key` (Latin hypercube).
+#[inline]
+pub fn base_dimension(key: u64) -> u64 {
+    splitmix64(key ^ BASE_SALT)
+}
+
+/// A keyed bijection of 0..1024: a 6-round balanced Feistel network on two 5-bit halves with
+/// SplitMix64 round functions. Different keys give (pseudo-)independent permutations.
+#[inline]
+pub fn permute_10_bits(key: u64, x: u64) -> u64 {
+    let (mut left, mut right) = (x >> 5 & 31, x & 31);
+    for round in 0..6u64 {
+        let f = splitmix64(key ^ (round << 56) ^ right) & 31;
+        (left, right) = (right, left ^ f);
+    }
+    left << 5 | right
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,6 +95,22 @@ mod tests {
         assert_ne!(a, draw(1, 2, 4));
         assert_ne!(shock_stream(1, 2, 3).random::<u64>(), base_stream(1, 2, 3).random::<u64>());
         assert_eq!(a, shock_stream_keyed(path_key(1, 2), 3).random::<u64>());
+    }
+
+    #[test]
+    fn feistel_is_a_permutation_of_1024() {
+        for key in [0, 1, 0xdead_beef, u64::MAX] {
+            let mut seen = vec![false; 1024];
+            for x in 0..1024 {
+                let y = permute_10_bits(key, x) as usize;
+                assert!(y < 1024 && !seen[y], "key {key}: {x} → {y} repeats");
+                seen[y] = true;
+            }
+        }
+        assert_ne!(
+            (0..16).map(|x| permute_10_bits(1, x)).collect::<Vec<_>>(),
+            (0..16).map(|x| permute_10_bits(2, x)).collect::<Vec<_>>()
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! font with Chinese glyphs; there is no per-glyph fallback); shared styling lives in [`theme`],
 //! and all text is placed by [`canvas`].
 
+mod calibration;
 mod canvas;
 mod compare;
 mod curve;
@@ -140,6 +141,15 @@ pub fn write_sweep_charts(
     })
 }
 
+/// The chart of `feasim solve`: `solve`, the curve traced by the search with the answers marked.
+pub fn write_solve_chart(
+    report: &crate::analysis::solve::SolveReport,
+    dir: &Path,
+    options: &ChartOptions,
+) -> anyhow::Result<ChartReport> {
+    draw_into(dir, options, |theme| render::write(dir, "solve", &curve::CurveChart::for_solve(theme, report), theme))
+}
+
 /// The chart of `feasim compare`: `compare`, every target's probability in each scenario.
 pub fn write_compare_chart(
     report: &crate::analysis::compare::CompareReport,
@@ -176,6 +186,20 @@ pub fn write_separation_charts(
             theme,
             |t| separation::SeparationChart::new(theme, result, t),
         )
+    })
+}
+
+/// Charts of `feasim score`: `reliability` (forecast probability against observed frequency)
+/// and `pit` (histogram of the outcomes' percentiles in their forecasts), as PNG and SVG.
+pub fn write_score_charts(
+    report: &crate::calibration::score::ScoreReport,
+    dir: &Path,
+    options: &ChartOptions,
+) -> anyhow::Result<ChartReport> {
+    draw_into(dir, options, |theme| {
+        let mut files = render::write(dir, "reliability", &calibration::ReliabilityChart::new(theme, report), theme)?;
+        files.extend(render::write(dir, "pit", &calibration::PitChart::new(theme, report), theme)?);
+        Ok(files)
     })
 }
 

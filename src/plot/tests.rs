@@ -154,7 +154,7 @@ pub fn synthetic_summary(n_targets: usize, paths: u64) -> Summary {
             end_year: 2024,
             notes: String::new(),
         },
-        run: RunInfo { paths, seed: 42 },
+        run: RunInfo { paths, seed: 42, sampling: Default::default() },
         regions: REGIONS
             .iter()
             .map(|r| RegionSummary {

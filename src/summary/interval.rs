@@ -23,6 +23,19 @@ pub fn wilson(k: u64, n: u64) -> (f64, f64) {
     (low, high)
 }
 
+/// Wilson's interval for an estimate `p` whose variance is that of `n_eff` independent trials
+/// (`n_eff = p(1−p)/Var(p̂)`, possibly fractional): variance-reduced designs.
+pub fn wilson_effective(p: f64, n_eff: f64) -> (f64, f64) {
+    if n_eff.is_nan() || n_eff <= 0.0 || n_eff.is_infinite() {
+        return (p, p);
+    }
+    let z2 = Z_95 * Z_95;
+    let denominator = 1.0 + z2 / n_eff;
+    let centre = (p + z2 / (2.0 * n_eff)) / denominator;
+    let half = Z_95 / denominator * (p * (1.0 - p) / n_eff + z2 / (4.0 * n_eff * n_eff)).sqrt();
+    ((centre - half).max(0.0), (centre + half).min(1.0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -37,5 +50,7 @@ mod tests {
         let (lo, hi) = wilson(10, 10);
         assert!((lo - 0.7225).abs() < 5e-5 && hi == 1.0);
         assert_eq!(wilson(0, 0), (0.0, 1.0));
+        let (lo, hi) = wilson_effective(81.0 / 263.0, 263.0);
+        assert_eq!((lo, hi), wilson(81, 263));
     }
 }

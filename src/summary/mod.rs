@@ -13,8 +13,9 @@ pub mod sketch;
 
 use serde::{Deserialize, Serialize};
 
+use crate::engine::Sampling;
 use crate::model::{Base, Metric, Model, Process};
-pub use interval::wilson;
+pub use interval::{wilson, wilson_effective};
 pub use needed::{NeededGrowth, NeededLevel};
 pub use paired::{PairedAccumulator, PairedDifference};
 pub use sketch::Sketch;
@@ -31,7 +32,9 @@ pub struct Accumulator {
     /// Paths whose target metric was not a finite number (counted as misses).
     pub invalid: Vec<u64>,
     pub metrics: Vec<Sketch>,
-    /// One sketch per indicator and year, index `indicator * n_years + year`.
+    /// One sketch per indicator and year, index `indicator * n_years + year`; the base year of an
+    /// indicator with a published base is not recorded (it is the same on every path: see
+    /// [`Accumulator::indicator`]).
     pub indicators: Vec<Sketch>,
     /// `hit_counts[k]`: paths on which exactly k targets were hit.
     pub hit_counts: Vec<u64>,
@@ -41,21 +44,118 @@ pub struct Accumulator {
     /// Per-path sketches of the growth shift δ* each simple-compounding target needs (see
     /// [`needed`]), one per plan with a slot.
     pub shifts: Vec<Sketch>,
+    /// Replicate-group statistics for the variance of the estimates under a sampling design
+    /// whose paths are not independent (antithetic pairs, Latin hypercube blocks).
+    pub groups: Option<GroupStats>,
+    pub sampling: Sampling,
     n_years: usize,
     target_region: Vec<usize>,
     /// Derived from the model, not counted: not in partial results (a merge starts from
     /// `Accumulator::new(model)`).
     #[serde(skip)]
     needed: Vec<needed::NeededPlan>,
+    /// Base-year value of each indicator when it is the same on every path (a published base).
+    constant_base: Vec<Option<f64>>,
+    /// For a target whose metric is an indicator's value in a year: that indicator-year sketch,
+    /// which then stands for the target's metric sketch (the same values, added once).
+    metric_alias: Vec<Option<usize>>,
+}
+
+/// Integer sums over replicate groups (independent units of `size` consecutive paths) from which
+/// the variance of every hit probability follows: for group g with n_g paths and h_g hits,
+/// `Var(p̂) = G/(G−1) · Σ_g (h_g − p̂·n_g)² / N²` (a ratio estimator over G groups), expanded into
+/// `Σh², Σh·n, Σn²` so that merging stays exact. Entries: targets, then regions, then "all".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupStats {
+    pub size: u64,
+    pub groups: u64,
+    pub sum_h2: Vec<u64>,
+    pub sum_hn: Vec<u64>,
+    pub sum_n2: u64,
+    open: Option<u64>,
+    open_paths: u64,
+    open_hits: Vec<u64>,
+}
+
+impl GroupStats {
+    fn new(size: u64, entries: usize) -> Self {
+        GroupStats {
+            size,
+            groups: 0,
+            sum_h2: vec![0; entries],
+            sum_hn: vec![0; entries],
+            sum_n2: 0,
+            open: None,
+            open_paths: 0,
+            open_hits: vec![0; entries],
+        }
+    }
+
+    /// Close the group being filled (call at the end of every contiguous range of paths).
+    pub fn close(&mut self) {
+        if self.open.take().is_none() {
+            return;
+        }
+        let n = self.open_paths;
+        for (e, h) in self.open_hits.iter_mut().enumerate() {
+            self.sum_h2[e] += *h * *h;
+            self.sum_hn[e] += *h * n;
+            *h = 0;
+        }
+        self.sum_n2 += n * n;
+        self.groups += 1;
+        self.open_paths = 0;
+    }
+
+    fn merge(&mut self, other: &GroupStats) {
+        self.groups += other.groups;
+        add_into(&mut self.sum_h2, &other.sum_h2);
+        add_into(&mut self.sum_hn, &other.sum_hn);
+        self.sum_n2 += other.sum_n2;
+    }
+
+    /// Variance of the estimated probability of entry `e` (`hits` of `paths`), or `None` with
+    /// fewer than two groups.
+    pub fn variance(&self, e: usize, hits: u64, paths: u64) -> Option<f64> {
+        if self.groups < 2 || paths == 0 {
+            return None;
+        }
+        let p = hits as f64 / paths as f64;
+        let ss = self.sum_h2[e] as f64 - 2.0 * p * self.sum_hn[e] as f64 + p * p * self.sum_n2 as f64;
+        let g = self.groups as f64;
+        Some((g / (g - 1.0) * ss.max(0.0)) / (paths as f64 * paths as f64))
+    }
 }
 
 impl Accumulator {
     pub fn new(model: &Model) -> Self {
+        Self::with_sampling(model, Sampling::Independent)
+    }
+
+    /// An accumulator for paths drawn under `sampling` (which decides the replicate groups).
+    pub fn with_sampling(model: &Model, sampling: Sampling) -> Self {
         let n_targets = model.targets.len();
         let target_region =
             model.targets.iter().map(|t| model.regions.iter().position(|r| *r == t.region).unwrap_or(0)).collect();
         let needed = needed::plans(model);
         let slots = needed.iter().filter(|p| p.slot.is_some()).count();
+        let n_years = model.n_years();
+        let constant_base = model
+            .indicators
+            .iter()
+            .map(|i| match i.base {
+                Base::Known { value, .. } => Some(value),
+                _ => None,
+            })
+            .collect();
+        let metric_alias = model
+            .targets
+            .iter()
+            .map(|t| match t.metric {
+                Metric::Value { indicator, year } if t.versus.is_none() => Some(indicator * n_years + year),
+                _ => None,
+            })
+            .collect();
         Accumulator {
             paths: 0,
             hits: vec![0; n_targets],
@@ -66,24 +166,67 @@ impl Accumulator {
             region_all_hit: vec![0; model.regions.len()],
             all_hit: 0,
             shifts: vec![Sketch::new(); slots],
+            groups: (sampling.group_size() > 1)
+                .then(|| GroupStats::new(sampling.group_size(), n_targets + model.regions.len() + 1)),
+            sampling,
             n_years: model.n_years(),
             target_region,
             needed,
+            constant_base,
+            metric_alias,
+        }
+    }
+
+    /// The quantile sketch of indicator `i` in year `y` (0 = base year).
+    pub fn indicator(&self, i: usize, y: usize) -> std::borrow::Cow<'_, Sketch> {
+        match self.constant_base[i] {
+            Some(value) if y == 0 => {
+                let mut sketch = Sketch::new();
+                sketch.add_n(value, self.paths);
+                std::borrow::Cow::Owned(sketch)
+            }
+            _ => std::borrow::Cow::Borrowed(&self.indicators[i * self.n_years + y]),
+        }
+    }
+
+    /// The quantile sketch of target `t`'s tested quantity (finite values only).
+    pub fn metric(&self, t: usize) -> std::borrow::Cow<'_, Sketch> {
+        match self.metric_alias[t] {
+            Some(slot) => self.indicator(slot / self.n_years, slot % self.n_years),
+            None => std::borrow::Cow::Borrowed(&self.metrics[t]),
         }
     }
 
     /// Record one path: its indicator values (`indicator * n_years + year`) and each target's
     /// tested quantity.
     pub fn record(&mut self, values: &[f64], target_values: &[f64], hit: &[bool], region_missed: &mut [bool]) {
+        self.record_path(u64::MAX, values, target_values, hit, region_missed);
+    }
+
+    /// [`Accumulator::record`] for path number `path` (which places it in its replicate group).
+    pub fn record_path(
+        &mut self,
+        path: u64,
+        values: &[f64],
+        target_values: &[f64],
+        hit: &[bool],
+        region_missed: &mut [bool],
+    ) {
         self.paths += 1;
-        for (sketch, &v) in self.indicators.iter_mut().zip(values) {
-            sketch.add(v);
+        let n_years = self.n_years;
+        for (i, (sketches, row)) in self.indicators.chunks_mut(n_years).zip(values.chunks(n_years)).enumerate() {
+            let first = usize::from(self.constant_base[i].is_some());
+            for (sketch, &v) in sketches[first..].iter_mut().zip(&row[first..]) {
+                sketch.add(v);
+            }
         }
         region_missed.iter_mut().for_each(|m| *m = false);
         let mut n_hit = 0;
         for (t, (&v, &h)) in target_values.iter().zip(hit).enumerate() {
             if v.is_finite() {
-                self.metrics[t].add(v);
+                if self.metric_alias[t].is_none() {
+                    self.metrics[t].add(v);
+                }
             } else {
                 self.invalid[t] += 1;
             }
@@ -102,6 +245,22 @@ impl Accumulator {
             if !missed {
                 *count += 1;
             }
+        }
+        if let Some(g) = &mut self.groups {
+            let group = path / g.size;
+            if g.open.is_some_and(|open| open != group) {
+                g.close();
+            }
+            g.open = Some(group);
+            g.open_paths += 1;
+            let n_targets = hit.len();
+            for (h, &is_hit) in g.open_hits.iter_mut().zip(hit) {
+                *h += u64::from(is_hit);
+            }
+            for (r, missed) in region_missed.iter().enumerate() {
+                g.open_hits[n_targets + r] += u64::from(!missed);
+            }
+            g.open_hits[n_targets + region_missed.len()] += u64::from(n_hit == hit.len());
         }
         for plan in &self.needed {
             if let Some(slot) = plan.slot {
@@ -127,6 +286,27 @@ impl Accumulator {
         for (a, b) in self.shifts.iter_mut().zip(&other.shifts) {
             a.merge(b);
         }
+        if let (Some(a), Some(b)) = (&mut self.groups, &other.groups) {
+            a.merge(b);
+        }
+    }
+
+    /// The probability of entry `e` of the group statistics (targets, regions, all) with its
+    /// interval: Wilson's for independent paths, otherwise Wilson's at the effective number of
+    /// paths `p̂(1−p̂)/Var(p̂)` from the replicate groups.
+    fn probability(&self, e: usize, hits: u64) -> (Probability, f64) {
+        let n = self.paths;
+        let binomial = Probability::new(hits, n);
+        let binomial_se = (binomial.probability * (1.0 - binomial.probability) / n as f64).sqrt();
+        let Some(variance) = self.groups.as_ref().and_then(|g| g.variance(e, hits, n)) else {
+            return (binomial, binomial_se);
+        };
+        let p = binomial.probability;
+        if variance <= 0.0 || hits == 0 || hits == n {
+            return (binomial, variance.sqrt());
+        }
+        let (ci_low, ci_high) = wilson_effective(p, p * (1.0 - p) / variance);
+        (Probability { hits, probability: p, ci_low, ci_high }, variance.sqrt())
     }
 
     pub fn n_years(&self) -> usize {
@@ -172,6 +352,9 @@ pub struct ScenarioInfo {
 pub struct RunInfo {
     pub paths: u64,
     pub seed: u64,
+    /// Variance reduction used (absent: independent paths).
+    #[serde(default, skip_serializing_if = "is_independent")]
+    pub sampling: Sampling,
 }
 
 /// A probability estimated from `hits` out of `paths`, with its 95% Wilson score interval.
@@ -188,6 +371,10 @@ impl Probability {
         let (ci_low, ci_high) = wilson(hits, paths);
         Probability { hits, probability: ratio(hits, paths), ci_low, ci_high }
     }
+}
+
+fn is_independent(s: &Sampling) -> bool {
+    *s == Sampling::Independent
 }
 
 fn ratio(k: u64, n: u64) -> f64 {
@@ -341,8 +528,8 @@ impl Summary {
             .iter()
             .enumerate()
             .map(|(t, target)| {
-                let sketch = &acc.metrics[t];
-                let p = Probability::new(acc.hits[t], n);
+                let sketch = &*acc.metric(t);
+                let (p, std_error) = acc.probability(t, acc.hits[t]);
                 TargetSummary {
                     id: target.id.clone(),
                     label_zh: target.label_zh.clone(),
@@ -360,7 +547,7 @@ impl Summary {
                     probability: p.probability,
                     ci_low: p.ci_low,
                     ci_high: p.ci_high,
-                    std_error: (p.probability * (1.0 - p.probability) / n as f64).sqrt(),
+                    std_error,
                     quantiles: Quantiles::of(sketch),
                     histogram: histogram(sketch, target.threshold),
                     marker: marker(model, target),
@@ -379,7 +566,7 @@ impl Summary {
             .map(|(r, region)| RegionSummary {
                 region: region.clone(),
                 targets: model.targets.iter().filter(|t| t.region == *region).count(),
-                all_hit: Probability::new(acc.region_all_hit[r], n),
+                all_hit: acc.probability(model.targets.len() + r, acc.region_all_hit[r]).0,
             })
             .collect();
         let indicators = model
@@ -406,7 +593,7 @@ impl Summary {
                     years: (0..n_years)
                         .map(|y| YearQuantiles {
                             year: model.base_year + y as i32,
-                            quantiles: Quantiles::of(&acc.indicators[i * n_years + y]),
+                            quantiles: Quantiles::of(&acc.indicator(i, y)),
                         })
                         .collect(),
                 }
@@ -423,10 +610,10 @@ impl Summary {
                 end_year: model.end_year,
                 notes: model.notes.clone(),
             },
-            run: RunInfo { paths: n, seed },
+            run: RunInfo { paths: n, seed, sampling: acc.sampling },
             targets,
             regions,
-            all_targets: Probability::new(acc.all_hit, n),
+            all_targets: acc.probability(model.targets.len() + model.regions.len(), acc.all_hit).0,
             targets_hit: TargetsHit { counts: acc.hit_counts.clone(), expected },
             indicators,
             not_modelled: model

@@ -222,9 +222,10 @@ pub fn summarise(model: &Model, acc: &Accumulator, plan: &NeededPlan) -> NeededG
     // moves it down/up by the sketch's resolution (so intervals cover the sketch's rounding too).
     let shift_at = |p: f64, nudge: f64| -> Option<f64> {
         let p = p.clamp(0.0, 1.0);
+        let metric = acc.metric(plan.target);
         let sketch: &Sketch = match plan.slot {
             Some(slot) => &acc.shifts[slot],
-            None => &acc.metrics[plan.target],
+            None => &metric,
         };
         // P(hit | δ) ≥ p takes the k-th path in δ*-order, k = ⌈pN⌉ (invalid paths never hit).
         let count = sketch.count();

@@ -135,10 +135,16 @@ impl Sketch {
     /// Add a value; non-finite values are ignored (callers count them separately).
     #[inline]
     pub fn add(&mut self, x: f64) {
-        if !x.is_finite() {
+        self.add_n(x, 1);
+    }
+
+    /// Add `n` copies of a value.
+    #[inline]
+    pub fn add_n(&mut self, x: f64, n: u64) {
+        if !x.is_finite() || n == 0 {
             return;
         }
-        self.count += 1;
+        self.count += n;
         if self.integers {
             self.integers = x.fract() == 0.0;
         }
@@ -146,14 +152,14 @@ impl Sketch {
         self.max = self.max.max(x);
         let magnitude = x.abs();
         if magnitude < ZERO_THRESHOLD {
-            self.zeros += 1;
+            self.zeros += n;
             return;
         }
         let index = bucket_of(magnitude);
         if x > 0.0 {
-            self.positive.add(index, 1);
+            self.positive.add(index, n);
         } else {
-            self.negative.add(index, 1);
+            self.negative.add(index, n);
         }
     }
 
