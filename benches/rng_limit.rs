@@ -32,6 +32,7 @@
 //! in the engine then counts in its favour, as it should).
 
 use std::hint::black_box;
+use std::io::Write;
 use std::ops::Range;
 use std::path::Path;
 use std::time::Instant;
@@ -305,6 +306,7 @@ fn main() {
         s.reps
     );
     print!("checking that this bench draws the engine's normals ({SYNC_CHECK_PATHS} paths)... ");
+    _ = std::io::stdout().flush();
     if let Err(e) = check_same_normals_as_engine(&model, &draws, seed) {
         println!("MISMATCH");
         eprintln!(
