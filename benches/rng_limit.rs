@@ -237,7 +237,7 @@ fn check_same_normals_as_engine(model: &Model, draws: &Draws, seed: u64) -> Resu
         }
     }
 
-    let summary = engine::run(model, &RunConfig { paths: SYNC_CHECK_PATHS, seed }, &|_| {});
+    let summary = engine::run(model, &RunConfig { paths: SYNC_CHECK_PATHS, seed, ..RunConfig::default() }, &|_| {});
     let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs());
     for (j, t) in summary.targets.iter().enumerate() {
         if t.hits != hits[j] || !close(t.quantiles.min, min[j]) || !close(t.quantiles.max, max[j]) {
