@@ -277,7 +277,7 @@ pub fn score(model: &Model, forecast: &Forecast, outcomes: &Outcomes) -> ScoreRe
         let hit = target.comparator.holds(realised, target.threshold);
         let o = if hit { 1.0 } else { 0.0 };
         let smoothed = (hits as f64 + 0.5) / (paths as f64 + 1.0);
-        let sketch = &forecast.accumulator.metrics[t];
+        let sketch = &*forecast.accumulator.metric(t);
         let valid = sketch.count();
         let pit = (valid > 0).then(|| {
             let below = sketch.count_below(realised);

@@ -31,11 +31,12 @@ pub struct Accumulator {
     pub hits: Vec<u64>,
     /// Paths whose target metric was not a finite number (counted as misses).
     pub invalid: Vec<u64>,
-    pub metrics: Vec<Sketch>,
+    /// Per-target sketches of the tested quantity; read them through [`Accumulator::metric`].
+    metrics: Vec<Sketch>,
     /// One sketch per indicator and year, index `indicator * n_years + year`; the base year of an
     /// indicator with a published base is not recorded (it is the same on every path: see
     /// [`Accumulator::indicator`]).
-    pub indicators: Vec<Sketch>,
+    indicators: Vec<Sketch>,
     /// `hit_counts[k]`: paths on which exactly k targets were hit.
     pub hit_counts: Vec<u64>,
     /// Paths on which every target of a region was hit (regions in model order).
