@@ -52,7 +52,7 @@ pub struct Accumulator {
     n_years: usize,
     target_region: Vec<usize>,
     /// Derived from the model, not counted: not in partial results (a merge starts from
-    /// `Accumulator::new(model)`).
+    /// the model's own empty accumulator).
     #[serde(skip)]
     needed: Vec<needed::NeededPlan>,
     /// Base-year value of each indicator when it is the same on every path (a published base).
