@@ -11,16 +11,9 @@ pub fn wilson(k: u64, n: u64) -> (f64, f64) {
     if n == 0 {
         return (0.0, 1.0);
     }
-    let n = n as f64;
-    let p = k as f64 / n;
-    let z2 = Z_95 * Z_95;
-    let denominator = 1.0 + z2 / n;
-    let centre = (p + z2 / (2.0 * n)) / denominator;
-    let half = Z_95 / denominator * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
+    let (low, high) = wilson_bounds(k as f64 / n as f64, n as f64);
     // At k = 0 and k = n the bounds are exactly 0 and 1; rounding must not move them.
-    let low = if k == 0 { 0.0 } else { (centre - half).max(0.0) };
-    let high = if k as f64 == n { 1.0 } else { (centre + half).min(1.0) };
-    (low, high)
+    (if k == 0 { 0.0 } else { low }, if k == n { 1.0 } else { high })
 }
 
 /// Wilson's interval for an estimate `p` whose variance is that of `n_eff` independent trials
@@ -29,10 +22,14 @@ pub fn wilson_effective(p: f64, n_eff: f64) -> (f64, f64) {
     if n_eff.is_nan() || n_eff <= 0.0 || n_eff.is_infinite() {
         return (p, p);
     }
+    wilson_bounds(p, n_eff)
+}
+
+fn wilson_bounds(p: f64, n: f64) -> (f64, f64) {
     let z2 = Z_95 * Z_95;
-    let denominator = 1.0 + z2 / n_eff;
-    let centre = (p + z2 / (2.0 * n_eff)) / denominator;
-    let half = Z_95 / denominator * (p * (1.0 - p) / n_eff + z2 / (4.0 * n_eff * n_eff)).sqrt();
+    let denominator = 1.0 + z2 / n;
+    let centre = (p + z2 / (2.0 * n)) / denominator;
+    let half = Z_95 / denominator * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
     ((centre - half).max(0.0), (centre + half).min(1.0))
 }
 

@@ -22,15 +22,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::interval::Z_95;
 use super::sketch::RELATIVE_ACCURACY;
 use super::{Accumulator, Sketch};
 use crate::model::{Comparator, Compounding, Metric, Model, Process, Target};
 
 /// The probabilities the run summary solves for.
 pub const NEEDED_PROBABILITIES: [f64; 2] = [0.5, 0.8];
-
-/// Normal quantile for the 95% interval of an order statistic.
-const Z95: f64 = 1.959_963_984_540_054;
 
 /// How one target's needed growth is found.
 #[derive(Debug, Clone, PartialEq)]
@@ -251,7 +249,7 @@ pub fn summarise(model: &Model, acc: &Accumulator, plan: &NeededPlan) -> NeededG
     let levels = NEEDED_PROBABILITIES
         .iter()
         .map(|&p| {
-            let half = Z95 * (p * (1.0 - p) / n).sqrt();
+            let half = Z_95 * (p * (1.0 - p) / n).sqrt();
             let mean = shift_at(p, 0.0).map(|d| assumed + d);
             let ends: Vec<f64> = [(p - half, -1.0), (p - half, 1.0), (p + half, -1.0), (p + half, 1.0)]
                 .into_iter()
