@@ -10,6 +10,7 @@ pub mod path;
 pub mod rng;
 
 use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
 
@@ -65,27 +66,38 @@ pub fn accumulate_designed(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Accumulator {
     let streams = DesignedStreams { seed, sampling };
-    let n_chunks = (paths.end.saturating_sub(paths.start)).div_ceil(CHUNK);
-    (0..n_chunks)
+    let start = paths.start;
+    let n_chunks = (paths.end.saturating_sub(start)).div_ceil(CHUNK);
+    // One accumulator per worker (a large scenario's accumulator holds tens of MB of sketches),
+    // each taking the next chunk from a shared counter until none is left: memory is fixed by the
+    // number of threads, the load balances itself, and since accumulators merge exactly, which
+    // worker simulated which chunk cannot change the result.
+    let workers = (rayon::current_num_threads() as u64).clamp(1, n_chunks.max(1)) as usize;
+    let next = AtomicU64::new(0);
+    let parts: Vec<Accumulator> = (0..workers)
         .into_par_iter()
-        .fold(
-            || (Accumulator::with_sampling(model, sampling), Scratch::new(model)),
-            |(mut acc, mut scratch), chunk| {
-                let start = paths.start + chunk * CHUNK;
-                let end = (start + CHUNK).min(paths.end);
-                simulate_range(model, &streams, start..end, &mut acc, &mut scratch);
-                progress(end - start);
-                (acc, scratch)
-            },
-        )
-        .map(|(acc, _)| acc)
-        .reduce(
-            || Accumulator::with_sampling(model, sampling),
-            |mut a, b| {
-                a.merge(&b);
-                a
-            },
-        )
+        .map(|_| {
+            let mut acc = Accumulator::with_sampling(model, sampling);
+            let mut scratch = Scratch::new(model);
+            loop {
+                let chunk = next.fetch_add(1, Ordering::Relaxed);
+                if chunk >= n_chunks {
+                    break;
+                }
+                let from = start + chunk * CHUNK;
+                let to = (from + CHUNK).min(paths.end);
+                simulate_range(model, &streams, from..to, &mut acc, &mut scratch);
+                progress(to - from);
+            }
+            acc
+        })
+        .collect();
+    let mut parts = parts.into_iter();
+    let mut total = parts.next().unwrap_or_else(|| Accumulator::with_sampling(model, sampling));
+    for part in parts {
+        total.merge(&part);
+    }
+    total
 }
 
 /// Simulate the paths with indices in `paths` on the calling thread (the reference the parallel

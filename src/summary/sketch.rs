@@ -12,6 +12,8 @@
 //! commutative: the same paths give the same sketch however they were split across threads or
 //! machines. Memory grows with the logarithm of the value range, never with the number of values.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// Mantissa bits kept in a bucket index.
@@ -46,10 +48,28 @@ fn representative(index: i32) -> f64 {
     0.5 * (lo + hi)
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// Most buckets a store keeps in its dense window: 8 octaves of 512. Values beyond the window
+/// (the far tails, and magnitudes approaching zero, which cover many octaves with few values
+/// each) are counted in a sparse map, so memory follows the number of distinct buckets used
+/// rather than the span of the values.
+const DENSE_MAX: usize = 8 << MANTISSA_BITS;
+
+/// Counts by bucket index: a dense window `offset..offset + counts.len()` for the bulk of the
+/// values, and a sparse map for buckets outside it. Which bucket lives where depends on the order
+/// values arrived in, so equality and every reading go through [`Store::buckets`], never the
+/// layout.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct Store {
     offset: i32,
     counts: Vec<u64>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    sparse: BTreeMap<i32, u64>,
+}
+
+impl PartialEq for Store {
+    fn eq(&self, other: &Store) -> bool {
+        self.buckets().eq(other.buckets())
+    }
 }
 
 impl Store {
@@ -60,39 +80,60 @@ impl Store {
             *count += n;
             return;
         }
-        self.grow_to(index);
-        self.counts[(index - self.offset) as usize] += n;
+        self.add_outside(index, n);
     }
 
+    /// Widen the dense window to `index` when it stays within [`DENSE_MAX`] buckets (growing by
+    /// half its size at a time, up to that limit), else count `index` in the sparse map.
     #[cold]
-    fn grow_to(&mut self, index: i32) {
+    fn add_outside(&mut self, index: i32, n: u64) {
         if self.counts.is_empty() {
             self.offset = index;
             self.counts.push(0);
-        } else if index < self.offset {
-            let grow = ((self.offset - index) as usize).max(self.counts.len() / 2);
-            let mut counts = vec![0; grow + self.counts.len()];
-            counts[grow..].copy_from_slice(&self.counts);
-            self.counts = counts;
-            self.offset -= grow as i32;
-        } else if (index - self.offset) as usize >= self.counts.len() {
-            let needed = (index - self.offset) as usize + 1;
-            let len = needed.max(self.counts.len() + self.counts.len() / 2);
-            self.counts.resize(len, 0);
+        } else {
+            let len = self.counts.len();
+            let end = self.offset + len as i32;
+            let span = (end.max(index + 1) - self.offset.min(index)) as usize;
+            if span > DENSE_MAX {
+                *self.sparse.entry(index).or_insert(0) += n;
+                return;
+            }
+            let room = DENSE_MAX - len;
+            if index < self.offset {
+                let grow = ((self.offset - index) as usize).max(len / 2).min(room);
+                let mut counts = vec![0; grow + len];
+                counts[grow..].copy_from_slice(&self.counts);
+                self.counts = counts;
+                self.offset -= grow as i32;
+            } else {
+                let needed = (index - self.offset) as usize + 1;
+                self.counts.resize(needed.max(len + len / 2).min(DENSE_MAX), 0);
+            }
+            // Buckets counted sparsely before the window reached them move into it.
+            let window = self.offset..self.offset + self.counts.len() as i32;
+            let inside: Vec<i32> = self.sparse.range(window).map(|(&i, _)| i).collect();
+            for i in inside {
+                let c = self.sparse.remove(&i).unwrap_or(0);
+                self.counts[(i - self.offset) as usize] += c;
+            }
         }
+        self.counts[(index - self.offset) as usize] += n;
     }
 
     fn merge(&mut self, other: &Store) {
-        for (k, &c) in other.counts.iter().enumerate() {
-            if c > 0 {
-                self.add(other.offset + k as i32, c);
-            }
+        for (index, count) in other.buckets() {
+            self.add(index, count);
         }
     }
 
     /// Non-empty buckets in increasing index order.
     fn buckets(&self) -> impl DoubleEndedIterator<Item = (i32, u64)> + '_ {
-        self.counts.iter().enumerate().filter(|(_, c)| **c > 0).map(move |(k, &c)| (self.offset + k as i32, c))
+        let end = self.offset + self.counts.len() as i32;
+        let below = self.sparse.range(..self.offset).map(|(&i, &c)| (i, c));
+        let dense =
+            self.counts.iter().enumerate().filter(|(_, c)| **c > 0).map(move |(k, &c)| (self.offset + k as i32, c));
+        let above = self.sparse.range(end..).map(|(&i, &c)| (i, c));
+        below.chain(dense).chain(above)
     }
 }
 
@@ -330,6 +371,45 @@ mod tests {
         }
         let edges: Vec<f64> = (0..=10).map(|k| -300.0 + 100.0 * k as f64).collect();
         assert_eq!(whole.histogram(&edges), merged.histogram(&edges));
+    }
+
+    #[test]
+    fn wide_ranges_stay_small_and_read_the_same_in_any_order() {
+        // Magnitudes from 1e-11 to 1e9 on both sides of zero: far more octaves than the dense
+        // window holds.
+        let values: Vec<f64> = (0..50_000)
+            .map(|k| {
+                let u = ((k as f64) * 0.618_033_988_75).fract();
+                let sign = if k % 3 == 0 { -1.0 } else { 1.0 };
+                sign * 10f64.powf(-11.0 + 20.0 * u)
+            })
+            .collect();
+        let mut forward = Sketch::new();
+        values.iter().for_each(|&v| forward.add(v));
+        let mut backward = Sketch::new();
+        values.iter().rev().for_each(|&v| backward.add(v));
+        let mut merged = Sketch::new();
+        for part in values.chunks(777) {
+            let mut s = Sketch::new();
+            part.iter().for_each(|&v| s.add(v));
+            merged.merge(&s);
+        }
+        assert_eq!(forward, backward);
+        assert_eq!(forward, merged);
+        for store in [&forward.positive, &forward.negative, &merged.positive] {
+            assert!(store.counts.len() <= DENSE_MAX, "{}", store.counts.len());
+            assert!(!store.sparse.is_empty(), "the test must reach the sparse map");
+        }
+        let mut sorted = values.clone();
+        sorted.sort_by(f64::total_cmp);
+        for q in [0.001, 0.01, 0.1, 0.3, 0.5, 0.7, 0.9, 0.99, 0.999] {
+            let exact = sorted[(q * (sorted.len() - 1) as f64).floor() as usize];
+            for s in [&forward, &backward, &merged] {
+                let estimate = s.quantile(q);
+                assert!((estimate - exact).abs() <= RELATIVE_ACCURACY * exact.abs(), "q={q}: {estimate} vs {exact}");
+                assert_eq!(estimate.to_bits(), forward.quantile(q).to_bits());
+            }
+        }
     }
 
     #[test]
