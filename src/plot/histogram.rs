@@ -227,27 +227,6 @@ impl Chart for HistogramChart<'_> {
             let (px, py) = chart.backend_coord(&((x0 + x1) / 2.0, count));
             canvas.text(&label, NOTE_SIZE, MUTED, (px, py - 4), (HPos::Center, VPos::Bottom))?;
         }
-        // Pale bars for the paths below and above the range, coloured by the side of the
-        // threshold they are on when that is known.
-        for (count, x0, x1, label) in [
-            (below, low - 1.7 * width, low - 0.3 * width, format!("< {}", fmt_value(low))),
-            (above, high + 0.3 * width, high + 1.7 * width, format!("> {}", fmt_value(high))),
-        ] {
-            if count <= 0.0 {
-                continue;
-            }
-            let side_known = threshold.is_finite() && (if x0 < low { threshold >= low } else { threshold <= high });
-            let color = if !side_known {
-                DATA
-            } else if hits((x0 + x1) / 2.0) {
-                HIT
-            } else {
-                MISS
-            };
-            chart.draw_series(std::iter::once(Rectangle::new([(x0, 0.0), (x1, count)], color.mix(0.4).filled())))?;
-            let (px, py) = chart.backend_coord(&((x0 + x1) / 2.0, count));
-            canvas.text(&label, NOTE_SIZE, MUTED, (px, py - 4), (HPos::Center, VPos::Bottom))?;
-        }
         // Thin white separators between bins.
         chart.draw_series(
             h.edges
