@@ -6,6 +6,7 @@
 //! every chunk's results go into integer accumulators, so the same seed gives the same bits on
 //! any number of threads.
 
+pub mod exp;
 pub mod path;
 pub mod rng;
 
