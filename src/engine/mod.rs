@@ -6,9 +6,12 @@
 //! every chunk's results go into integer accumulators, so the same seed gives the same bits on
 //! any number of threads.
 
+pub mod block;
 pub mod exp;
+pub mod normals;
 pub mod path;
 pub mod rng;
+mod ziggurat_tables;
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,6 +20,7 @@ use rayon::prelude::*;
 
 use crate::model::Model;
 use crate::summary::{Accumulator, PairedAccumulator, Summary};
+pub use block::Block;
 pub use path::{DesignedStreams, Sampling, Scratch, SeedStreams, StreamSource};
 
 /// Paths per unit of parallel work (and per progress tick).
@@ -79,7 +83,7 @@ pub fn accumulate_designed(
         .into_par_iter()
         .map(|_| {
             let mut acc = Accumulator::with_sampling(model, sampling);
-            let mut scratch = Scratch::new(model);
+            let mut block = Block::new(model);
             loop {
                 let chunk = next.fetch_add(1, Ordering::Relaxed);
                 if chunk >= n_chunks {
@@ -87,7 +91,7 @@ pub fn accumulate_designed(
                 }
                 let from = start + chunk * CHUNK;
                 let to = (from + CHUNK).min(paths.end);
-                simulate_range(model, &streams, from..to, &mut acc, &mut scratch);
+                simulate_range(model, &streams, from..to, &mut acc, &mut block);
                 progress(to - from);
             }
             acc
@@ -110,25 +114,47 @@ pub fn accumulate_sequential(model: &Model, seed: u64, paths: Range<u64>) -> Acc
 /// [`accumulate_sequential`] under a sampling design.
 pub fn accumulate_sequential_designed(model: &Model, seed: u64, sampling: Sampling, paths: Range<u64>) -> Accumulator {
     let mut acc = Accumulator::with_sampling(model, sampling);
-    let mut scratch = Scratch::new(model);
-    simulate_range(model, &DesignedStreams { seed, sampling }, paths, &mut acc, &mut scratch);
+    let mut block = Block::new(model);
+    simulate_range(model, &DesignedStreams { seed, sampling }, paths, &mut acc, &mut block);
     acc
 }
 
+/// Simulate `paths` block by block into `acc` (the fast path; see [`block`]).
 fn simulate_range(
     model: &Model,
     streams: &DesignedStreams,
     paths: Range<u64>,
     acc: &mut Accumulator,
-    scratch: &mut Scratch,
+    block: &mut Block,
 ) {
+    let mut first = paths.start;
+    while first < paths.end {
+        let len = (paths.end - first).min(block::LANES as u64) as usize;
+        block.simulate(model, streams, first, len);
+        let b = &*block;
+        acc.record_block(first, len, |i, y| b.column(i, y), |t| b.target_column(t));
+        first += len as u64;
+    }
+    if let Some(groups) = &mut acc.groups {
+        groups.close();
+    }
+}
+
+/// [`accumulate_sequential_designed`] one path at a time with [`path::simulate_with`] and
+/// [`Accumulator::record_path`]: the readable reference that the block engine must reproduce
+/// bit for bit (tested in `tests/blocks.rs`).
+pub fn accumulate_per_path(model: &Model, seed: u64, sampling: Sampling, paths: Range<u64>) -> Accumulator {
+    let mut acc = Accumulator::with_sampling(model, sampling);
+    let mut scratch = Scratch::new(model);
+    let streams = DesignedStreams { seed, sampling };
     for p in paths {
-        path::simulate_with(model, streams, p, scratch);
+        path::simulate_with(model, &streams, p, &mut scratch);
         acc.record_path(p, &scratch.values, &scratch.target_values, &scratch.hits, &mut scratch.region_missed);
     }
     if let Some(groups) = &mut acc.groups {
         groups.close();
     }
+    acc
 }
 
 /// What `--precision` did: the paths it settled on and the widest interval it left.

@@ -26,6 +26,8 @@ pub struct Scratch {
     shocks: Vec<f64>,
     correlated: Vec<f64>,
     persistent: Vec<f64>,
+    /// `x/100` of the log-compounded levels in the year being simulated.
+    log_growth: Vec<f64>,
     /// The Cholesky factor by columns, each cut to its non-zero rows (see [`ColumnFactor`]).
     factor: Option<ColumnFactor>,
     stack: Vec<f64>,
@@ -54,6 +56,7 @@ impl Scratch {
             shocks: vec![0.0; n_stochastic * n_proj],
             correlated: vec![0.0; n_stochastic],
             persistent: vec![0.0; n_stochastic],
+            log_growth: vec![0.0; n_stochastic],
             factor: model.cholesky.as_deref().map(|l| ColumnFactor::new(l, n_stochastic)),
             stack: Vec::with_capacity(max_stack),
             series: Vec::with_capacity(n_proj + 1),
@@ -192,7 +195,7 @@ impl StreamSource for DesignedStreams {
 /// Latin hypercube: the standard normal of stratum π(k) for path `path` (k = its position in its
 /// block) in dimension `dimension`, from one uniform of `stream`.
 #[inline]
-fn stratified_normal(stream: &mut rng::Stream, seed: u64, path: u64, dimension: u64) -> f64 {
+pub(super) fn stratified_normal(stream: &mut rng::Stream, seed: u64, path: u64, dimension: u64) -> f64 {
     const BITS: u32 = 10; // 1024 strata = CHUNK paths per block
     let block = path >> BITS;
     let position = path & ((1 << BITS) - 1);
@@ -229,7 +232,7 @@ pub fn simulate(model: &Model, seed: u64, path: u64, scratch: &mut Scratch) {
 pub fn simulate_with<S: StreamSource>(model: &Model, streams: &S, path: u64, scratch: &mut Scratch) {
     let n_years = model.n_years();
     let n_proj = n_years - 1;
-    let Scratch { values, shocks, correlated, persistent, factor, stack, .. } = scratch;
+    let Scratch { values, shocks, correlated, persistent, log_growth, factor, stack, .. } = scratch;
 
     let sampling = streams.sampling();
     let sign = if sampling == Sampling::Antithetic && path & 1 == 1 { -1.0 } else { 1.0 };
@@ -313,11 +316,21 @@ pub fn simulate_with<S: StreamSource>(model: &Model, streams: &S, path: u64, scr
             values[i * n_years + t] = match &indicator.process {
                 // A fall of 100% or more (rare by construction, see model::build) floors at zero.
                 Process::Level { compounding: Compounding::Simple, .. } => previous * (1.0 + x / 100.0).max(0.0),
-                Process::Level { compounding: Compounding::Log, .. } => previous * (x / 100.0).exp(),
+                Process::Level { compounding: Compounding::Log, .. } => {
+                    // previous · e^(x/100), the exponentials taken together below.
+                    log_growth[k] = x / 100.0;
+                    continue;
+                }
                 Process::Rate { lower, upper, .. } => (previous + x).clamp(*lower, *upper),
                 Process::Count { .. } => previous + x,
                 Process::Derived { .. } => previous,
             };
+        }
+        super::exp::exp_in_place(log_growth);
+        for (k, &i) in model.stochastic.iter().enumerate() {
+            if let Process::Level { compounding: Compounding::Log, .. } = model.indicators[i].process {
+                values[i * n_years + t] = values[i * n_years + t - 1] * log_growth[k];
+            }
         }
         evaluate_derived(model, values, stack, t);
     }
@@ -349,9 +362,20 @@ pub fn target_value(
     series: &mut Vec<f64>,
     versus: &mut Vec<f64>,
 ) -> f64 {
-    metric_series(&target.metric, values, n_years, series);
-    if let Some(v) = &target.versus {
-        metric_series(v, values, n_years, versus);
+    target_value_with(target, |i, y| values[i * n_years + y], series, versus)
+}
+
+/// [`target_value`] reading indicator `i` in year `y` through `v(i, y)` (any layout).
+#[inline]
+pub fn target_value_with(
+    target: &Target,
+    v: impl Fn(usize, usize) -> f64 + Copy,
+    series: &mut Vec<f64>,
+    versus: &mut Vec<f64>,
+) -> f64 {
+    metric_series_with(&target.metric, v, series);
+    if let Some(m) = &target.versus {
+        metric_series_with(m, v, versus);
         if versus.len() == 1 {
             let b = versus[0];
             series.iter_mut().for_each(|a| *a -= b);
@@ -375,8 +399,13 @@ pub fn target_value(
 /// The metric's value(s) on one path: one number, or one per year for every-year metrics.
 /// Growth of a non-positive level is NaN (reported as invalid, never silently a number).
 pub fn metric_series(metric: &Metric, values: &[f64], n_years: usize, out: &mut Vec<f64>) {
+    metric_series_with(metric, |i, y| values[i * n_years + y], out)
+}
+
+/// [`metric_series`] reading indicator `i` in year `y` through `v(i, y)` (any layout).
+#[inline]
+pub fn metric_series_with(metric: &Metric, v: impl Fn(usize, usize) -> f64, out: &mut Vec<f64>) {
     out.clear();
-    let v = |i: usize, y: usize| values[i * n_years + y];
     let growth = |a: f64, b: f64| if a > 0.0 && b >= 0.0 { (b / a - 1.0) * 100.0 } else { f64::NAN };
     match *metric {
         Metric::Value { indicator, year } => out.push(v(indicator, year)),

@@ -41,7 +41,13 @@ pub fn path_key(seed: u64, path: u64) -> u64 {
 /// [`shock_stream`] from a precomputed [`path_key`].
 #[inline]
 pub fn shock_stream_keyed(path_key: u64, key: u64) -> Stream {
-    Stream::seed_from_u64(splitmix64(path_key ^ key))
+    Stream::seed_from_u64(shock_stream_seed(path_key, key))
+}
+
+/// The `seed_from_u64` seed of [`shock_stream_keyed`]`(path_key, key)`.
+#[inline]
+pub fn shock_stream_seed(path_key: u64, key: u64) -> u64 {
+    splitmix64(path_key ^ key)
 }
 
 /// The yearly-shock stream of the indicator with stream key `key` on `path`.

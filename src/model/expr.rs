@@ -250,6 +250,65 @@ impl Expr {
         }
         pop(stack)
     }
+
+    /// [`Expr::eval`] over `out.len()` paths at once (the engine's blocks): `load(i)` and
+    /// `load_base(i)` give indicator `i`'s values on those paths, at least `out.len()` of them.
+    /// Every path gets exactly the operations [`Expr::eval`] would apply to it, in the same
+    /// order, so the results are bit-identical; the interpreter's dispatch is paid once per
+    /// block instead of once per path. `stack` is scratch space.
+    pub fn eval_lanes<'a>(
+        &self,
+        load: impl Fn(usize) -> &'a [f64],
+        load_base: impl Fn(usize) -> &'a [f64],
+        stack: &mut Vec<f64>,
+        args: &mut Vec<f64>,
+        out: &mut [f64],
+    ) {
+        let w = out.len();
+        stack.clear();
+        for op in &self.ops {
+            match *op {
+                Op::Const(c) => stack.resize(stack.len() + w, c),
+                Op::Load(i) => stack.extend_from_slice(&load(i)[..w]),
+                Op::LoadBase(i) => stack.extend_from_slice(&load_base(i)[..w]),
+                Op::Neg => {
+                    let top = stack.len() - w;
+                    stack[top..].iter_mut().for_each(|a| *a = -*a);
+                }
+                Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Pow => {
+                    let top = stack.len() - w;
+                    let (below, b) = stack.split_at_mut(top);
+                    let a = &mut below[top - w..];
+                    match op {
+                        Op::Add => a.iter_mut().zip(b.iter()).for_each(|(a, b)| *a += *b),
+                        Op::Sub => a.iter_mut().zip(b.iter()).for_each(|(a, b)| *a -= *b),
+                        Op::Mul => a.iter_mut().zip(b.iter()).for_each(|(a, b)| *a *= *b),
+                        Op::Div => a.iter_mut().zip(b.iter()).for_each(|(a, b)| *a /= *b),
+                        _ => a.iter_mut().zip(b.iter()).for_each(|(a, b)| *a = a.powf(*b)),
+                    }
+                    stack.truncate(top);
+                }
+                Op::Call(func, n) => {
+                    let n = n as usize;
+                    if n == 0 {
+                        let value = apply(func, &[]);
+                        stack.resize(stack.len() + w, value);
+                        continue;
+                    }
+                    let start = stack.len() - n * w;
+                    // Lane j's result goes where its first argument was, after all its
+                    // arguments were read; later lanes' arguments are untouched.
+                    for j in 0..w {
+                        args.clear();
+                        args.extend((0..n).map(|k| stack[start + k * w + j]));
+                        stack[start + j] = apply(func, args);
+                    }
+                    stack.truncate(start + w);
+                }
+            }
+        }
+        out.copy_from_slice(&stack[stack.len() - w..]);
+    }
 }
 
 fn pop(stack: &mut Vec<f64>) -> f64 {

@@ -270,6 +270,85 @@ impl Accumulator {
         }
     }
 
+    /// Record a block of consecutive paths `first..first + len` at once, exactly as recording
+    /// them one by one with [`Accumulator::record_path`] would. `column(i, y)` gives indicator
+    /// `i`'s values in year `y` on the block's paths, and `target(t)` target `t`'s tested
+    /// quantities and hits.
+    pub fn record_block<'a>(
+        &mut self,
+        first: u64,
+        len: usize,
+        column: impl Fn(usize, usize) -> &'a [f64] + Copy,
+        target: impl Fn(usize) -> (&'a [f64], &'a [bool]),
+    ) {
+        self.paths += len as u64;
+        let n_years = self.n_years;
+        for (s, sketch) in self.indicators.iter_mut().enumerate() {
+            let (i, y) = (s / n_years, s % n_years);
+            if y > 0 || self.constant_base[i].is_none() {
+                sketch.add_slice(column(i, y));
+            }
+        }
+        let n_targets = self.hits.len();
+        let n_regions = self.region_all_hit.len();
+        let mut n_hit = vec![0usize; len];
+        let mut missed = vec![false; n_regions * len];
+        let mut path_hits = vec![false; if self.groups.is_some() { n_targets * len } else { 0 }];
+        for t in 0..n_targets {
+            let (values, hits) = target(t);
+            if self.metric_alias[t].is_none() {
+                self.metrics[t].add_slice(values);
+            }
+            self.invalid[t] += values.iter().filter(|v| !v.is_finite()).count() as u64;
+            let region = self.target_region[t];
+            for (lane, &hit) in hits.iter().enumerate() {
+                if hit {
+                    self.hits[t] += 1;
+                    n_hit[lane] += 1;
+                } else {
+                    missed[region * len + lane] = true;
+                }
+            }
+            if !path_hits.is_empty() {
+                path_hits[t * len..(t + 1) * len].copy_from_slice(hits);
+            }
+        }
+        for (lane, &n) in n_hit.iter().enumerate() {
+            self.hit_counts[n] += 1;
+            if n == n_targets {
+                self.all_hit += 1;
+            }
+            for (r, count) in self.region_all_hit.iter_mut().enumerate() {
+                if !missed[r * len + lane] {
+                    *count += 1;
+                }
+            }
+            if let Some(g) = &mut self.groups {
+                let group = (first + lane as u64) / g.size;
+                if g.open.is_some_and(|open| open != group) {
+                    g.close();
+                }
+                g.open = Some(group);
+                g.open_paths += 1;
+                for t in 0..n_targets {
+                    g.open_hits[t] += u64::from(path_hits[t * len + lane]);
+                }
+                for r in 0..n_regions {
+                    g.open_hits[n_targets + r] += u64::from(!missed[r * len + lane]);
+                }
+                g.open_hits[n_targets + n_regions] += u64::from(n == n_targets);
+            }
+        }
+        for plan in &self.needed {
+            if let Some(slot) = plan.slot {
+                for lane in 0..len {
+                    let v = move |i: usize, y: usize| column(i, y)[lane];
+                    self.shifts[slot].add(needed::shift_on_path_with(plan, v));
+                }
+            }
+        }
+    }
+
     /// Add another accumulator of the same model.
     pub fn merge(&mut self, other: &Accumulator) {
         self.paths += other.paths;

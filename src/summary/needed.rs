@@ -110,7 +110,11 @@ fn window(metric: &Metric) -> (usize, usize) {
 /// δ* on one path for a simple-compounding plan, from the path's indicator values
 /// (`indicator * n_years + year`); NaN when the path's metric is undefined.
 pub fn shift_on_path(plan: &NeededPlan, values: &[f64], n_years: usize) -> f64 {
-    let v = |i: usize, y: usize| values[i * n_years + y];
+    shift_on_path_with(plan, |i, y| values[i * n_years + y])
+}
+
+/// [`shift_on_path`] reading indicator `i` in year `y` through `v(i, y)` (any layout).
+pub fn shift_on_path_with(plan: &NeededPlan, v: impl Fn(usize, usize) -> f64 + Copy) -> f64 {
     let (first, last) = window(&plan.metric);
     let thr = plan.threshold;
     let factor = |t: usize| v(plan.driver, t) / v(plan.driver, t - 1);

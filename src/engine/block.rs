@@ -1,0 +1,362 @@
+//! The engine's fast path: [`LANES`] consecutive paths at a time, in structure-of-arrays form.
+//!
+//! [`path::simulate_with`](super::path::simulate_with) follows one path through every indicator
+//! and year; here every step runs over a block of paths before the next step starts, so that
+//! what does not depend on the path (the indicator's kind, its marginal, the row of the Cholesky
+//! factor, the expression of a derived indicator) is looked up once per block, and the arithmetic
+//! runs over contiguous columns that the compiler vectorises: the correlation product, the
+//! normal marginals, `exp` ([`super::exp`]), the expressions, the sketch buckets.
+//!
+//! **Invariant:** a block gives every path exactly the floating-point operations, in exactly the
+//! order, that `path::simulate_with` gives it, so both produce the same bits (tested over the
+//! shipped scenarios and every sampling design in `tests/blocks.rs`); `simulate_with` stays the
+//! readable reference and serves the analyses that visit paths one at a time.
+
+use rand::SeedableRng;
+use rand_distr::{Distribution, StandardNormal};
+
+use super::normals::LaneStreams;
+use super::path::{Sampling, StreamSource, stratified_normal, target_value_with};
+use super::{exp, rng};
+use crate::model::{Base, Compounding, Marginal, Metric, Model, Process};
+
+/// Paths per block. A multiple of 8 (the widest vector of `f64`), and a divisor of
+/// [`CHUNK`](super::CHUNK) so that blocks never straddle chunks.
+pub const LANES: usize = 32;
+
+/// One block's state, reused from block to block by a worker.
+#[derive(Debug, Clone)]
+pub struct Block {
+    /// Index of the block's first path.
+    pub first: u64,
+    /// Paths in the block (`LANES`, or fewer at the end of a range).
+    pub len: usize,
+    n_years: usize,
+    /// `values[(indicator * n_years + year) * LANES + lane]`.
+    pub values: Vec<f64>,
+    /// `target_values[target * LANES + lane]`.
+    pub target_values: Vec<f64>,
+    /// `hits[target * LANES + lane]`.
+    pub hits: Vec<bool>,
+    /// `shocks[(k * n_proj + t − 1) * LANES + lane]` for stochastic indicator k, year t.
+    shocks: Vec<f64>,
+    /// `correlated[k * LANES + lane]`, and the persistent shock likewise.
+    correlated: Vec<f64>,
+    persistent: Vec<f64>,
+    drawn: Vec<f64>,
+    lanes: LaneStreams,
+    rows: Option<RowFactor>,
+    stack: Vec<f64>,
+    args: Vec<f64>,
+    series: Vec<f64>,
+    versus: Vec<f64>,
+}
+
+impl Block {
+    pub fn new(model: &Model) -> Self {
+        let n_years = model.n_years();
+        let n_proj = n_years - 1;
+        let n_stochastic = model.stochastic.len();
+        Block {
+            first: 0,
+            len: 0,
+            n_years,
+            values: vec![0.0; model.indicators.len() * n_years * LANES],
+            target_values: vec![0.0; model.targets.len() * LANES],
+            hits: vec![false; model.targets.len() * LANES],
+            shocks: vec![0.0; n_stochastic * n_proj * LANES],
+            correlated: vec![0.0; n_stochastic * LANES],
+            persistent: vec![0.0; n_stochastic * LANES],
+            drawn: vec![0.0; LANES],
+            lanes: LaneStreams::default(),
+            rows: model.cholesky.as_deref().map(|l| RowFactor::new(l, n_stochastic)),
+            stack: Vec::new(),
+            args: Vec::new(),
+            series: Vec::with_capacity(n_years),
+            versus: Vec::with_capacity(n_years),
+        }
+    }
+
+    /// Indicator `i`'s values in year `y` on the block's paths.
+    #[inline]
+    pub fn column(&self, i: usize, y: usize) -> &[f64] {
+        let at = (i * self.n_years + y) * LANES;
+        &self.values[at..at + self.len]
+    }
+
+    /// Target `t`'s tested quantity on the block's paths.
+    #[inline]
+    pub fn target_column(&self, t: usize) -> (&[f64], &[bool]) {
+        (&self.target_values[t * LANES..t * LANES + self.len], &self.hits[t * LANES..t * LANES + self.len])
+    }
+
+    /// Simulate paths `first..first + len` (`len ≤ LANES`).
+    pub fn simulate<S: StreamSource>(&mut self, model: &Model, streams: &S, first: u64, len: usize) {
+        assert!(len <= LANES, "a block holds at most {LANES} paths");
+        self.first = first;
+        self.len = len;
+        let n_years = self.n_years;
+        let n_proj = n_years - 1;
+        let sampling = streams.sampling();
+        let sign = |lane: usize| {
+            if sampling == Sampling::Antithetic && (first + lane as u64) & 1 == 1 { -1.0 } else { 1.0 }
+        };
+
+        // Base year.
+        for (i, indicator) in model.indicators.iter().enumerate() {
+            let column = &mut self.values[i * n_years * LANES..][..LANES];
+            match &indicator.base {
+                Base::Known { value, .. } => column.fill(*value),
+                Base::Derived => column.fill(0.0),
+                Base::Uncertain { marginal, .. } => {
+                    for (lane, slot) in column[..len].iter_mut().enumerate() {
+                        let path = first + lane as u64;
+                        let (seed, stream_path) = streams.base(i, path);
+                        let mut stream = rng::base_stream(seed, stream_path, indicator.stream_key);
+                        let z: f64 = match sampling {
+                            Sampling::Independent => StandardNormal.sample(&mut stream),
+                            Sampling::Antithetic => {
+                                sign(lane) * Distribution::<f64>::sample(&StandardNormal, &mut stream)
+                            }
+                            Sampling::LatinHypercube => {
+                                stratified_normal(&mut stream, seed, path, rng::base_dimension(indicator.stream_key))
+                            }
+                        };
+                        let drawn = marginal.from_standard_normal(z);
+                        *slot = match &indicator.process {
+                            Process::Rate { lower, upper, .. } => drawn.clamp(*lower, *upper),
+                            Process::Count { .. } => drawn.round().max(0.0),
+                            _ => drawn,
+                        };
+                    }
+                }
+            }
+        }
+        self.evaluate_derived(model, 0);
+
+        // Independent normals, each indicator from its own stream, year by year.
+        let mut keyed: [Option<((u64, u64), u64)>; LANES] = [None; LANES];
+        let mut seeds = [0u64; LANES];
+        let mut normals = [0.0; LANES];
+        for (k, &i) in model.stochastic.iter().enumerate() {
+            let stream_key = model.indicators[i].stream_key;
+            for (lane, cached) in keyed[..len].iter_mut().enumerate() {
+                let source = streams.shock(i, first + lane as u64);
+                let key = match *cached {
+                    Some((s, key)) if s == source => key,
+                    _ => {
+                        let key = rng::path_key(source.0, source.1);
+                        *cached = Some((source, key));
+                        key
+                    }
+                };
+                seeds[lane] = rng::shock_stream_seed(key, stream_key);
+            }
+            let row = &mut self.shocks[k * n_proj * LANES..(k + 1) * n_proj * LANES];
+            match sampling {
+                Sampling::Independent | Sampling::Antithetic => {
+                    // The block's streams side by side: the same numbers, drawn faster.
+                    self.lanes.seed(&seeds);
+                    for t in 0..n_proj {
+                        self.lanes.next_normals(len, &mut normals);
+                        let column = &mut row[t * LANES..t * LANES + len];
+                        if sampling == Sampling::Antithetic {
+                            for (lane, (e, &z)) in column.iter_mut().zip(&normals).enumerate() {
+                                *e = sign(lane) * z;
+                            }
+                        } else {
+                            column.copy_from_slice(&normals[..len]);
+                        }
+                    }
+                }
+                Sampling::LatinHypercube => {
+                    for (lane, &seed) in seeds[..len].iter().enumerate() {
+                        let path = first + lane as u64;
+                        let mut stream = rng::Stream::seed_from_u64(seed);
+                        let source = streams.shock(i, path);
+                        for t in 0..n_proj {
+                            let dimension = rng::shock_dimension(stream_key, t);
+                            row[t * LANES + lane] = stratified_normal(&mut stream, source.0, path, dimension);
+                        }
+                    }
+                }
+            }
+        }
+
+        for t in 1..n_years {
+            // Correlate: z = L e, each z[a] summed over b in increasing order as in the path code.
+            match &self.rows {
+                Some(rows) => rows.multiply(&self.shocks, n_proj, t - 1, &mut self.correlated),
+                None => {
+                    for k in 0..model.stochastic.len() {
+                        let from = (k * n_proj + t - 1) * LANES;
+                        self.correlated[k * LANES..(k + 1) * LANES].copy_from_slice(&self.shocks[from..from + LANES]);
+                    }
+                }
+            }
+            for (k, &i) in model.stochastic.iter().enumerate() {
+                let indicator = &model.indicators[i];
+                let Some((marginals, phi)) = indicator.process.shock() else { continue };
+                let z = &self.correlated[k * LANES..][..len];
+                let s = &mut self.persistent[k * LANES..][..len];
+                if t == 1 || phi == 0.0 {
+                    s.copy_from_slice(z);
+                } else {
+                    let c = (1.0 - phi * phi).sqrt();
+                    s.iter_mut().zip(z).for_each(|(s, &z)| *s = phi * *s + c * z);
+                }
+                let x = &mut self.drawn[..len];
+                from_standard_normal(&marginals[t - 1], s, x);
+                let at = (i * n_years + t - 1) * LANES;
+                let (before, after) = self.values.split_at_mut(at + LANES);
+                let (previous, current) = (&before[at..at + len], &mut after[..len]);
+                match &indicator.process {
+                    // A fall of 100% or more (rare by construction, see model::build) floors at zero.
+                    Process::Level { compounding: Compounding::Simple, .. } => {
+                        for ((c, &p), &x) in current.iter_mut().zip(previous).zip(x.iter()) {
+                            *c = p * (1.0 + x / 100.0).max(0.0);
+                        }
+                    }
+                    Process::Level { compounding: Compounding::Log, .. } => {
+                        x.iter_mut().for_each(|x| *x /= 100.0);
+                        exp::exp_in_place(x);
+                        for ((c, &p), &x) in current.iter_mut().zip(previous).zip(x.iter()) {
+                            *c = p * x;
+                        }
+                    }
+                    Process::Rate { lower, upper, .. } => {
+                        for ((c, &p), &x) in current.iter_mut().zip(previous).zip(x.iter()) {
+                            *c = (p + x).clamp(*lower, *upper);
+                        }
+                    }
+                    Process::Count { .. } => {
+                        for ((c, &p), &x) in current.iter_mut().zip(previous).zip(x.iter()) {
+                            *c = p + x;
+                        }
+                    }
+                    Process::Derived { .. } => current.copy_from_slice(previous),
+                }
+            }
+            self.evaluate_derived(model, t);
+        }
+
+        // Targets.
+        for (ti, target) in model.targets.iter().enumerate() {
+            let out = ti * LANES;
+            match target.metric {
+                Metric::Value { indicator, year } if target.versus.is_none() => {
+                    let from = (indicator * n_years + year) * LANES;
+                    self.target_values[out..out + len].copy_from_slice(&self.values[from..from + len]);
+                }
+                _ => {
+                    for lane in 0..len {
+                        let values = &self.values;
+                        let v = move |i: usize, y: usize| values[(i * n_years + y) * LANES + lane];
+                        self.target_values[out + lane] =
+                            target_value_with(target, v, &mut self.series, &mut self.versus);
+                    }
+                }
+            }
+            for lane in 0..len {
+                let v = self.target_values[out + lane];
+                self.hits[out + lane] = v.is_finite() && target.comparator.holds(v, target.threshold);
+            }
+        }
+    }
+
+    fn evaluate_derived(&mut self, model: &Model, year: usize) {
+        let n_years = self.n_years;
+        let len = self.len;
+        let mut out = [0.0; LANES];
+        for &i in &model.derived_order {
+            if let Process::Derived { expr } = &model.indicators[i].process {
+                let values = &self.values;
+                expr.eval_lanes(
+                    |j| &values[(j * n_years + year) * LANES..][..LANES],
+                    |j| &values[j * n_years * LANES..][..LANES],
+                    &mut self.stack,
+                    &mut self.args,
+                    &mut out[..len],
+                );
+                self.values[(i * n_years + year) * LANES..][..len].copy_from_slice(&out[..len]);
+            }
+        }
+    }
+}
+
+/// [`Marginal::from_standard_normal`] over a column: normals inline (vectorised), the others
+/// one value at a time.
+fn from_standard_normal(marginal: &Marginal, z: &[f64], x: &mut [f64]) {
+    match *marginal {
+        Marginal::Normal { mean, sd } => {
+            for (x, &z) in x.iter_mut().zip(z) {
+                // Exactly `from_standard_normal`: NaN stays NaN, finite z is clamped to finite x.
+                let v = mean + sd * z;
+                *x = if z.is_nan() {
+                    f64::NAN
+                } else if z.is_finite() {
+                    v.clamp(-f64::MAX, f64::MAX)
+                } else {
+                    v
+                };
+            }
+        }
+        _ => x.iter_mut().zip(z).for_each(|(x, &z)| *x = marginal.from_standard_normal(z)),
+    }
+}
+
+/// The lower-triangular Cholesky factor by rows, each row's non-zero entries in increasing
+/// column order, for `z = L e` over a block: row a's sum starts at +0.0 and adds `L[a][b]·e[b]`
+/// for b increasing, exactly as the path code's column updates do (skipped terms are products
+/// with an exact zero, which never change a sum that started at +0.0).
+#[derive(Debug, Clone)]
+struct RowFactor {
+    /// `(start, len)` of each row in `entries`.
+    rows: Vec<(usize, usize)>,
+    entries: Vec<(usize, f64)>,
+}
+
+impl RowFactor {
+    fn new(l: &[f64], n: usize) -> Self {
+        let mut rows = Vec::with_capacity(n);
+        let mut entries = Vec::new();
+        for a in 0..n {
+            let start = entries.len();
+            entries.extend((0..=a).filter(|&b| l[a * n + b] != 0.0).map(|b| (b, l[a * n + b])));
+            rows.push((start, entries.len() - start));
+        }
+        RowFactor { rows, entries }
+    }
+
+    /// `z[a] = Σ_b L[a][b] e[b]` on every lane, `e[b] = shocks[(b * stride + offset) * LANES ..]`.
+    fn multiply(&self, shocks: &[f64], stride: usize, offset: usize, z: &mut [f64]) {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked just above).
+            unsafe { self.multiply_avx2(shocks, stride, offset, z) };
+            return;
+        }
+        self.multiply_portable(shocks, stride, offset, z);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn multiply_avx2(&self, shocks: &[f64], stride: usize, offset: usize, z: &mut [f64]) {
+        self.multiply_portable(shocks, stride, offset, z);
+    }
+
+    #[inline(always)]
+    fn multiply_portable(&self, shocks: &[f64], stride: usize, offset: usize, z: &mut [f64]) {
+        for (a, &(start, len)) in self.rows.iter().enumerate() {
+            let mut sum = [0.0_f64; LANES];
+            for &(b, l) in &self.entries[start..start + len] {
+                let at = (b * stride + offset) * LANES;
+                let e: &[f64; LANES] = shocks[at..at + LANES].try_into().expect("a full block column");
+                for j in 0..LANES {
+                    sum[j] += l * e[j];
+                }
+            }
+            z[a * LANES..(a + 1) * LANES].copy_from_slice(&sum);
+        }
+    }
+}
