@@ -113,7 +113,7 @@ fn a_model_restricted_to_one_target_computes_it_bit_for_bit() {
 /// under every sampling design, over ranges that end inside a block and start off a block edge.
 #[test]
 fn blocks_reproduce_the_per_path_reference_bit_for_bit() {
-    use feasim::engine::{Sampling, accumulate_per_path, accumulate_sequential_designed};
+    use feasim::engine::{Sampling, accumulate_per_path, accumulate_sequential_designed, simd};
     let mut models = vec![("mixed".to_string(), model(&mixed_scenario()))];
     for file in [
         "scenarios/liaoning-2022-2024.toml",
@@ -126,17 +126,23 @@ fn blocks_reproduce_the_per_path_reference_bit_for_bit() {
         let m = feasim::scenario::load(std::path::Path::new(file)).unwrap_or_else(|e| panic!("{e}"));
         models.push((file.to_string(), m));
     }
-    for (name, m) in &models {
-        for sampling in [Sampling::Independent, Sampling::Antithetic, Sampling::LatinHypercube] {
-            for range in [0..1000u64, 2048..2048 + 77, 5..40] {
-                let blocks = accumulate_sequential_designed(m, 11, sampling, range.clone());
-                let reference = accumulate_per_path(m, 11, sampling, range.clone());
-                assert_eq!(
-                    serde_json::to_string(&blocks).unwrap(),
-                    serde_json::to_string(&reference).unwrap(),
-                    "{name}, {sampling:?}, paths {range:?}"
-                );
+    // Every vector level the CPU has (forcing one is harmless to tests running alongside:
+    // all levels give the same bits, which is what this test checks).
+    for level in simd::available() {
+        simd::force(Some(level));
+        for (name, m) in &models {
+            for sampling in [Sampling::Independent, Sampling::Antithetic, Sampling::LatinHypercube] {
+                for range in [0..1000u64, 2048..2048 + 77, 5..40] {
+                    let blocks = accumulate_sequential_designed(m, 11, sampling, range.clone());
+                    let reference = accumulate_per_path(m, 11, sampling, range.clone());
+                    assert_eq!(
+                        serde_json::to_string(&blocks).unwrap(),
+                        serde_json::to_string(&reference).unwrap(),
+                        "{name}, {sampling:?}, paths {range:?}, {level:?}"
+                    );
+                }
             }
         }
     }
+    simd::force(None);
 }

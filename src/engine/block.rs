@@ -18,7 +18,8 @@ use rand_distr::{Distribution, StandardNormal};
 use super::normals::LaneStreams;
 use super::path::{Sampling, StreamSource, stratified_normal, target_value_with};
 use super::{exp, rng};
-use crate::model::{Base, Compounding, Marginal, Metric, Model, Process};
+use super::simd::{self, Level};
+use crate::model::{Base, Comparator, Compounding, Marginal, Metric, Model, Process};
 
 /// Paths per block. A multiple of 8 (the widest vector of `f64`), and a divisor of
 /// [`CHUNK`](super::CHUNK) so that blocks never straddle chunks.
@@ -90,9 +91,43 @@ impl Block {
         (&self.target_values[t * LANES..t * LANES + self.len], &self.hits[t * LANES..t * LANES + self.len])
     }
 
-    /// Simulate paths `first..first + len` (`len ≤ LANES`).
+    /// Simulate paths `first..first + len` (`len ≤ LANES`), with the widest vectors
+    /// [`simd::level`] allows (every level gives the same bits).
     pub fn simulate<S: StreamSource>(&mut self, model: &Model, streams: &S, first: u64, len: usize) {
         assert!(len <= LANES, "a block holds at most {LANES} paths");
+        match simd::level() {
+            // SAFETY: the level is at most what the CPU was detected to support.
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx512 => unsafe { self.simulate_avx512(model, streams, first, len) },
+            // SAFETY: as above.
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx2 => unsafe { self.simulate_avx2(model, streams, first, len) },
+            _ => self.simulate_portable(model, streams, first, len),
+        }
+    }
+
+    fn simulate_portable<S: StreamSource>(&mut self, model: &Model, streams: &S, first: u64, len: usize) {
+        self.simulate_body(model, streams, first, len);
+    }
+
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn simulate_avx2<S: StreamSource>(&mut self, model: &Model, streams: &S, first: u64, len: usize) {
+        self.simulate_body(model, streams, first, len);
+    }
+
+    /// # Safety
+    /// The CPU must support AVX-512 F, DQ, VL and BW.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw")]
+    unsafe fn simulate_avx512<S: StreamSource>(&mut self, model: &Model, streams: &S, first: u64, len: usize) {
+        self.simulate_body(model, streams, first, len);
+    }
+
+    #[inline(always)]
+    fn simulate_body<S: StreamSource>(&mut self, model: &Model, streams: &S, first: u64, len: usize) {
         self.first = first;
         self.len = len;
         let n_years = self.n_years;
@@ -219,7 +254,7 @@ impl Block {
                     }
                     Process::Level { compounding: Compounding::Log, .. } => {
                         x.iter_mut().for_each(|x| *x /= 100.0);
-                        exp::exp_in_place(x);
+                        exp::exp_in_place_generic(x);
                         for ((c, &p), &x) in current.iter_mut().zip(previous).zip(x.iter()) {
                             *c = p * x;
                         }
@@ -257,9 +292,15 @@ impl Block {
                     }
                 }
             }
-            for lane in 0..len {
-                let v = self.target_values[out + lane];
-                self.hits[out + lane] = v.is_finite() && target.comparator.holds(v, target.threshold);
+            // NaN never passes; ±infinity never counts as a hit either.
+            let (values, hits) = (&self.target_values[out..out + len], &mut self.hits[out..out + len]);
+            let thr = target.threshold;
+            let finite = |v: f64| v.abs() < f64::INFINITY;
+            match target.comparator {
+                Comparator::Ge => hits.iter_mut().zip(values).for_each(|(h, &v)| *h = finite(v) & (v >= thr)),
+                Comparator::Gt => hits.iter_mut().zip(values).for_each(|(h, &v)| *h = finite(v) & (v > thr)),
+                Comparator::Le => hits.iter_mut().zip(values).for_each(|(h, &v)| *h = finite(v) & (v <= thr)),
+                Comparator::Lt => hits.iter_mut().zip(values).for_each(|(h, &v)| *h = finite(v) & (v < thr)),
             }
         }
     }
@@ -328,20 +369,10 @@ impl RowFactor {
         RowFactor { rows, entries }
     }
 
-    /// `z[a] = Σ_b L[a][b] e[b]` on every lane, `e[b] = shocks[(b * stride + offset) * LANES ..]`.
+    /// `z[a] = Σ_b L[a][b] e[b]` on every lane, `e[b] = shocks[(b * stride + offset) * LANES ..]`
+    /// (inlined into the block engine's copy for each vector level).
+    #[inline(always)]
     fn multiply(&self, shocks: &[f64], stride: usize, offset: usize, z: &mut [f64]) {
-        #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2 (checked just above).
-            unsafe { self.multiply_avx2(shocks, stride, offset, z) };
-            return;
-        }
-        self.multiply_portable(shocks, stride, offset, z);
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    fn multiply_avx2(&self, shocks: &[f64], stride: usize, offset: usize, z: &mut [f64]) {
         self.multiply_portable(shocks, stride, offset, z);
     }
 

@@ -44,7 +44,6 @@
 //! scalar operation sequence). The slice version evaluates the very same inlined function, so it
 //! is bit-identical to [`exp`] element by element; its AVX2 copy only changes the vector width.
 
-use std::sync::OnceLock;
 
 /// Largest |x| handled by the fast path: `exp(±708)` and `2^±1021` are normal numbers.
 const FAST_MAX: f64 = 708.0;
@@ -123,9 +122,9 @@ pub fn exp(x: f64) -> f64 {
 /// Elements per block: a block entirely in the fast range is computed by a branch-free loop.
 const BLOCK: usize = 64;
 
-/// The slice loop, inlined into each target-feature copy.
+/// The slice loop, inlined into each target-feature copy (and into the block engine's).
 #[inline(always)]
-fn exp_in_place_generic(xs: &mut [f64]) {
+pub(crate) fn exp_in_place_generic(xs: &mut [f64]) {
     for block in xs.chunks_mut(BLOCK) {
         // Non-short-circuiting `all`, so that it vectorises too. NaN compares false.
         let fast = block.iter().fold(true, |all, &x| all & (x.abs() <= FAST_MAX));
@@ -157,22 +156,29 @@ unsafe fn exp_in_place_avx2(xs: &mut [f64]) {
     exp_in_place_generic(xs);
 }
 
-/// Whether the CPU has AVX2 (detected once).
+/// AVX-512 copy of the slice loop (8 lanes).
+///
+/// # Safety
+/// The CPU must support AVX-512 F, DQ, VL and BW.
 #[cfg(target_arch = "x86_64")]
-fn has_avx2() -> bool {
-    static AVX2: OnceLock<bool> = OnceLock::new();
-    *AVX2.get_or_init(|| std::is_x86_feature_detected!("avx2"))
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw")]
+unsafe fn exp_in_place_avx512(xs: &mut [f64]) {
+    exp_in_place_generic(xs);
 }
 
-/// Replace every element by [`exp`] of it, bit-identical to the scalar function.
+/// Replace every element by [`exp`] of it, bit-identical to the scalar function, with the
+/// widest vectors [`simd::level`](super::simd::level) allows.
 pub fn exp_in_place(xs: &mut [f64]) {
-    #[cfg(target_arch = "x86_64")]
-    if has_avx2() {
-        // SAFETY: AVX2 was detected at run time.
-        unsafe { exp_in_place_avx2(xs) };
-        return;
+    use super::simd::Level;
+    match super::simd::level() {
+        // SAFETY: the level is at most what the CPU was detected to support.
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx512 => unsafe { exp_in_place_avx512(xs) },
+        // SAFETY: as above.
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx2 => unsafe { exp_in_place_avx2(xs) },
+        _ => exp_in_place_plain(xs),
     }
-    exp_in_place_plain(xs);
 }
 
 #[cfg(test)]
@@ -521,11 +527,8 @@ mod tests {
 
     #[cfg(target_arch = "x86_64")]
     #[test]
-    fn avx2_equals_plain() {
-        if !std::is_x86_feature_detected!("avx2") {
-            eprintln!("no AVX2 on this CPU: nothing to compare");
-            return;
-        }
+    fn every_vector_level_equals_plain() {
+        use crate::engine::simd::{Level, detected};
         let mut state = 5;
         let mut cases: Vec<Vec<f64>> = (0..=70).map(|len| mixed(len, 77 + len as u64)).collect();
         cases.push((0..100_000).map(|_| uniform(&mut state, -708.0, 708.0)).collect());
@@ -533,10 +536,18 @@ mod tests {
         for input in cases {
             let mut plain = input.clone();
             exp_in_place_plain(&mut plain);
-            let mut avx2 = input.clone();
-            // SAFETY: AVX2 was detected above.
-            unsafe { exp_in_place_avx2(&mut avx2) };
-            assert!(same_bits(&plain, &avx2), "len {}", input.len());
+            if detected() >= Level::Avx2 {
+                let mut avx2 = input.clone();
+                // SAFETY: AVX2 was detected.
+                unsafe { exp_in_place_avx2(&mut avx2) };
+                assert!(same_bits(&plain, &avx2), "AVX2, len {}", input.len());
+            }
+            if detected() >= Level::Avx512 {
+                let mut avx512 = input.clone();
+                // SAFETY: AVX-512 was detected.
+                unsafe { exp_in_place_avx512(&mut avx512) };
+                assert!(same_bits(&plain, &avx512), "AVX-512, len {}", input.len());
+            }
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod exp;
 pub mod normals;
 pub mod path;
 pub mod rng;
+pub mod simd;
 mod ziggurat_tables;
 
 use std::ops::Range;

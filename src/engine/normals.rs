@@ -37,7 +37,7 @@ impl Default for LaneStreams {
 impl LaneStreams {
     /// Seed every lane as `Xoshiro256PlusPlus::seed_from_u64(seeds[lane])` does: the four state
     /// words are the first four outputs of SplitMix64 started at the seed.
-    #[inline]
+    #[inline(always)]
     pub fn seed(&mut self, seeds: &[u64; LANES]) {
         for (w, word) in self.s.iter_mut().enumerate() {
             let offset = (w as u64).wrapping_mul(GOLDEN_GAMMA);
@@ -48,31 +48,30 @@ impl LaneStreams {
     }
 
     /// One standard normal from each of the first `len` lanes' streams into `out`.
-    #[inline]
+    #[inline(always)]
     pub fn next_normals(&mut self, len: usize, out: &mut [f64; LANES]) {
         let mut bits = [0u64; LANES];
         self.step(&mut bits);
-        let mut rejected = 0u64;
+        let mut slow = [false; LANES];
         for j in 0..LANES {
             let b = bits[j];
             let i = (b & 0xff) as usize;
             let u = f64::from_bits((1024u64 << 52) | (b >> 12)) - 3.0;
             let x = u * ZIG_NORM_X[i];
             out[j] = x;
-            rejected |= u64::from(x.abs() >= ZIG_NORM_X[i + 1]) << j;
+            slow[j] = x.abs() >= ZIG_NORM_X[i + 1];
         }
-        if len < LANES {
-            rejected &= (1u64 << len) - 1;
-        }
-        while rejected != 0 {
-            let j = rejected.trailing_zeros() as usize;
-            rejected &= rejected - 1;
-            out[j] = self.finish(j, bits[j]);
+        if slow[..len].iter().fold(false, |any, &s| any | s) {
+            for j in 0..len {
+                if slow[j] {
+                    out[j] = self.finish(j, bits[j]);
+                }
+            }
         }
     }
 
     /// Advance every lane's Xoshiro256++ by one step, its output into `out`.
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, out: &mut [u64; LANES]) {
         let [s0, s1, s2, s3] = &mut self.s;
         for j in 0..LANES {
