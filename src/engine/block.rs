@@ -327,6 +327,7 @@ impl Block {
 
 /// [`Marginal::from_standard_normal`] over a column: normals inline (vectorised), the others
 /// one value at a time.
+#[inline(always)]
 fn from_standard_normal(marginal: &Marginal, z: &[f64], x: &mut [f64]) {
     match *marginal {
         Marginal::Normal { mean, sd } => {

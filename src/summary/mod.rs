@@ -281,6 +281,54 @@ impl Accumulator {
         column: impl Fn(usize, usize) -> &'a [f64] + Copy,
         target: impl Fn(usize) -> (&'a [f64], &'a [bool]),
     ) {
+        use crate::engine::simd::{self, Level};
+        match simd::level() {
+            // SAFETY: the level is at most what the CPU was detected to support.
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx512 => unsafe { self.record_block_avx512(first, len, column, target) },
+            // SAFETY: as above.
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx2 => unsafe { self.record_block_avx2(first, len, column, target) },
+            _ => self.record_block_body(first, len, column, target),
+        }
+    }
+
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn record_block_avx2<'a>(
+        &mut self,
+        first: u64,
+        len: usize,
+        column: impl Fn(usize, usize) -> &'a [f64] + Copy,
+        target: impl Fn(usize) -> (&'a [f64], &'a [bool]),
+    ) {
+        self.record_block_body(first, len, column, target);
+    }
+
+    /// # Safety
+    /// The CPU must support AVX-512 F, DQ, VL and BW.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw")]
+    unsafe fn record_block_avx512<'a>(
+        &mut self,
+        first: u64,
+        len: usize,
+        column: impl Fn(usize, usize) -> &'a [f64] + Copy,
+        target: impl Fn(usize) -> (&'a [f64], &'a [bool]),
+    ) {
+        self.record_block_body(first, len, column, target);
+    }
+
+    #[inline(always)]
+    fn record_block_body<'a>(
+        &mut self,
+        first: u64,
+        len: usize,
+        column: impl Fn(usize, usize) -> &'a [f64] + Copy,
+        target: impl Fn(usize) -> (&'a [f64], &'a [bool]),
+    ) {
         self.paths += len as u64;
         let n_years = self.n_years;
         for (s, sketch) in self.indicators.iter_mut().enumerate() {
@@ -299,15 +347,13 @@ impl Accumulator {
             if self.metric_alias[t].is_none() {
                 self.metrics[t].add_slice(values);
             }
-            self.invalid[t] += values.iter().filter(|v| !v.is_finite()).count() as u64;
+            self.invalid[t] += values.iter().map(|v| u64::from(!v.is_finite())).sum::<u64>();
             let region = self.target_region[t];
-            for (lane, &hit) in hits.iter().enumerate() {
-                if hit {
-                    self.hits[t] += 1;
-                    n_hit[lane] += 1;
-                } else {
-                    missed[region * len + lane] = true;
-                }
+            // Branch-free: a hit probability near 1/2 would defeat the branch predictor.
+            self.hits[t] += hits.iter().map(|&h| u64::from(h)).sum::<u64>();
+            for ((n, m), &hit) in n_hit.iter_mut().zip(&mut missed[region * len..(region + 1) * len]).zip(hits) {
+                *n += usize::from(hit);
+                *m |= !hit;
             }
             if !path_hits.is_empty() {
                 path_hits[t * len..(t + 1) * len].copy_from_slice(hits);

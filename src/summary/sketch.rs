@@ -102,6 +102,32 @@ impl Store {
         self.add_outside(index, n);
     }
 
+    /// Count the bucket of every value of `xs` (positive, finite, above the zero threshold) in
+    /// order, as repeated [`Store::add`] would: a tight loop over the dense window, leaving it
+    /// only for a value outside the window.
+    #[inline]
+    fn add_ordinary(&mut self, xs: &[f64]) {
+        let mut rest = xs;
+        loop {
+            let offset = self.offset;
+            let counts = &mut self.counts[..];
+            let mut outside = None;
+            for (n, &x) in rest.iter().enumerate() {
+                let k = bucket_of(x).wrapping_sub(offset) as u32 as usize;
+                match counts.get_mut(k) {
+                    Some(count) => *count += 1,
+                    None => {
+                        outside = Some(n);
+                        break;
+                    }
+                }
+            }
+            let Some(n) = outside else { return };
+            self.add_outside(bucket_of(rest[n]), 1);
+            rest = &rest[n + 1..];
+        }
+    }
+
     /// Widen the dense window to `index` when it stays within [`DENSE_MAX`] buckets (growing by
     /// half its size at a time, up to that limit), else count `index` in the sparse map.
     #[cold]
@@ -204,6 +230,7 @@ impl Sketch {
     /// a column of levels), the minimum, maximum and whole-number test are reductions over the
     /// column (order-independent for such values, so the result is the same) and only the bucket
     /// counts are touched one by one.
+    #[inline]
     pub fn add_slice(&mut self, xs: &[f64]) {
         let ordinary = xs.iter().fold(true, |ok, &x| ok & (ZERO_THRESHOLD..f64::INFINITY).contains(&x));
         if !ordinary {
@@ -220,9 +247,7 @@ impl Sketch {
         let (min, max) = min_max(xs);
         self.min = self.min.min(min);
         self.max = self.max.max(max);
-        for &x in xs {
-            self.positive.add(bucket_of(x), 1);
-        }
+        self.positive.add_ordinary(xs);
     }
 
     /// Add `n` copies of a value.
