@@ -17,13 +17,13 @@ use rand_distr::{Distribution, StandardNormal};
 
 use super::normals::LaneStreams;
 use super::path::{Sampling, StreamSource, stratified_normal, target_value_with};
-use super::{exp, rng};
 use super::simd::{self, Level};
+use super::{exp, rng};
 use crate::model::{Base, Comparator, Compounding, Marginal, Metric, Model, Process};
 
 /// Paths per block. A multiple of 8 (the widest vector of `f64`), and a divisor of
 /// [`CHUNK`](super::CHUNK) so that blocks never straddle chunks.
-pub const LANES: usize = 32;
+pub const LANES: usize = 64;
 
 /// One block's state, reused from block to block by a worker.
 #[derive(Debug, Clone)]

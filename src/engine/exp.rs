@@ -5,17 +5,17 @@
 //! library picks for the CPU (the FMA and non-FMA builds of glibc's `exp` can differ), so a run's
 //! bits could depend on the machine.
 //!
-//! **Algorithm** (no tables, no FMA, no library call on the fast path):
-//! 1. Cody–Waite reduction `x = k·ln2 + ρ`, `k = round(x / ln2)` by the shift trick
-//!    (`x·(1/ln2) + 1.5·2⁵²`, whose low mantissa bits hold `k`), `ln2 = LN2_HI + LN2_LO` with
-//!    `LN2_HI` of 32 significant bits so that `k·LN2_HI` and `x − k·LN2_HI` are exact for
-//!    `|k| ≤ 2²¹`. `ρ = r + d` with `r = fl(x − k·LN2_HI − k·LN2_LO)` and `d` its rounding error
-//!    (Fast2Sum), `|r| ≤ ln2/2 + tiny`.
-//! 2. `exp(ρ) ≈ 1 + r + r²·P(r) + d·(1 + r)`, `P` the Taylor polynomial of `(eʳ − 1 − r)/r²` up
-//!    to `r¹²/14!` (degree 14 in all; truncation error `< (ln2/2)¹⁵/15! < 2⁻⁶³`), evaluated as an
-//!    even and an odd half in `r²`. `1 + r` is formed exactly as a sum `s + e` (Fast2Sum), and the
-//!    small terms are added to `e` first, so the only rounding that matters is the final one.
-//! 3. Scale by `2ᵏ` built from exponent bits (exact: the result is a normal number).
+//! **Algorithm** (Tang's table method, as in glibc's and ARM's `exp`; no FMA and no library
+//! call on the fast path):
+//! 1. Reduction `x = n·ln2/128 + r`, `n = round(x·128/ln2)` by the shift trick
+//!    (`x·(128/ln2) + 1.5·2⁵²`, whose low mantissa bits hold `n`), `ln2/128 = LN2_HI_N + LN2_LO_N`
+//!    with `LN2_HI_N` of 35 significant bits so that `n·LN2_HI_N` and `x − n·LN2_HI_N` are exact;
+//!    `|r| ≤ ln2/256` plus a rounding.
+//! 2. `n = 128k + j`: `2^(n/128) = 2ᵏ·H_j·(1 + TAIL_j)` from a 128-entry table of exact constants
+//!    (H_j the double nearest 2^(j/128), TAIL_j the relative remainder), `2ᵏ` added into the
+//!    exponent bits.
+//! 3. `eʳ − 1 ≈ r + r²/2 + r³/3! + r⁴/4! + r⁵/5!` (Taylor; truncation error below 2⁻⁶⁰ at this
+//!    small `|r|`), and `eˣ = scale + scale·(TAIL_j + (eʳ − 1))`, so only the last rounding matters.
 //!
 //! The fast path covers `|x| ≤ 708`, where `2ᵏ` and the result are normal. Anything else (larger
 //! magnitudes, ±∞, NaN) goes to `f64::exp` — the same rule in [`exp`] and [`exp_in_place`].
@@ -25,95 +25,331 @@
 //!
 //! | arguments                      | max error  | correctly rounded | equal to glibc `exp` |
 //! |--------------------------------|------------|-------------------|----------------------|
-//! | 10⁶ uniform in [−1, 1]         | 0.520 ULP  | 99.88%            | 99.84%               |
-//! | 2·10⁵ uniform in [−30, 30]     | 0.515 ULP  | 99.87%            | 99.84%               |
-//! | 2·10⁵ uniform in [−708, 708]   | 0.511 ULP  | 99.88%            | 99.82%               |
-//! | 35 531 edge points             | 0.516 ULP  | 99.76%            | 99.76%               |
+//! | 10⁶ uniform in [−1, 1]         | 0.509 ULP  | 99.89%            | 99.88%               |
+//! | 2·10⁵ uniform in [−30, 30]     | 0.506 ULP  | 99.89%            | 99.89%               |
+//! | 2·10⁵ uniform in [−708, 708]   | 0.510 ULP  | 99.88%            | 99.87%               |
+//! | 35 531 edge points             | 0.504 ULP  | 99.99%            | 99.97%               |
 //!
 //! (Edge points: 0, ±tiny, ±708, half-integers, and 4 ULPs either side of j·ln2 and (j + ½)·ln2.)
+//! An earlier table-free version (Taylor to degree 14 on |r| ≤ ln2/2, ≈ 60 operations per value)
+//! was as accurate but half as fast; the table lookups vectorise as gathers.
 //!
-//! **Speed** (`cargo bench --bench exp`, 4096 arguments in [−0.2, 0.2]): the slice version is
-//! about twice as fast as glibc's `exp` per element; the scalar [`exp`] in a loop that cannot
-//! vectorise is about twice as *slow* (no table, so ≈ 60 flops per value), so use
-//! [`exp_in_place`] on batches.
+//! **Speed** (`cargo bench --bench exp`, 4096 arguments in [−0.2, 0.2], AVX-512 machine): glibc's
+//! `exp` 3.7 ns per element, [`exp`] in a scalar loop 2.8 ns, [`exp_in_place`] 0.9 ns.
 //!
 //! **Determinism.** Only IEEE-754 basic operations (+ − × ÷, comparisons) and integer/bit
 //! operations are used, each correctly rounded in round-to-nearest; Rust never contracts `a*b + c`
 //! into an FMA and never reassociates floating-point arithmetic, so the fast path gives the same
 //! bits on every x86-64 and AArch64 CPU, at every SIMD width (a vector lane performs exactly the
 //! scalar operation sequence). The slice version evaluates the very same inlined function, so it
-//! is bit-identical to [`exp`] element by element; its AVX2 copy only changes the vector width.
-
+//! is bit-identical to [`exp`] element by element; its AVX2 and AVX-512 copies only change the
+//! vector width.
 
 /// Largest |x| handled by the fast path: `exp(±708)` and `2^±1021` are normal numbers.
 const FAST_MAX: f64 = 708.0;
 
-/// `1/ln2`, rounded to nearest.
-const INV_LN2: f64 = f64::from_bits(0x3ff7_1547_652b_82fe);
+/// `128/ln2`, rounded to nearest.
+const INV_LN2_N: f64 = f64::from_bits(0x4067_1547_652b_82fe);
 /// `1.5·2⁵²`: adding it to `|y| < 2⁵¹` rounds `y` to an integer held in the low mantissa bits.
 const SHIFT: f64 = f64::from_bits(0x4338_0000_0000_0000);
-/// High part of ln2 (0.6931471803691238…) with 32 significant bits (21 trailing zero bits), so
-/// `k·LN2_HI` is exact for `|k| < 2²¹`.
-const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
-/// `ln2 − LN2_HI` rounded to nearest (1.9082149292705877e-10).
-const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
+/// High part of ln2/128 with 35 significant bits (18 trailing zero bits), so `n·LN2_HI_N` is
+/// exact for `|n| < 2¹⁸` (|x| ≤ 708 gives |n| ≤ 130 741).
+const LN2_HI_N: f64 = f64::from_bits(0x3f76_2e42_fefc_0000);
+/// `ln2/128 − LN2_HI_N`, rounded to nearest.
+const LN2_LO_N: f64 = f64::from_bits(0xbd3c_610c_a86c_3899);
 
-/// 2²⁷ + 1, for Dekker's split of a double into two halves of 26 bits.
-const SPLIT: f64 = 134_217_729.0;
-
-// Taylor coefficients 1/n!, n = 3..=14, each the nearest double (bit patterns exact).
+// Taylor coefficients 1/n!, n = 2..=5, each the nearest double.
+const C2: f64 = 0.5;
 const C3: f64 = f64::from_bits(0x3fc5_5555_5555_5555); // 1/3!
 const C4: f64 = f64::from_bits(0x3fa5_5555_5555_5555); // 1/4!
 const C5: f64 = f64::from_bits(0x3f81_1111_1111_1111); // 1/5!
-const C6: f64 = f64::from_bits(0x3f56_c16c_16c1_6c17); // 1/6!
-const C7: f64 = f64::from_bits(0x3f2a_01a0_1a01_a01a); // 1/7!
-const C8: f64 = f64::from_bits(0x3efa_01a0_1a01_a01a); // 1/8!
-const C9: f64 = f64::from_bits(0x3ec7_1de3_a556_c734); // 1/9!
-const C10: f64 = f64::from_bits(0x3e92_7e4f_b778_9f5c); // 1/10!
-const C11: f64 = f64::from_bits(0x3e5a_e645_67f5_44e4); // 1/11!
-const C12: f64 = f64::from_bits(0x3e21_eed8_eff8_d898); // 1/12!
-const C13: f64 = f64::from_bits(0x3de6_1246_13a8_6d09); // 1/13!
-const C14: f64 = f64::from_bits(0x3da9_3974_a8c0_7c9d); // 1/14!
+
+// 2^(j/128) = H_j·(1 + TAIL_j): `SCALE_BITS[j]` is the bit pattern of H_j (the nearest double)
+// minus `j << 45`, `TAIL[j]` the bits of the relative remainder, rounded to nearest. Generated
+// with 80-digit decimal arithmetic (the same values as glibc's `__exp_data` table).
+const TAIL: [u64; 128] = [
+    0x0000000000000000,
+    0x3c9b3b4f1a88bf6e,
+    0xbc7160139cd8dc5d,
+    0xbc905e7a108766d1,
+    0x3c8cd2523567f613,
+    0xbc8bce8023f98efa,
+    0x3c60f74e61e6c861,
+    0x3c90a3e45b33d399,
+    0x3c979aa65d837b6d,
+    0x3c8eb51a92fdeffc,
+    0x3c3ebe3d702f9cd1,
+    0xbc6a033489906e0b,
+    0xbc9556522a2fbd0e,
+    0xbc5080ef8c4eea55,
+    0xbc91c923b9d5f416,
+    0x3c80d3e3e95c55af,
+    0xbc801b15eaa59348,
+    0xbc8f1ff055de323d,
+    0x3c8b898c3f1353bf,
+    0xbc96d99c7611eb26,
+    0x3c9aecf73e3a2f60,
+    0xbc8fe782cb86389d,
+    0x3c8a6f4144a6c38d,
+    0x3c807a05b0e4047d,
+    0x3c968efde3a8a894,
+    0x3c875e18f274487d,
+    0x3c80472b981fe7f2,
+    0xbc96b87b3f71085e,
+    0x3c82f7e16d09ab31,
+    0xbc3d219b1a6fbffa,
+    0x3c8b3782720c0ab4,
+    0x3c6e149289cecb8f,
+    0x3c834d754db0abb6,
+    0x3c864201e2ac744c,
+    0x3c8fdd395dd3f84a,
+    0xbc86a3803b8e5b04,
+    0xbc924aedcc4b5068,
+    0xbc9907f81b512d8e,
+    0xbc71d1e83e9436d2,
+    0xbc991919b3ce1b15,
+    0x3c859f48a72a4c6d,
+    0xbc9312607a28698a,
+    0xbc58a78f4817895b,
+    0xbc7c2c9b67499a1b,
+    0x3c4363ed60c2ac11,
+    0x3c9666093b0664ef,
+    0x3c6ecce1daa10379,
+    0x3c93ff8e3f0f1230,
+    0x3c7690cebb7aafb0,
+    0x3c931dbdeb54e077,
+    0xbc8f94340071a38e,
+    0xbc87deccdc93a349,
+    0xbc78dec6bd0f385f,
+    0xbc861246ec7b5cf6,
+    0x3c93350518fdd78e,
+    0x3c7b98b72f8a9b05,
+    0x3c9063e1e21c5409,
+    0x3c34c7855019c6ea,
+    0x3c9432e62b64c035,
+    0xbc8ce44a6199769f,
+    0xbc8c33c53bef4da8,
+    0xbc845378892be9ae,
+    0xbc93cedd78565858,
+    0x3c5710aa807e1964,
+    0xbc93b3efbf5e2228,
+    0xbc6a12ad8734b982,
+    0xbc6367efb86da9ee,
+    0xbc80dc3d54e08851,
+    0xbc781f647e5a3ecf,
+    0xbc86ee4ac08b7db0,
+    0xbc8619321e55e68a,
+    0x3c909ccb5e09d4d3,
+    0xbc7b32dcb94da51d,
+    0x3c94ecfd5467c06b,
+    0x3c65ebe1abd66c55,
+    0xbc88a1c52fb3cf42,
+    0xbc9369b6f13b3734,
+    0xbc805e843a19ff1e,
+    0xbc94d450d872576e,
+    0x3c90ad675b0e8a00,
+    0x3c8db72fc1f0eab4,
+    0xbc65b6609cc5e7ff,
+    0x3c7bf68359f35f44,
+    0xbc93091fa71e3d83,
+    0xbc5da9b88b6c1e29,
+    0xbc6c23f97c90b959,
+    0xbc92434322f4f9aa,
+    0xbc85ca6cd7668e4b,
+    0x3c71affc2b91ce27,
+    0x3c6dd235e10a73bb,
+    0xbc87c50422622263,
+    0x3c8b1c86e3e231d5,
+    0xbc91bbd1d3bcbb15,
+    0x3c90cc319cee31d2,
+    0x3c8469846e735ab3,
+    0xbc82dfcd978e9db4,
+    0x3c8c1a7792cb3387,
+    0xbc907b8f4ad1d9fa,
+    0xbc55c3d956dcaeba,
+    0xbc90a40e3da6f640,
+    0xbc68d6f438ad9334,
+    0xbc91eee26b588a35,
+    0x3c74ffd70a5fddcd,
+    0xbc91bdfbfa9298ac,
+    0x3c736eae30af0cb3,
+    0x3c8ee3325c9ffd94,
+    0x3c84e08fd10959ac,
+    0x3c63cdaf384e1a67,
+    0x3c676b2c6c921968,
+    0xbc808a1883ccb5d2,
+    0xbc8fad5d3ffffa6f,
+    0xbc900dae3875a949,
+    0x3c74a385a63d07a7,
+    0xbc82919e2040220f,
+    0x3c8e5a50d5c192ac,
+    0x3c843a59ac016b4b,
+    0xbc82d52107b43e1f,
+    0xbc892ab93b470dc9,
+    0x3c74b604603a88d3,
+    0x3c83c5ec519d7271,
+    0xbc8ff7128fd391f0,
+    0xbc8dae98e223747d,
+    0x3c8ec3bc41aa2008,
+    0x3c842b94c3a9eb32,
+    0x3c8a64a931d185ee,
+    0xbc8e37bae43be3ed,
+    0x3c77893b4d91cd9d,
+    0x3c5305c14160cc89,
+];
+const SCALE_BITS: [u64; 128] = [
+    0x3ff0000000000000,
+    0x3feff63da9fb3335,
+    0x3fefec9a3e778061,
+    0x3fefe315e86e7f85,
+    0x3fefd9b0d3158574,
+    0x3fefd06b29ddf6de,
+    0x3fefc74518759bc8,
+    0x3fefbe3ecac6f383,
+    0x3fefb5586cf9890f,
+    0x3fefac922b7247f7,
+    0x3fefa3ec32d3d1a2,
+    0x3fef9b66affed31b,
+    0x3fef9301d0125b51,
+    0x3fef8abdc06c31cc,
+    0x3fef829aaea92de0,
+    0x3fef7a98c8a58e51,
+    0x3fef72b83c7d517b,
+    0x3fef6af9388c8dea,
+    0x3fef635beb6fcb75,
+    0x3fef5be084045cd4,
+    0x3fef54873168b9aa,
+    0x3fef4d5022fcd91d,
+    0x3fef463b88628cd6,
+    0x3fef3f49917ddc96,
+    0x3fef387a6e756238,
+    0x3fef31ce4fb2a63f,
+    0x3fef2b4565e27cdd,
+    0x3fef24dfe1f56381,
+    0x3fef1e9df51fdee1,
+    0x3fef187fd0dad990,
+    0x3fef1285a6e4030b,
+    0x3fef0cafa93e2f56,
+    0x3fef06fe0a31b715,
+    0x3fef0170fc4cd831,
+    0x3feefc08b26416ff,
+    0x3feef6c55f929ff1,
+    0x3feef1a7373aa9cb,
+    0x3feeecae6d05d866,
+    0x3feee7db34e59ff7,
+    0x3feee32dc313a8e5,
+    0x3feedea64c123422,
+    0x3feeda4504ac801c,
+    0x3feed60a21f72e2a,
+    0x3feed1f5d950a897,
+    0x3feece086061892d,
+    0x3feeca41ed1d0057,
+    0x3feec6a2b5c13cd0,
+    0x3feec32af0d7d3de,
+    0x3feebfdad5362a27,
+    0x3feebcb299fddd0d,
+    0x3feeb9b2769d2ca7,
+    0x3feeb6daa2cf6642,
+    0x3feeb42b569d4f82,
+    0x3feeb1a4ca5d920f,
+    0x3feeaf4736b527da,
+    0x3feead12d497c7fd,
+    0x3feeab07dd485429,
+    0x3feea9268a5946b7,
+    0x3feea76f15ad2148,
+    0x3feea5e1b976dc09,
+    0x3feea47eb03a5585,
+    0x3feea34634ccc320,
+    0x3feea23882552225,
+    0x3feea155d44ca973,
+    0x3feea09e667f3bcd,
+    0x3feea012750bdabf,
+    0x3fee9fb23c651a2f,
+    0x3fee9f7df9519484,
+    0x3fee9f75e8ec5f74,
+    0x3fee9f9a48a58174,
+    0x3fee9feb564267c9,
+    0x3feea0694fde5d3f,
+    0x3feea11473eb0187,
+    0x3feea1ed0130c132,
+    0x3feea2f336cf4e62,
+    0x3feea427543e1a12,
+    0x3feea589994cce13,
+    0x3feea71a4623c7ad,
+    0x3feea8d99b4492ed,
+    0x3feeaac7d98a6699,
+    0x3feeace5422aa0db,
+    0x3feeaf3216b5448c,
+    0x3feeb1ae99157736,
+    0x3feeb45b0b91ffc6,
+    0x3feeb737b0cdc5e5,
+    0x3feeba44cbc8520f,
+    0x3feebd829fde4e50,
+    0x3feec0f170ca07ba,
+    0x3feec49182a3f090,
+    0x3feec86319e32323,
+    0x3feecc667b5de565,
+    0x3feed09bec4a2d33,
+    0x3feed503b23e255d,
+    0x3feed99e1330b358,
+    0x3feede6b5579fdbf,
+    0x3feee36bbfd3f37a,
+    0x3feee89f995ad3ad,
+    0x3feeee07298db666,
+    0x3feef3a2b84f15fb,
+    0x3feef9728de5593a,
+    0x3feeff76f2fb5e47,
+    0x3fef05b030a1064a,
+    0x3fef0c1e904bc1d2,
+    0x3fef12c25bd71e09,
+    0x3fef199bdd85529c,
+    0x3fef20ab5fffd07a,
+    0x3fef27f12e57d14b,
+    0x3fef2f6d9406e7b5,
+    0x3fef3720dcef9069,
+    0x3fef3f0b555dc3fa,
+    0x3fef472d4a07897c,
+    0x3fef4f87080d89f2,
+    0x3fef5818dcfba487,
+    0x3fef60e316c98398,
+    0x3fef69e603db3285,
+    0x3fef7321f301b460,
+    0x3fef7c97337b9b5f,
+    0x3fef864614f5a129,
+    0x3fef902ee78b3ff6,
+    0x3fef9a51fbc74c83,
+    0x3fefa4afa2a490da,
+    0x3fefaf482d8e67f1,
+    0x3fefba1bee615a27,
+    0x3fefc52b376bba97,
+    0x3fefd0765b6e4540,
+    0x3fefdbfdad9cbe14,
+    0x3fefe7c1819e90d8,
+    0x3feff3c22b8f71f1,
+];
 
 /// The fast formula, valid for `|x| ≤ FAST_MAX` (garbage but harmless elsewhere).
 #[inline(always)]
 fn exp_fast(x: f64) -> f64 {
-    // k = round(x / ln2), read from the low bits of `t` (two's complement, |k| ≤ 1022).
-    let t = x * INV_LN2 + SHIFT;
-    let kf = t - SHIFT;
-    let k = t.to_bits().wrapping_sub(SHIFT.to_bits());
-    // ρ = x − k·ln2 = r + d.
-    let r_hi = x - kf * LN2_HI; // exact
-    let m = kf * LN2_LO;
-    let r = r_hi - m;
-    let d = (r_hi - r) - m;
-    // eʳ = 1 + r + r²/2 + r³·Q(r). r = rh + rl (Dekker split: rh has 26 significant bits), so
-    // rh²/2 is exact and r²/2 = h + l with l = rh·rl + rl²/2 tiny.
-    let c = r * SPLIT;
-    let rh = c - (c - r);
-    let rl = r - rh;
-    let h = (rh * rh) * 0.5;
-    let l = rh * rl + (0.5 * rl) * rl;
-    // Q(r) = Σ rʲ⁻³/j! (j = 3..=14), split into even and odd halves in r².
+    // n = round(x·128/ln2) = 128k + j, read from the low bits of `t` (two's complement).
+    let t = x * INV_LN2_N + SHIFT;
+    let nf = t - SHIFT;
+    let n = t.to_bits();
+    // r = x − n·ln2/128, |r| ≤ ln2/256 (plus rounding): the first product is exact.
+    let r = (x - nf * LN2_HI_N) - nf * LN2_LO_N;
+    let j = (n & 127) as usize;
+    // 2^k·H_j, built in the exponent bits (a normal number for |x| ≤ 708).
+    let scale = f64::from_bits(SCALE_BITS[j].wrapping_add(n << 45));
+    let tail = f64::from_bits(TAIL[j]);
+    // eʳ − 1 ≈ r + r²/2 + … + r⁵/5! (truncation error < (ln2/256)⁶/6! < 2⁻⁶⁰), plus the
+    // table's tail; only the last rounding is significant.
     let r2 = r * r;
-    let even = C3 + r2 * (C5 + r2 * (C7 + r2 * (C9 + r2 * (C11 + r2 * C13))));
-    let odd = C4 + r2 * (C6 + r2 * (C8 + r2 * (C10 + r2 * (C12 + r2 * C14))));
-    let cubic = (r * r2) * (even + r * odd);
-    // 1 + r + h = s2 + e1 + e2 exactly (two Fast2Sums: |r| < 1, h < s).
-    let s1 = 1.0 + r;
-    let e1 = (1.0 - s1) + r;
-    let s2 = s1 + h;
-    let e2 = h - (s2 - s1);
-    // d·eʳ ≈ d·(1 + r + h).
-    let small = l + (d + d * (r + h));
-    let p = s2 + ((e1 + e2) + (cubic + small));
-    // 2^k, a normal number for |k| ≤ 1022.
-    let scale = f64::from_bits(k.wrapping_add(1023) << 52);
-    p * scale
+    let tmp = tail + r + r2 * (C2 + r * C3) + r2 * r2 * (C4 + r * C5);
+    scale + scale * tmp
 }
 
 /// `eˣ`, deterministic (same bits on every CPU) for `|x| ≤ 708`; `f64::exp` elsewhere.
-/// Error < 0.55 ULP (measured max 0.520).
+/// Error < 0.55 ULP (measured max 0.510).
 #[inline]
 pub fn exp(x: f64) -> f64 {
     if x.abs() <= FAST_MAX { exp_fast(x) } else { x.exp() }
@@ -329,16 +565,16 @@ mod tests {
         s
     }
 
-    /// Error bound, in ULPs of the result. `p = s2 + tail` lies in [0.70, 1.42]; the worst case
-    /// is p < 1, where the ULP is u = 2⁻⁵³ (then scaling by 2ᵏ is exact):
-    /// - final rounding of `s2 + tail`: 0.5;
-    /// - `cubic` (|r³Q(r)| < 0.0081) carries ≈ 4 relative roundings (r², r·r², Q, product): 0.033;
-    /// - the tail additions (|tail| < 0.0082, each rounding ≤ 2⁻⁶¹; `s2 + e1 + e2 = 1 + r + rh²/2`
-    ///   exactly): ≤ 0.01;
-    /// - neglected terms: d·r³/6 (|d| ≤ 2⁻⁵⁵) ≤ 0.002, Taylor truncation < 2⁻⁶³ ≈ 0.001, `l` and
-    ///   `k·LN2_LO` roundings and the ln2 split error < 2⁻⁷⁰.
+    /// Error bound, in ULPs of the result. The result is `scale·(1 + tmp)` with `scale = 2ᵏ·H_j`
+    /// exact and `|tmp| < 0.0055`:
+    /// - final rounding of `scale + scale·tmp`: 0.5, plus the rounding of `scale·tmp` (relative
+    ///   2⁻⁵³ of a term below 0.0055): 0.003;
+    /// - the table: `H_j(1 + TAIL_j)` is within 2⁻⁵³·2⁻⁵² of 2^(j/128): negligible;
+    /// - `tmp`'s roundings (a handful, each ≤ 2⁻⁶¹ relative to 1) and the reduction
+    ///   (`n·LN2_HI_N` exact, `n·LN2_LO_N` rounded, the split of ln2/128 off by < 2⁻¹⁰⁰): 0.02;
+    /// - Taylor truncation at r⁵ for |r| ≤ 0.0028: (0.0028)⁶/6! < 2⁻⁶⁰, i.e. 0.008.
     ///
-    /// Hence < 0.55 ULP (faithful rounding). Measured max: 0.520.
+    /// Hence < 0.55 ULP (faithful rounding). Measured max: 0.510.
     const MAX_ULP: f64 = 0.55;
 
     #[test]
