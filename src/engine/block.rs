@@ -16,7 +16,7 @@ use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
 
 use super::normals::LaneStreams;
-use super::path::{Sampling, StreamSource, stratified_normal, target_value_with};
+use super::path::{PER_CENT, Sampling, StreamSource, stratified_normal, target_value_with};
 use super::simd::{self, Level};
 use super::{exp, rng};
 use crate::model::{Base, Comparator, Compounding, Marginal, Metric, Model, Process};
@@ -39,6 +39,9 @@ pub struct Block {
     pub target_values: Vec<f64>,
     /// `hits[target * LANES + lane]`.
     pub hits: Vec<bool>,
+    /// For a target on an indicator's value in a year: where that column starts in `values`
+    /// (its tested quantities are read there, not copied).
+    target_source: Vec<Option<usize>>,
     /// `shocks[(k * n_proj + t − 1) * LANES + lane]` for stochastic indicator k, year t.
     shocks: Vec<f64>,
     /// `correlated[k * LANES + lane]`, and the persistent shock likewise.
@@ -65,6 +68,14 @@ impl Block {
             values: vec![0.0; model.indicators.len() * n_years * LANES],
             target_values: vec![0.0; model.targets.len() * LANES],
             hits: vec![false; model.targets.len() * LANES],
+            target_source: model
+                .targets
+                .iter()
+                .map(|t| match t.metric {
+                    Metric::Value { indicator, year } if t.versus.is_none() => Some((indicator * n_years + year) * LANES),
+                    _ => None,
+                })
+                .collect(),
             shocks: vec![0.0; n_stochastic * n_proj * LANES],
             correlated: vec![0.0; n_stochastic * LANES],
             persistent: vec![0.0; n_stochastic * LANES],
@@ -88,7 +99,11 @@ impl Block {
     /// Target `t`'s tested quantity on the block's paths.
     #[inline]
     pub fn target_column(&self, t: usize) -> (&[f64], &[bool]) {
-        (&self.target_values[t * LANES..t * LANES + self.len], &self.hits[t * LANES..t * LANES + self.len])
+        let values = match self.target_source[t] {
+            Some(at) => &self.values[at..at + self.len],
+            None => &self.target_values[t * LANES..t * LANES + self.len],
+        };
+        (values, &self.hits[t * LANES..t * LANES + self.len])
     }
 
     /// Simulate paths `first..first + len` (`len ≤ LANES`), with the widest vectors
@@ -253,7 +268,7 @@ impl Block {
                         }
                     }
                     Process::Level { compounding: Compounding::Log, .. } => {
-                        x.iter_mut().for_each(|x| *x /= 100.0);
+                        x.iter_mut().for_each(|x| *x *= PER_CENT);
                         exp::exp_in_place_generic(x);
                         for ((c, &p), &x) in current.iter_mut().zip(previous).zip(x.iter()) {
                             *c = p * x;
@@ -278,12 +293,10 @@ impl Block {
         // Targets.
         for (ti, target) in model.targets.iter().enumerate() {
             let out = ti * LANES;
-            match target.metric {
-                Metric::Value { indicator, year } if target.versus.is_none() => {
-                    let from = (indicator * n_years + year) * LANES;
-                    self.target_values[out..out + len].copy_from_slice(&self.values[from..from + len]);
-                }
-                _ => {
+            match self.target_source[ti] {
+                // The value of an indicator in a year: read in place (see `target_column`).
+                Some(_) => {}
+                None => {
                     for lane in 0..len {
                         let values = &self.values;
                         let v = move |i: usize, y: usize| values[(i * n_years + y) * LANES + lane];
@@ -293,7 +306,11 @@ impl Block {
                 }
             }
             // NaN never passes; ±infinity never counts as a hit either.
-            let (values, hits) = (&self.target_values[out..out + len], &mut self.hits[out..out + len]);
+            let values = match self.target_source[ti] {
+                Some(at) => &self.values[at..at + len],
+                None => &self.target_values[out..out + len],
+            };
+            let hits = &mut self.hits[out..out + len];
             let thr = target.threshold;
             let finite = |v: f64| v.abs() < f64::INFINITY;
             match target.comparator {
