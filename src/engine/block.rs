@@ -72,7 +72,9 @@ impl Block {
                 .targets
                 .iter()
                 .map(|t| match t.metric {
-                    Metric::Value { indicator, year } if t.versus.is_none() => Some((indicator * n_years + year) * LANES),
+                    Metric::Value { indicator, year } if t.versus.is_none() => {
+                        Some((indicator * n_years + year) * LANES)
+                    }
                     _ => None,
                 })
                 .collect(),
@@ -188,9 +190,24 @@ impl Block {
         let mut keyed: [Option<((u64, u64), u64)>; LANES] = [None; LANES];
         let mut seeds = [0u64; LANES];
         let mut normals = [0.0; LANES];
+        // When every indicator's stream on a path has the same source (ordinary runs), the
+        // path keys are computed once for the block and each indicator's seeds in one sweep.
+        let mut path_keys = [0u64; LANES];
+        let uniform = (0..len).all(|lane| match streams.shock_source(first + lane as u64) {
+            Some((seed, path)) => {
+                path_keys[lane] = rng::path_key(seed, path);
+                true
+            }
+            None => false,
+        });
         for (k, &i) in model.stochastic.iter().enumerate() {
             let stream_key = model.indicators[i].stream_key;
-            for (lane, cached) in keyed[..len].iter_mut().enumerate() {
+            if uniform {
+                for (seed, &key) in seeds.iter_mut().zip(&path_keys) {
+                    *seed = rng::shock_stream_seed(key, stream_key);
+                }
+            }
+            for (lane, cached) in keyed[..len].iter_mut().enumerate().filter(|_| !uniform) {
                 let source = streams.shock(i, first + lane as u64);
                 let key = match *cached {
                     Some((s, key)) if s == source => key,

@@ -129,6 +129,11 @@ pub trait StreamSource: Sync {
     fn shock(&self, indicator: usize, path: u64) -> (u64, u64);
     /// (seed, path index) of indicator `indicator`'s base-value stream on path `path`.
     fn base(&self, indicator: usize, path: u64) -> (u64, u64);
+    /// The (seed, path index) of every indicator's yearly-shock stream on path `path`, when it
+    /// is the same for all indicators (`shock(i, path)` for every `i`); `None` otherwise.
+    fn shock_source(&self, _path: u64) -> Option<(u64, u64)> {
+        None
+    }
     /// How the streams' draws become standard normals (see [`Sampling`]).
     fn sampling(&self) -> Sampling {
         Sampling::Independent
@@ -193,6 +198,11 @@ impl StreamSource for DesignedStreams {
         self.shock(indicator, path)
     }
 
+    #[inline]
+    fn shock_source(&self, path: u64) -> Option<(u64, u64)> {
+        Some(self.shock(0, path))
+    }
+
     fn sampling(&self) -> Sampling {
         self.sampling
     }
@@ -224,6 +234,11 @@ impl StreamSource for SeedStreams {
     #[inline]
     fn base(&self, _: usize, path: u64) -> (u64, u64) {
         (self.0, path)
+    }
+
+    #[inline]
+    fn shock_source(&self, path: u64) -> Option<(u64, u64)> {
+        Some((self.0, path))
     }
 }
 

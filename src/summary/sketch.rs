@@ -37,6 +37,7 @@ fn bucket_of(magnitude: f64) -> i32 {
 
 /// Minimum and maximum of a non-empty slice without NaN, in eight independent lanes (which the
 /// compiler vectorises; without NaN and signed zeros the order of comparisons does not matter).
+#[inline(always)]
 fn min_max(xs: &[f64]) -> (f64, f64) {
     let mut lo = [f64::INFINITY; 8];
     let mut hi = [f64::NEG_INFINITY; 8];
@@ -105,7 +106,7 @@ impl Store {
     /// Count the bucket of every value of `xs` (positive, finite, above the zero threshold) in
     /// order, as repeated [`Store::add`] would: a tight loop over the dense window, leaving it
     /// only for a value outside the window.
-    #[inline]
+    #[inline(always)]
     fn add_ordinary(&mut self, xs: &[f64]) {
         let mut rest = xs;
         loop {
@@ -230,7 +231,7 @@ impl Sketch {
     /// a column of levels), the minimum, maximum and whole-number test are reductions over the
     /// column (order-independent for such values, so the result is the same) and only the bucket
     /// counts are touched one by one.
-    #[inline]
+    #[inline(always)]
     pub fn add_slice(&mut self, xs: &[f64]) {
         let ordinary = xs.iter().fold(true, |ok, &x| ok & (ZERO_THRESHOLD..f64::INFINITY).contains(&x));
         if !ordinary {
