@@ -189,7 +189,6 @@ impl Block {
         // Independent normals, each indicator from its own stream, year by year.
         let mut keyed: [Option<((u64, u64), u64)>; LANES] = [None; LANES];
         let mut seeds = [0u64; LANES];
-        let mut normals = [0.0; LANES];
         // When every indicator's stream on a path has the same source (ordinary runs), the
         // path keys are computed once for the block and each indicator's seeds in one sweep.
         let mut path_keys = [0u64; LANES];
@@ -225,14 +224,13 @@ impl Block {
                     // The block's streams side by side: the same numbers, drawn faster.
                     self.lanes.seed(&seeds);
                     for t in 0..n_proj {
-                        self.lanes.next_normals(len, &mut normals);
-                        let column = &mut row[t * LANES..t * LANES + len];
+                        let column: &mut [f64; LANES] =
+                            (&mut row[t * LANES..(t + 1) * LANES]).try_into().expect("a block column");
+                        self.lanes.next_normals(len, column);
                         if sampling == Sampling::Antithetic {
-                            for (lane, (e, &z)) in column.iter_mut().zip(&normals).enumerate() {
-                                *e = sign(lane) * z;
+                            for (lane, e) in column[..len].iter_mut().enumerate() {
+                                *e *= sign(lane);
                             }
-                        } else {
-                            column.copy_from_slice(&normals[..len]);
                         }
                     }
                 }
@@ -265,15 +263,19 @@ impl Block {
                 let indicator = &model.indicators[i];
                 let Some((marginals, phi)) = indicator.process.shock() else { continue };
                 let z = &self.correlated[k * LANES..][..len];
-                let s = &mut self.persistent[k * LANES..][..len];
-                if t == 1 || phi == 0.0 {
-                    s.copy_from_slice(z);
-                } else {
-                    let c = (1.0 - phi * phi).sqrt();
-                    s.iter_mut().zip(z).for_each(|(s, &z)| *s = phi * *s + c * z);
-                }
                 let x = &mut self.drawn[..len];
-                from_standard_normal(&marginals[t - 1], s, x);
+                if phi == 0.0 {
+                    from_standard_normal(&marginals[t - 1], z, x);
+                } else {
+                    let s = &mut self.persistent[k * LANES..][..len];
+                    if t == 1 {
+                        s.copy_from_slice(z);
+                    } else {
+                        let c = (1.0 - phi * phi).sqrt();
+                        s.iter_mut().zip(z).for_each(|(s, &z)| *s = phi * *s + c * z);
+                    }
+                    from_standard_normal(&marginals[t - 1], s, x);
+                }
                 let at = (i * n_years + t - 1) * LANES;
                 let (before, after) = self.values.split_at_mut(at + LANES);
                 let (previous, current) = (&before[at..at + len], &mut after[..len]);

@@ -35,24 +35,12 @@ fn bucket_of(magnitude: f64) -> i32 {
     (magnitude.to_bits() >> SHIFT) as i32
 }
 
-/// Minimum and maximum of a non-empty slice without NaN, in eight independent lanes (which the
-/// compiler vectorises; without NaN and signed zeros the order of comparisons does not matter).
+/// Minimum and maximum of a non-empty slice of positive finite values, compared as bit patterns
+/// (which order such values exactly as their magnitudes do, and vectorise as integer min/max).
 #[inline(always)]
 fn min_max(xs: &[f64]) -> (f64, f64) {
-    let mut lo = [f64::INFINITY; 8];
-    let mut hi = [f64::NEG_INFINITY; 8];
-    let mut chunks = xs.chunks_exact(8);
-    for chunk in &mut chunks {
-        for j in 0..8 {
-            lo[j] = if chunk[j] < lo[j] { chunk[j] } else { lo[j] };
-            hi[j] = if chunk[j] > hi[j] { chunk[j] } else { hi[j] };
-        }
-    }
-    for (j, &x) in chunks.remainder().iter().enumerate() {
-        lo[j] = lo[j].min(x);
-        hi[j] = hi[j].max(x);
-    }
-    (lo.iter().copied().fold(f64::INFINITY, f64::min), hi.iter().copied().fold(f64::NEG_INFINITY, f64::max))
+    let (lo, hi) = xs.iter().fold((u64::MAX, 0u64), |(lo, hi), x| (lo.min(x.to_bits()), hi.max(x.to_bits())));
+    (f64::from_bits(lo), f64::from_bits(hi))
 }
 
 /// The magnitudes `[lo, hi)` of bucket `index`.
