@@ -5,7 +5,7 @@
 //! and the widest the CPU supports runs. **Every level gives the same bits**: Rust never fuses
 //! `a·b + c` into one rounding (no FMA contraction) nor reorders floating-point operations, so a
 //! wider vector only does the same operations on more lanes at once. Tests force each level in
-//! turn ([`force`]) and compare.
+//! turn ([`force`]) and compare; `FEASIM_SIMD=portable|avx2` caps the level for a whole run.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -41,15 +41,28 @@ pub fn detected() -> Level {
     })
 }
 
-/// The level the hot loops use now: [`detected`], unless [`force`]d lower.
+/// The level the hot loops use now: [`detected`], unless [`force`]d lower or capped by the
+/// environment variable `FEASIM_SIMD` (`portable`, `avx2` or `avx512`; for comparisons).
 #[inline]
 pub fn level() -> Level {
     match FORCED.load(Ordering::Relaxed) {
         1 => Level::Portable,
         2 => Level::Avx2,
         3 => Level::Avx512,
-        _ => detected(),
+        _ => from_environment(),
     }
+}
+
+fn from_environment() -> Level {
+    static CHOSEN: OnceLock<Level> = OnceLock::new();
+    *CHOSEN.get_or_init(|| {
+        let cap = match std::env::var("FEASIM_SIMD").as_deref() {
+            Ok("portable") => Level::Portable,
+            Ok("avx2") => Level::Avx2,
+            _ => Level::Avx512,
+        };
+        cap.min(detected())
+    })
 }
 
 /// Use `level` (capped at what the CPU supports), or go back to the widest with `None`. Since
