@@ -146,3 +146,22 @@ fn blocks_reproduce_the_per_path_reference_bit_for_bit() {
     }
     simd::force(None);
 }
+
+/// Paired runs (sweep, compare) simulate in blocks too: each variant's hit counts equal its own
+/// one-path-at-a-time reference, and gains and losses balance the difference.
+#[test]
+fn paired_blocks_count_what_the_per_path_reference_counts() {
+    use feasim::engine::{Sampling, accumulate_paired, accumulate_per_path};
+    let base = model(&mixed_scenario());
+    let shifted = model(&mixed_scenario().replace("mean = 5, sd = 2, df = 5", "mean = 6, sd = 2, df = 5"));
+    let acc = accumulate_paired(&[&base, &shifted], 3, 1000..3100, &|_| {});
+    for (v, m) in [&base, &shifted].into_iter().enumerate() {
+        let reference = accumulate_per_path(m, 3, Sampling::Independent, 1000..3100);
+        assert_eq!(acc.hits[v], reference.hits, "variant {v}");
+        for t in 0..m.targets.len() {
+            let change = acc.gained[v][t] as i64 - acc.lost[v][t] as i64;
+            assert_eq!(change, acc.hits[v][t] as i64 - acc.hits[0][t] as i64, "variant {v}, target {t}");
+        }
+    }
+    assert_ne!(acc.hits[0], acc.hits[1], "the shift must move some hits");
+}

@@ -234,28 +234,36 @@ pub fn accumulate_paired(
         .into_par_iter()
         .fold(
             || {
-                let scratch: Vec<Scratch> = variants.iter().map(|m| Scratch::new(m)).collect();
-                (PairedAccumulator::new(&sizes), scratch)
+                let blocks: Vec<Block> = variants.iter().map(|m| Block::new(m)).collect();
+                (PairedAccumulator::new(&sizes), blocks)
             },
-            |(mut acc, mut scratch), chunk| {
+            |(mut acc, mut blocks), chunk| {
                 let start = paths.start + chunk * CHUNK;
                 let end = (start + CHUNK).min(paths.end);
-                for p in start..end {
+                let streams = SeedStreams(seed);
+                let mut first = start;
+                while first < end {
+                    let len = (end - first).min(block::LANES as u64) as usize;
                     for (v, model) in variants.iter().enumerate() {
-                        path::simulate(model, seed, p, &mut scratch[v]);
+                        blocks[v].simulate(model, &streams, first, len);
                     }
-                    acc.paths += 1;
+                    acc.paths += len as u64;
                     for v in 0..variants.len() {
-                        for (t, &hit) in scratch[v].hits.iter().enumerate() {
-                            let base_hit = pairing[v][t].is_some_and(|b| scratch[0].hits[b]);
-                            acc.hits[v][t] += u64::from(hit);
-                            acc.gained[v][t] += u64::from(hit && !base_hit);
-                            acc.lost[v][t] += u64::from(!hit && base_hit);
+                        for (t, base) in pairing[v].iter().enumerate() {
+                            let (_, hits) = blocks[v].target_column(t);
+                            let base_hits = base.map(|b| blocks[0].target_column(b).1);
+                            for (lane, &hit) in hits.iter().enumerate() {
+                                let base_hit = base_hits.is_some_and(|h| h[lane]);
+                                acc.hits[v][t] += u64::from(hit);
+                                acc.gained[v][t] += u64::from(hit && !base_hit);
+                                acc.lost[v][t] += u64::from(!hit && base_hit);
+                            }
                         }
                     }
+                    first += len as u64;
                 }
                 progress(end - start);
-                (acc, scratch)
+                (acc, blocks)
             },
         )
         .map(|(acc, _)| acc)
