@@ -21,15 +21,17 @@
 //! itself allows. Ratios are formed within a repetition (the measurements of one repetition run
 //! back to back), then summarised.
 //!
-//! **The sampler must be the engine's.** The engine exports no sampling function, so this file
-//! draws with `rand_distr::StandardNormal` from `rng::shock_stream`, which is what
-//! `src/engine/path.rs` does today. Before timing anything, the bench checks that this is still
-//! true: it rebuilds 4096 paths of the reference scenario from its own draws (Cholesky factor,
-//! normal marginals, log compounding) and requires every target's hit count to equal, and its
-//! minimum and maximum to agree with, what `feasim::engine::run` reports. If the engine changes
-//! its sampler, its stream seeding or the order of its draws, the check fails and the bench stops:
-//! update `draw_normals` below to draw exactly as `src/engine/path.rs` does (a faster exact sampler
-//! in the engine then counts in its favour, as it should).
+//! **The numbers must be the engine's.** This file draws them the straightforward way, one
+//! stream at a time with `rand_distr::StandardNormal` from `rng::shock_stream` (rand_xoshiro's
+//! Xoshiro256++), which is what the per-path reference `src/engine/path.rs` does. The engine's
+//! block driver draws the same numbers with its own batched exact sampler
+//! (`src/engine/normals.rs`, tested bit for bit against `rand_distr`), which counts in its favour
+//! as the issue intends. Before timing anything, the bench checks that the numbers still agree:
+//! it rebuilds 4096 paths of the reference scenario from its own draws (Cholesky factor, normal
+//! marginals, log compounding) and requires every target's hit count to equal, and its minimum
+//! and maximum to agree with, what `feasim::engine::run` reports. If the engine changes its
+//! sampler, its stream seeding or the order of its draws, the check fails and the bench stops:
+//! update `draw_normals` below to draw exactly as `src/engine/path.rs` does.
 
 use std::hint::black_box;
 use std::io::Write;
