@@ -35,14 +35,6 @@ fn bucket_of(magnitude: f64) -> i32 {
     (magnitude.to_bits() >> SHIFT) as i32
 }
 
-/// Minimum and maximum of a non-empty slice of positive finite values, compared as bit patterns
-/// (which order such values exactly as their magnitudes do, and vectorise as integer min/max).
-#[inline(always)]
-fn min_max(xs: &[f64]) -> (f64, f64) {
-    let (lo, hi) = xs.iter().fold((u64::MAX, 0u64), |(lo, hi), x| (lo.min(x.to_bits()), hi.max(x.to_bits())));
-    (f64::from_bits(lo), f64::from_bits(hi))
-}
-
 /// The magnitudes `[lo, hi)` of bucket `index`.
 fn bucket_range(index: i32) -> (f64, f64) {
     let lo = f64::from_bits((index as u64) << SHIFT);
@@ -96,6 +88,33 @@ impl Store {
     /// only for a value outside the window.
     #[inline(always)]
     fn add_ordinary(&mut self, xs: &[f64]) {
+        // Blocks of 64 whose buckets all fall in the window: indices computed as a column, then
+        // counted without bounds checks.
+        const BLOCK: usize = 64;
+        let mut chunks = xs.chunks_exact(BLOCK);
+        for chunk in &mut chunks {
+            let mut ks = [0u32; BLOCK];
+            let n = self.counts.len() as u32;
+            let mut inside = true;
+            for (k, &x) in ks.iter_mut().zip(chunk) {
+                *k = bucket_of(x).wrapping_sub(self.offset) as u32;
+                inside &= *k < n;
+            }
+            if inside {
+                for &k in &ks {
+                    // SAFETY: every k < n = counts.len(), checked just above.
+                    unsafe { *self.counts.get_unchecked_mut(k as usize) += 1 };
+                }
+            } else {
+                self.add_ordinary_one_by_one(chunk);
+            }
+        }
+        self.add_ordinary_one_by_one(chunks.remainder());
+    }
+
+    /// [`Store::add_ordinary`] value by value.
+    #[inline(always)]
+    fn add_ordinary_one_by_one(&mut self, xs: &[f64]) {
         let mut rest = xs;
         loop {
             let offset = self.offset;
@@ -221,21 +240,19 @@ impl Sketch {
     /// counts are touched one by one.
     #[inline(always)]
     pub fn add_slice(&mut self, xs: &[f64]) {
-        let ordinary = xs.iter().fold(true, |ok, &x| ok & (ZERO_THRESHOLD..f64::INFINITY).contains(&x));
-        if !ordinary {
+        // As bit patterns, the ordinary values are exactly those in [ZERO_THRESHOLD, +∞) — a
+        // negative value or NaN has a larger pattern than +∞ — and they order like the values.
+        let (lo, hi) = xs.iter().fold((u64::MAX, 0u64), |(lo, hi), x| (lo.min(x.to_bits()), hi.max(x.to_bits())));
+        if xs.is_empty() || lo < ZERO_THRESHOLD.to_bits() || hi >= f64::INFINITY.to_bits() {
             xs.iter().for_each(|&x| self.add(x));
-            return;
-        }
-        if xs.is_empty() {
             return;
         }
         self.count += xs.len() as u64;
         if self.integers {
             self.integers = xs.iter().fold(true, |all, &x| all & (x.fract() == 0.0));
         }
-        let (min, max) = min_max(xs);
-        self.min = self.min.min(min);
-        self.max = self.max.max(max);
+        self.min = self.min.min(f64::from_bits(lo));
+        self.max = self.max.max(f64::from_bits(hi));
         self.positive.add_ordinary(xs);
     }
 
