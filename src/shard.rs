@@ -13,6 +13,13 @@
 //! counts, a shard given twice, a missing shard, files that are not partial results of this
 //! format version and feasim version, and parts whose first paths the merging build simulates
 //! differently ([`Fingerprint`]: another build may simulate different values).
+//!
+//! Sweeps shard the same way: `feasim sweep --shard I/N` writes a [`PartialSweep`] (format
+//! [`SWEEP_FORMAT`]) holding the shard's paired counts ([`PairedCounts`]: integers only) and the
+//! sweep exactly as asked ([`SweptParam`]); a [`SweepMerger`] checks and adds them up, and the
+//! sweep's report is built from the merged counts by the same pure function as the single run's
+//! ([`SweepPlan::report`]). [`gather`] reads the files given to `feasim merge`, which must all be
+//! shards of runs or all of sweeps.
 
 use std::collections::BTreeMap;
 use std::fmt;

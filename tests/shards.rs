@@ -462,3 +462,21 @@ fn sweep_shards_of_other_sweeps_runs_or_missing_shards_are_refused() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(d.join("merged/sweep.json").is_file() && d.join("merged/sweep.csv").is_file());
 }
+
+#[test]
+fn sweep_shards_with_empty_shards_still_merge() {
+    // 1500 paths are 2 chunks: one of 3 shards is empty.
+    let dir = tempfile::tempdir().unwrap();
+    let single = dir.path().join("single");
+    let mut args =
+        vec!["sweep", TUTORIAL, "--paths", "1500", "--seed", "9", "--no-charts", "-q", "--out", arg(&single)];
+    args.extend(SWEEP);
+    let out = feasim(&args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let parts = dir.path().join("parts");
+    sweep_shards(&SWEEP, 1500, 3, &[0, 1, 2], &parts);
+    let merged = dir.path().join("merged");
+    let out = merge(&[&parts], &["--no-charts", "-q"], &merged);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(tree(&merged), tree(&single));
+}
