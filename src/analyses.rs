@@ -4,15 +4,14 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use anyhow::Context;
 use feasim::analysis::params::{self, Param, ParamKind};
 use feasim::analysis::{compare as comparison, sensitivity as sens, solve as solver, sweep as sweeper};
+use feasim::engine::CHUNK;
 use feasim::model::Model;
 use feasim::report::atomic_write;
 use feasim::scenario::diagnostic::did_you_mean;
 use feasim::scenario::{self, LoadOptions};
-
-use anyhow::Context;
-use feasim::engine::CHUNK;
 use feasim::shard::{PartialSweep, ShardId, SweepMerger};
 
 use crate::cli::{CompareArgs, MergeArgs, SensitivityArgs, SeparateArgs, SimArgs, SobolArgs, SolveArgs, SweepArgs};
