@@ -4,15 +4,20 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use anyhow::Context;
 use feasim::analysis::params::{self, Param, ParamKind};
 use feasim::analysis::{compare as comparison, sensitivity as sens, solve as solver, sweep as sweeper};
+use feasim::engine::CHUNK;
 use feasim::model::Model;
 use feasim::report::atomic_write;
 use feasim::scenario::diagnostic::did_you_mean;
 use feasim::scenario::{self, LoadOptions};
+use feasim::shard::{PartialSweep, ShardId, SweepMerger};
 
-use crate::cli::{CompareArgs, SensitivityArgs, SeparateArgs, SimArgs, SobolArgs, SolveArgs, SweepArgs};
-use crate::{bad_input, chart_options, load, on_threads, progress_bar};
+use crate::cli::{CompareArgs, MergeArgs, SensitivityArgs, SeparateArgs, SimArgs, SobolArgs, SolveArgs, SweepArgs};
+use crate::{
+    bad_input, chart_options, chart_options_for, load, merge_scenario, on_threads, progress_bar, scenario_ref,
+};
 
 /// Default paths of `feasim sensitivity`: each parameter costs two extra simulations of every
 /// path, and paired differences are precise at a few thousand paths (a ΔP of 5 pp with 10% of
@@ -143,22 +148,119 @@ pub fn sweep(args: SweepArgs) -> anyhow::Result<()> {
         }
         specs.push(spec);
     }
+    let dir = args.sim.out.clone().unwrap_or_else(|| format!("{}-sweep", model.name).into());
+    if let Some(shard) = args.shard {
+        return sweep_shard(&model, &args, &specs, (paths, seed), shard, &dir);
+    }
     let bar = progress_bar(args.sim.quiet, Some(paths));
     let started = std::time::Instant::now();
     let report = on_threads(args.sim.threads, || sweeper::run(&model, &specs, paths, seed, &|n| bar.inc(n)))?
         .map_err(|e| bad_input!("{e}"))?;
     let seconds = started.elapsed().as_secs_f64();
     bar.finish_and_clear();
-    let dir = args.sim.out.clone().unwrap_or_else(|| format!("{}-sweep", model.name).into());
+    let (written, notes) = write_sweep(&report, &dir, args.sim.no_charts, &chart_options(&args.sim))?;
+    finish(&args.sim, &report.render(), &notes, written, &dir, seconds)
+}
+
+/// Write a sweep's files (sweep.json, sweep.csv and, unless `no_charts`, the charts) into `dir`;
+/// returns the number of files written and the charts' warnings.
+fn write_sweep(
+    report: &sweeper::SweepReport,
+    dir: &Path,
+    no_charts: bool,
+    options: &feasim::plot::ChartOptions,
+) -> anyhow::Result<(usize, Vec<String>)> {
     let mut written =
-        write_all(&dir, vec![("sweep.json", report.to_json()?.into_bytes()), ("sweep.csv", report.to_csv()?)])?;
+        write_all(dir, vec![("sweep.json", report.to_json()?.into_bytes()), ("sweep.csv", report.to_csv()?)])?;
     let mut notes = Vec::new();
-    if !args.sim.no_charts {
-        let charts = feasim::plot::write_sweep_charts(&report, &dir.join("charts"), &chart_options(&args.sim))?;
+    if !no_charts {
+        let charts = feasim::plot::write_sweep_charts(report, &dir.join("charts"), options)?;
         notes.extend(charts.warnings);
         written.extend(charts.files);
     }
-    finish(&args.sim, &report.render(), &notes, written.len(), &dir, seconds)
+    Ok((written.len(), notes))
+}
+
+/// `feasim sweep --shard I/N`: simulate one shard's paths of every grid value and write its partial
+/// sweep, nothing else.
+fn sweep_shard(
+    model: &Model,
+    args: &SweepArgs,
+    specs: &[sweeper::SweepSpec],
+    (paths, seed): (u64, u64),
+    shard: ShardId,
+    dir: &Path,
+) -> anyhow::Result<()> {
+    let plan = sweeper::SweepPlan::new(model, specs).map_err(|e| bad_input!("{e}"))?;
+    let range = shard.paths(paths);
+    let n_paths = range.end - range.start;
+    let bar = progress_bar(args.sim.quiet, Some(n_paths));
+    let started = std::time::Instant::now();
+    let accumulator = on_threads(args.sim.threads, || plan.simulate(seed, range.clone(), &|n| bar.inc(n)))?;
+    let elapsed = started.elapsed();
+    bar.finish_and_clear();
+
+    let result = PartialSweep::new(&plan, scenario_ref(model, &args.scenario), seed, paths, shard, accumulator);
+    let file = dir.join(shard.file_name());
+    let text = result.to_json().with_context(|| format!("cannot format {}", file.display()))?;
+    atomic_write(&file, text.as_bytes())?;
+    if !args.sim.quiet {
+        let empty = if n_paths == 0 {
+            format!(" (no paths: {paths} paths make only {} chunks of {CHUNK})", paths.div_ceil(CHUNK))
+        } else {
+            String::new()
+        };
+        println!(
+            "shard {shard}: paths {}..{} of {paths} (seed {seed}){empty}, {} models each, in {:.2} s; wrote {}",
+            range.start,
+            range.end,
+            1 + plan.variants.len(),
+            elapsed.as_secs_f64(),
+            file.display()
+        );
+    }
+    Ok(())
+}
+
+/// `feasim merge` of the shards of a sweep: check them, rebuild the sweep from the scenario file
+/// and the recorded parameters, add the counts up and write what `feasim sweep` writes.
+pub fn merge_sweep(merger: SweepMerger, args: &MergeArgs, started: std::time::Instant) -> anyhow::Result<()> {
+    let sweep = merger.check().map_err(|e| bad_input!("{e}"))?;
+    let model = merge_scenario(args, &sweep.scenario)?;
+    let mut specs = Vec::new();
+    for swept in &sweep.sweep {
+        let param = params::find(&model, &swept.id).map_err(|e| bad_input!("cannot merge: --param {swept}: {e}"))?;
+        let spec = sweeper::SweepSpec { param, from: swept.from, to: swept.to, steps: swept.steps };
+        for v in spec.grid() {
+            params::with_value(&model, &spec.param, v).map_err(|e| bad_input!("cannot merge: --param {swept}: {e}"))?;
+        }
+        specs.push(spec);
+    }
+    let plan = sweeper::SweepPlan::new(&model, &specs).map_err(|e| bad_input!("cannot merge: {e}"))?;
+    let accumulator = merger.finish(&plan).map_err(|e| bad_input!("{e}"))?;
+    let report = plan.report(&accumulator, sweep.total_paths, sweep.seed);
+    let seconds = started.elapsed().as_secs_f64();
+
+    let dir = args.out.clone().unwrap_or_else(|| format!("{}-sweep", model.name).into());
+    let options = chart_options_for(args.lang, args.font.clone());
+    let (written, notes) = write_sweep(&report, &dir, args.no_charts, &options)?;
+    if args.quiet {
+        return Ok(());
+    }
+    let mut out = std::io::stdout().lock();
+    write!(out, "{}", report.render())?;
+    for note in &notes {
+        writeln!(out, "warning: {note}")?;
+    }
+    writeln!(
+        out,
+        "merged {} sweep shards: {} paths (seed {}) in {seconds:.2} s; wrote {written} files to {}",
+        sweep.shards,
+        sweep.total_paths,
+        sweep.seed,
+        dir.display()
+    )?;
+    Ok(())
 }
 
 pub fn solve(args: SolveArgs) -> anyhow::Result<()> {

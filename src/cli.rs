@@ -46,7 +46,7 @@ the model is evaluated N·(groups + 2) times.")]
     /// Score a scenario's forecasts against realised outcomes: Brier, log score, PIT, reliability
     #[command(after_help = "See docs/calibration.md for the outcome format and how to read the scores.")]
     Score(ScoreArgs),
-    /// Merge the partial results of `feasim run --shard I/N` into the outputs of the whole run
+    /// Merge the partial results of `feasim run --shard I/N` (or `feasim sweep --shard I/N`) into the outputs of the whole run
     #[command(after_help = MERGE_HELP)]
     Merge(MergeArgs),
 }
@@ -165,6 +165,10 @@ pub struct SweepArgs {
     /// Number of equally spaced values, both ends included
     #[arg(long, default_value_t = 11)]
     pub steps: usize,
+    /// Simulate only shard I of N (0 ≤ I < N) of the paths and write OUT/shard-I-of-N.json, a partial
+    /// sweep for `feasim merge` (see docs/cluster.md)
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<feasim::shard::ShardId>,
 }
 
 #[derive(Debug, Args)]
@@ -271,14 +275,19 @@ pub struct ScoreArgs {
 const MERGE_HELP: &str = "The parts must be every shard 0/N … N-1/N of one run: the same scenario file (SHA-256), seed,
 number of paths and run settings, each shard once. The outputs (table, summary.json, targets.csv, charts)
 are then byte for byte those of `feasim run SCENARIO --paths PATHS --seed SEED`.
+Shards of a sweep (`feasim sweep … --shard I/N`) merge the same way, into the sweep's sweep.json,
+sweep.csv and charts; they must also agree on every --param range and --steps.
 
-Example:
+Examples:
   for i in 0 1 2 3; do feasim run s.toml --paths 1000000 --seed 7 --shard $i/4 --out parts & done; wait
-  feasim merge parts --out result";
+  feasim merge parts --out result
+  for i in 0 1 2; do feasim sweep s.toml --param a:mean=4:6 --paths 100000 --shard $i/3 --out sweep-parts & done; wait
+  feasim merge sweep-parts --out sweep-result";
 
 #[derive(Debug, Args)]
 pub struct MergeArgs {
-    /// Partial results (shard-I-of-N.json files written by `feasim run --shard`), or folders holding them
+    /// Partial results (shard-I-of-N.json files written by `feasim run --shard` or `feasim sweep --shard`), or
+    /// folders holding them
     #[arg(required = true, value_name = "PART")]
     pub parts: Vec<PathBuf>,
     /// The scenario file, when it is no longer at the path the parts recorded (it must be the same file)

@@ -19,7 +19,7 @@ use feasim::engine::{self, CHUNK, RunConfig};
 use feasim::model::Model;
 use feasim::report::table::Labels;
 use feasim::scenario::{self, LoadError, LoadOptions};
-use feasim::shard::{self, Merger, PartialResult, ScenarioRef, ShardId};
+use feasim::shard::{self, Gathered, PartialResult, ScenarioRef, ShardId};
 use feasim::summary::Summary;
 
 /// Exit code for a scenario or command line the user must fix.
@@ -270,14 +270,7 @@ fn run_shard(
     let elapsed = started.elapsed();
     bar.finish_and_clear();
 
-    let scenario = ScenarioRef {
-        name: model.name.clone(),
-        path: scenario.scenario.clone(),
-        absolute_path: std::path::absolute(&scenario.scenario).ok(),
-        hash: model.hash.clone(),
-        repair_correlations: scenario.repair_correlations,
-    };
-    let result = PartialResult::new(model, scenario, config, shard, accumulator);
+    let result = PartialResult::new(model, scenario_ref(model, scenario), config, shard, accumulator);
     let file = out_dir.join(shard.file_name());
     let text = result.to_json().with_context(|| format!("cannot format {}", file.display()))?;
     feasim::report::atomic_write(&file, text.as_bytes())?;
@@ -300,8 +293,19 @@ fn run_shard(
     Ok(())
 }
 
-/// `feasim merge`: check that the parts are every shard of one run, merge them, and write what
-/// `feasim run` writes for that run.
+/// Which scenario a shard simulates, as its partial result records it.
+fn scenario_ref(model: &Model, scenario: &ScenarioArgs) -> ScenarioRef {
+    ScenarioRef {
+        name: model.name.clone(),
+        path: scenario.scenario.clone(),
+        absolute_path: std::path::absolute(&scenario.scenario).ok(),
+        hash: model.hash.clone(),
+        repair_correlations: scenario.repair_correlations,
+    }
+}
+
+/// `feasim merge`: check that the parts are every shard of one run (or of one sweep), merge them,
+/// and write what `feasim run` (or `feasim sweep`) writes for it.
 fn merge(args: MergeArgs) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let mut files = Vec::new();
@@ -317,13 +321,33 @@ fn merge(args: MergeArgs) -> anyhow::Result<()> {
         }
     }
     // Each file is added up as it is read: one accumulator in memory however many shards.
-    let mut merger = Merger::new();
-    for file in &files {
-        merger.add_file(file);
-    }
+    let merger = match shard::gather(&files).map_err(|e| bad_input!("{e}"))? {
+        Gathered::Runs(merger) => *merger,
+        Gathered::Sweeps(merger) => return analyses::merge_sweep(merger, &args, started),
+    };
     let run = merger.check().map_err(|e| bad_input!("{e}"))?;
+    let model = merge_scenario(&args, &run.scenario)?;
+    let accumulator = merger.finish(&model).map_err(|e| bad_input!("{e}"))?;
+    let summary = Summary::from_accumulator(&model, &accumulator, run.config.seed);
+    let elapsed = started.elapsed();
 
-    let recorded = &run.scenario;
+    let dir = args.out.clone().unwrap_or_else(|| model.name.clone().into());
+    let output = Output { dir, quiet: args.quiet, no_charts: args.no_charts, lang: args.lang, font: args.font.clone() };
+    write_outputs(&summary, &output, |files, dir| {
+        format!(
+            "merged {} shards: {} paths (seed {}) in {:.2} s; wrote {files} files to {}",
+            run.shards,
+            run.config.paths,
+            run.config.seed,
+            elapsed.as_secs_f64(),
+            dir.display()
+        )
+    })
+}
+
+/// The scenario the shards recorded, loaded again (from `--scenario` when given) and checked to be
+/// the same file.
+fn merge_scenario(args: &MergeArgs, recorded: &ScenarioRef) -> anyhow::Result<Model> {
     let scenario_path = match &args.scenario {
         Some(path) => path.clone(),
         None => match (&recorded.absolute_path, &recorded.path) {
@@ -350,22 +374,7 @@ fn merge(args: MergeArgs) -> anyhow::Result<()> {
             recorded.hash
         ));
     }
-    let accumulator = merger.finish(&model).map_err(|e| bad_input!("{e}"))?;
-    let summary = Summary::from_accumulator(&model, &accumulator, run.config.seed);
-    let elapsed = started.elapsed();
-
-    let dir = args.out.clone().unwrap_or_else(|| model.name.clone().into());
-    let output = Output { dir, quiet: args.quiet, no_charts: args.no_charts, lang: args.lang, font: args.font.clone() };
-    write_outputs(&summary, &output, |files, dir| {
-        format!(
-            "merged {} shards: {} paths (seed {}) in {:.2} s; wrote {files} files to {}",
-            run.shards,
-            run.config.paths,
-            run.config.seed,
-            elapsed.as_secs_f64(),
-            dir.display()
-        )
-    })
+    Ok(model)
 }
 
 /// `--precision E`: a probability in (0, 0.5), or a percentage such as `0.5%`.

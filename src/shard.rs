@@ -13,6 +13,13 @@
 //! counts, a shard given twice, a missing shard, files that are not partial results of this
 //! format version and feasim version, and parts whose first paths the merging build simulates
 //! differently ([`Fingerprint`]: another build may simulate different values).
+//!
+//! Sweeps shard the same way: `feasim sweep --shard I/N` writes a [`PartialSweep`] (format
+//! [`SWEEP_FORMAT`]) holding the shard's paired counts ([`PairedCounts`]: integers only) and the
+//! sweep exactly as asked ([`SweptParam`]); a [`SweepMerger`] checks and adds them up, and the
+//! sweep's report is built from the merged counts by the same pure function as the single run's
+//! ([`SweepPlan::report`]). [`gather`] reads the files given to `feasim merge`, which must all be
+//! shards of runs or all of sweeps.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -23,9 +30,10 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::engine::{CHUNK, RunConfig};
+use crate::analysis::sweep::{SweepPlan, SweepSpec};
+use crate::engine::{CHUNK, RunConfig, Sampling};
 use crate::model::Model;
-use crate::summary::Accumulator;
+use crate::summary::{Accumulator, PairedAccumulator};
 
 /// The `format` field of every partial result file.
 pub const FORMAT: &str = "feasim partial result";
@@ -220,26 +228,14 @@ impl PartialResult {
     /// Read a partial result from its text, checking its format, versions, checksum and that it is
     /// consistent in itself.
     pub fn from_json(text: &str) -> Result<Self, PartError> {
-        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-            // A partial result's text starts with its format; a file that does but does not parse
-            // was cut short or edited.
-            if text.get(..64).is_some_and(|head| head.contains(FORMAT)) {
-                PartError::Damaged(format!("it is not valid JSON ({e}); was it cut short?"))
-            } else {
-                PartError::NotPartial
-            }
-        })?;
-        if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
-            return Err(PartError::NotPartial);
+        match parse_any(text)? {
+            AnyPart::Run(result) => Ok(*result),
+            AnyPart::Sweep(_) => Err(PartError::NotPartial),
         }
-        match value.get("format_version").and_then(|v| v.as_u64()) {
-            Some(v) if v == u64::from(FORMAT_VERSION) => {}
-            other => return Err(PartError::FormatVersion(other.map_or_else(|| "none".into(), |v| v.to_string()))),
-        }
-        match value.get("feasim_version").and_then(|v| v.as_str()) {
-            Some(FEASIM_VERSION) => {}
-            other => return Err(PartError::FeasimVersion(other.unwrap_or("none").to_string())),
-        }
+    }
+
+    fn from_value(value: serde_json::Value) -> Result<Self, PartError> {
+        check_versions(&value, "partial-result", FORMAT_VERSION)?;
         let mut result: PartialResult =
             serde_json::from_value(value).map_err(|e| PartError::Damaged(format!("unexpected content: {e}")))?;
         if result.compute_checksum() != result.checksum {
@@ -316,11 +312,13 @@ pub enum PartError {
     #[error("cannot read it: {0}")]
     Unreadable(String),
     #[error(
-        "it is not a feasim partial result (those are the shard-I-of-N.json files written by `feasim run --shard I/N`)"
+        "it is not a feasim partial result (those are the shard-I-of-N.json files written by `feasim run --shard I/N` \
+         or `feasim sweep --shard I/N`)"
     )]
     NotPartial,
-    #[error("it has partial-result format version {0}; this feasim ({FEASIM_VERSION}) reads version {FORMAT_VERSION}")]
-    FormatVersion(String),
+    /// The layout (`partial-result` or `partial-sweep`), the file's version and the version read.
+    #[error("it has {0} format version {1}; this feasim ({FEASIM_VERSION}) reads version {2}")]
+    FormatVersion(&'static str, String, u32),
     #[error(
         "it was written by feasim {0}, and this is feasim {FEASIM_VERSION}: run every shard and the merge with the same build"
     )]
@@ -379,6 +377,8 @@ pub enum Problem {
     Shape { file: PathBuf },
     /// A part whose first paths this build simulates differently (another build made it).
     OtherBuild { file: PathBuf },
+    /// Shards of a run (`feasim run --shard`) and of a sweep (`feasim sweep --shard`) together.
+    Mixed { runs: Vec<PathBuf>, sweeps: Vec<PathBuf> },
 }
 
 impl fmt::Display for Problem {
@@ -421,6 +421,13 @@ impl fmt::Display for Problem {
                 "{}: this feasim build computes other numbers than the build that simulated it (its first paths, \
                  simulated again, differ): run every shard and the merge with the same build",
                 file.display()
+            ),
+            Problem::Mixed { runs, sweeps } => write!(
+                f,
+                "the parts mix shards of a run and of a sweep: {} (`feasim run --shard`) and {} (`feasim sweep \
+                 --shard`); merge the shards of each command separately",
+                list(runs),
+                list(sweeps)
             ),
         }
     }
@@ -472,21 +479,7 @@ pub fn check(parts: &[Part]) -> Result<RunOfParts, MergeError> {
     let Some(first) = parts.first() else {
         return Err(Problem::NoParts.into());
     };
-    let mut problems = Vec::new();
-    let mut agree = |what: &'static str, key: &dyn Fn(&PartialResult) -> String| {
-        let mut groups: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
-        for part in parts {
-            groups.entry(key(&part.result)).or_default().push(part.file.clone());
-        }
-        if groups.len() > 1 {
-            problems.push(Problem::Differ { what, groups: groups.into_iter().collect() });
-        }
-    };
-    agree("scenarios (SHA-256 of the scenario files)", &|r| r.scenario.hash.clone());
-    agree("correlation settings (--repair-correlations)", &|r| r.scenario.repair_correlations.to_string());
-    agree("seeds", &|r| r.config.seed.to_string());
-    agree("total numbers of paths", &|r| r.config.paths.to_string());
-    agree("run configurations", &|r| {
+    let run_configuration = |r: &PartialResult| {
         // Everything but the seed and paths (compared above), including fields this code does
         // not name.
         let mut config = serde_json::to_value(r.config).unwrap_or_default();
@@ -495,15 +488,50 @@ pub fn check(parts: &[Part]) -> Result<RunOfParts, MergeError> {
             fields.remove("paths");
         }
         config.to_string()
-    });
-    agree("shard counts", &|r| r.shard.count.to_string());
+    };
+    let keys: [Key<PartialResult>; 6] = [
+        ("scenarios (SHA-256 of the scenario files)", &|r| r.scenario.hash.clone()),
+        ("correlation settings (--repair-correlations)", &|r| r.scenario.repair_correlations.to_string()),
+        ("seeds", &|r| r.config.seed.to_string()),
+        ("total numbers of paths", &|r| r.config.paths.to_string()),
+        ("run configurations", &run_configuration),
+        ("shard counts", &|r| r.shard.count.to_string()),
+    ];
+    let files: Vec<(&Path, &PartialResult)> = parts.iter().map(|p| (p.file.as_path(), &p.result)).collect();
+    check_shards(&files, &keys, |r| r.shard)?;
+    Ok(RunOfParts {
+        scenario: first.result.scenario.clone(),
+        config: first.result.config,
+        shards: first.result.shard.count,
+    })
+}
+
+/// What the parts must agree on, and how to read it from a part.
+type Key<'a, T> = (&'static str, &'a dyn Fn(&T) -> String);
+
+/// Check that `parts` agree on every key (each disagreement is one problem naming the files), then
+/// that they hold every shard exactly once.
+fn check_shards<T>(parts: &[(&Path, &T)], keys: &[Key<T>], shard: impl Fn(&T) -> ShardId) -> Result<(), MergeError> {
+    let Some(&(_, first)) = parts.first() else {
+        return Err(Problem::NoParts.into());
+    };
+    let mut problems = Vec::new();
+    for &(what, key) in keys {
+        let mut groups: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
+        for &(file, part) in parts {
+            groups.entry(key(part)).or_default().push(file.to_path_buf());
+        }
+        if groups.len() > 1 {
+            problems.push(Problem::Differ { what, groups: groups.into_iter().collect() });
+        }
+    }
     if !problems.is_empty() {
         return Err(MergeError { problems });
     }
-    let count = first.result.shard.count;
+    let count = shard(first).count;
     let mut by_index: BTreeMap<u64, Vec<PathBuf>> = BTreeMap::new();
-    for part in parts {
-        by_index.entry(part.result.shard.index).or_default().push(part.file.clone());
+    for &(file, part) in parts {
+        by_index.entry(shard(part).index).or_default().push(file.to_path_buf());
     }
     for (&index, files) in &by_index {
         if files.len() > 1 {
@@ -517,7 +545,7 @@ pub fn check(parts: &[Part]) -> Result<RunOfParts, MergeError> {
     if !problems.is_empty() {
         return Err(MergeError { problems });
     }
-    Ok(RunOfParts { scenario: first.result.scenario.clone(), config: first.result.config, shards: count })
+    Ok(())
 }
 
 /// Adds up partial results as they come, keeping only their headers, so that merging holds one
@@ -617,6 +645,434 @@ impl Merger {
         merged.merge(&total);
         Ok(merged)
     }
+}
+
+/// The `format` field of every partial sweep file (`feasim sweep --shard I/N`).
+pub const SWEEP_FORMAT: &str = "feasim partial sweep";
+
+/// Version of the partial-sweep layout; a merge reads only this version.
+pub const SWEEP_FORMAT_VERSION: u32 = 1;
+
+/// A float written as the 16 hex digits of its bit pattern, so that a swept range survives the
+/// file bit for bit (as the sketches' minima and maxima do).
+mod exact_f64 {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&format!("{:016x}", value.to_bits()))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        if text.len() != 16 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(D::Error::custom(format!("expected the 16 hex digits of a float's bits, found \"{text}\"")));
+        }
+        u64::from_str_radix(&text, 16).map(f64::from_bits).map_err(D::Error::custom)
+    }
+}
+
+/// One swept parameter exactly as the sweep was asked for it: its id, its range (`from` and `to`
+/// as bit patterns) and its number of grid values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweptParam {
+    pub id: String,
+    #[serde(with = "exact_f64")]
+    pub from: f64,
+    #[serde(with = "exact_f64")]
+    pub to: f64,
+    pub steps: usize,
+}
+
+impl SweptParam {
+    /// What the sweep of `spec` asked for.
+    pub fn of(spec: &SweepSpec) -> Self {
+        SweptParam { id: spec.param.id.clone(), from: spec.from, to: spec.to, steps: spec.steps }
+    }
+}
+
+impl fmt::Display for SweptParam {
+    /// `ID=FROM:TO (K steps)`, the floats written so that different bits read differently.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}={:?}:{:?} ({} steps)", self.id, self.from, self.to, self.steps)
+    }
+}
+
+/// A [`PairedAccumulator`] as a file holds it: integer counts only.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PairedCounts {
+    pub paths: u64,
+    pub hits: Vec<Vec<u64>>,
+    pub gained: Vec<Vec<u64>>,
+    pub lost: Vec<Vec<u64>>,
+}
+
+impl PairedCounts {
+    /// Targets per model (baseline, then variants), when hits, gains and losses agree on them.
+    fn shape(&self) -> Option<Vec<usize>> {
+        let sizes = |counts: &Vec<Vec<u64>>| counts.iter().map(Vec::len).collect::<Vec<_>>();
+        let shape = sizes(&self.hits);
+        (shape == sizes(&self.gained) && shape == sizes(&self.lost)).then_some(shape)
+    }
+}
+
+impl From<PairedAccumulator> for PairedCounts {
+    fn from(acc: PairedAccumulator) -> Self {
+        PairedCounts { paths: acc.paths, hits: acc.hits, gained: acc.gained, lost: acc.lost }
+    }
+}
+
+impl From<PairedCounts> for PairedAccumulator {
+    fn from(counts: PairedCounts) -> Self {
+        PairedAccumulator { paths: counts.paths, hits: counts.hits, gained: counts.gained, lost: counts.lost }
+    }
+}
+
+impl Fingerprint {
+    /// The fingerprint of the first paths of `shard_paths` of a sweep with `seed` under `plan`
+    /// (`None` when there are none): the hash of the baseline's accumulator (values, through its
+    /// sketches, as [`Fingerprint::of`]) followed by the paired counts of every variant.
+    pub fn of_sweep(plan: &SweepPlan, seed: u64, shard_paths: Range<u64>) -> Option<Self> {
+        let paths = shard_paths.start..shard_paths.end.min(shard_paths.start.saturating_add(FINGERPRINT_PATHS));
+        if paths.is_empty() {
+            return None;
+        }
+        let baseline =
+            crate::engine::accumulate_sequential_designed(&plan.model, seed, Sampling::Independent, paths.clone());
+        let paired = PairedCounts::from(plan.simulate(seed, paths.clone(), &|_| {}));
+        // Integers, booleans and bit patterns always serialise.
+        let mut bytes = serde_json::to_vec(&baseline).unwrap_or_default();
+        bytes.extend(serde_json::to_vec(&paired).unwrap_or_default());
+        Some(Fingerprint { paths: PathRange { start: paths.start, end: paths.end }, sha256: sha256_hex(&bytes) })
+    }
+}
+
+/// What one shard of a sweep writes: enough to check that it belongs with the other shards of its
+/// sweep, and its exact paired counts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartialSweep {
+    /// Always [`SWEEP_FORMAT`].
+    pub format: String,
+    pub format_version: u32,
+    pub feasim_version: String,
+    pub scenario: ScenarioRef,
+    pub seed: u64,
+    /// The whole sweep's number of paths (not this shard's).
+    pub total_paths: u64,
+    /// The swept parameters, in command-line order.
+    pub sweep: Vec<SweptParam>,
+    pub shard: ShardId,
+    pub paths: PathRange,
+    /// What the shard's build computed for its first few paths (`None` for an empty shard).
+    pub fingerprint: Option<Fingerprint>,
+    /// SHA-256 of this record written without its checksum.
+    pub checksum: String,
+    /// Counts of the baseline (model 0) and of the variants, in plan order.
+    pub accumulator: PairedCounts,
+}
+
+impl PartialSweep {
+    /// The partial sweep of `shard` of a sweep of `total_paths` paths with `seed` under `plan`,
+    /// whose shard paths `accumulator` holds.
+    pub fn new(
+        plan: &SweepPlan,
+        scenario: ScenarioRef,
+        seed: u64,
+        total_paths: u64,
+        shard: ShardId,
+        accumulator: PairedAccumulator,
+    ) -> Self {
+        let range = shard.paths(total_paths);
+        let fingerprint = Fingerprint::of_sweep(plan, seed, range.clone());
+        let mut result = PartialSweep {
+            format: SWEEP_FORMAT.to_string(),
+            format_version: SWEEP_FORMAT_VERSION,
+            feasim_version: FEASIM_VERSION.to_string(),
+            scenario,
+            seed,
+            total_paths,
+            sweep: plan.specs.iter().map(SweptParam::of).collect(),
+            shard,
+            paths: PathRange { start: range.start, end: range.end },
+            fingerprint,
+            checksum: String::new(),
+            accumulator: accumulator.into(),
+        };
+        result.checksum = result.compute_checksum();
+        result
+    }
+
+    /// The file's text: compact JSON, header fields first.
+    pub fn to_json(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_string(self).map(|mut text| {
+            text.push('\n');
+            text
+        })
+    }
+
+    /// Read a partial sweep from its text, checking its format, versions, checksum and that it is
+    /// consistent in itself.
+    pub fn from_json(text: &str) -> Result<Self, PartError> {
+        match parse_any(text)? {
+            AnyPart::Sweep(result) => Ok(*result),
+            AnyPart::Run(_) => Err(PartError::NotPartial),
+        }
+    }
+
+    fn from_value(value: serde_json::Value) -> Result<Self, PartError> {
+        check_versions(&value, "partial-sweep", SWEEP_FORMAT_VERSION)?;
+        let mut result: PartialSweep =
+            serde_json::from_value(value).map_err(|e| PartError::Damaged(format!("unexpected content: {e}")))?;
+        if result.compute_checksum() != result.checksum {
+            return Err(PartError::Damaged(
+                "its checksum does not match: the file was changed after it was written".into(),
+            ));
+        }
+        result.check_itself().map_err(PartError::Damaged)?;
+        Ok(result)
+    }
+
+    fn compute_checksum(&mut self) -> String {
+        let saved = std::mem::take(&mut self.checksum);
+        let bytes = serde_json::to_vec(self).unwrap_or_default();
+        self.checksum = saved;
+        sha256_hex(&bytes)
+    }
+
+    fn check_itself(&self) -> Result<(), String> {
+        ShardId::new(self.shard.index, self.shard.count).map_err(|e| format!("shard {}: {e}", self.shard))?;
+        let expected = self.shard.paths(self.total_paths);
+        if (self.paths.start..self.paths.end) != expected {
+            return Err(format!(
+                "shard {} of {} paths should hold paths {}..{}, not {}..{}",
+                self.shard, self.total_paths, expected.start, expected.end, self.paths.start, self.paths.end
+            ));
+        }
+        if self.accumulator.paths != expected.end - expected.start {
+            return Err(format!(
+                "its counts cover {} paths where the shard has {}",
+                self.accumulator.paths,
+                expected.end - expected.start
+            ));
+        }
+        let models = 1 + self.sweep.iter().map(|p| p.steps.max(1)).sum::<usize>();
+        match self.accumulator.shape() {
+            Some(shape) if shape.len() == models => Ok(()),
+            _ => Err(format!("its counts do not fit its sweep (the scenario and {models} variants)")),
+        }
+    }
+}
+
+/// A partial result of either command.
+#[derive(Debug, Clone)]
+pub enum AnyPart {
+    Run(Box<PartialResult>),
+    Sweep(Box<PartialSweep>),
+}
+
+/// Read a partial result of `feasim run --shard` or `feasim sweep --shard` from its text.
+pub fn parse_any(text: &str) -> Result<AnyPart, PartError> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        // A partial result's text starts with its format; a file that does but does not parse
+        // was cut short or edited.
+        if text.get(..64).is_some_and(|head| head.contains(FORMAT) || head.contains(SWEEP_FORMAT)) {
+            PartError::Damaged(format!("it is not valid JSON ({e}); was it cut short?"))
+        } else {
+            PartError::NotPartial
+        }
+    })?;
+    match value.get("format").and_then(|f| f.as_str()) {
+        Some(FORMAT) => PartialResult::from_value(value).map(|r| AnyPart::Run(Box::new(r))),
+        Some(SWEEP_FORMAT) => PartialSweep::from_value(value).map(|r| AnyPart::Sweep(Box::new(r))),
+        _ => Err(PartError::NotPartial),
+    }
+}
+
+/// The format and feasim versions of a partial result of the layout `layout`.
+fn check_versions(value: &serde_json::Value, layout: &'static str, version: u32) -> Result<(), PartError> {
+    match value.get("format_version").and_then(|v| v.as_u64()) {
+        Some(v) if v == u64::from(version) => {}
+        other => {
+            return Err(PartError::FormatVersion(
+                layout,
+                other.map_or_else(|| "none".into(), |v| v.to_string()),
+                version,
+            ));
+        }
+    }
+    match value.get("feasim_version").and_then(|v| v.as_str()) {
+        Some(FEASIM_VERSION) => Ok(()),
+        other => Err(PartError::FeasimVersion(other.unwrap_or("none").to_string())),
+    }
+}
+
+/// Read the partial result of either command in `file`.
+pub fn read_any(file: &Path) -> Result<AnyPart, PartError> {
+    let text = std::fs::read_to_string(file).map_err(|e| match e.kind() {
+        std::io::ErrorKind::InvalidData => PartError::NotPartial,
+        _ => PartError::Unreadable(e.to_string()),
+    })?;
+    parse_any(&text)
+}
+
+/// A partial sweep and the file it was read from (in a [`SweepMerger`], its counts emptied).
+#[derive(Debug, Clone)]
+pub struct SweepPart {
+    pub file: PathBuf,
+    pub result: PartialSweep,
+}
+
+/// What every part of a sweep agrees on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepOfParts {
+    pub scenario: ScenarioRef,
+    pub seed: u64,
+    pub total_paths: u64,
+    pub sweep: Vec<SweptParam>,
+    pub shards: u64,
+}
+
+/// Check that `parts` are all the shards of one sweep, exactly once each.
+pub fn check_sweep(parts: &[SweepPart]) -> Result<SweepOfParts, MergeError> {
+    let Some(first) = parts.first() else {
+        return Err(Problem::NoParts.into());
+    };
+    let request = |r: &PartialSweep| r.sweep.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+    let keys: [Key<PartialSweep>; 6] = [
+        ("scenarios (SHA-256 of the scenario files)", &|r| r.scenario.hash.clone()),
+        ("correlation settings (--repair-correlations)", &|r| r.scenario.repair_correlations.to_string()),
+        ("seeds", &|r| r.seed.to_string()),
+        ("total numbers of paths", &|r| r.total_paths.to_string()),
+        ("sweeps (--param ID=FROM:TO, --steps)", &request),
+        ("shard counts", &|r| r.shard.count.to_string()),
+    ];
+    let files: Vec<(&Path, &PartialSweep)> = parts.iter().map(|p| (p.file.as_path(), &p.result)).collect();
+    check_shards(&files, &keys, |r| r.shard)?;
+    let r = &first.result;
+    Ok(SweepOfParts {
+        scenario: r.scenario.clone(),
+        seed: r.seed,
+        total_paths: r.total_paths,
+        sweep: r.sweep.clone(),
+        shards: r.shard.count,
+    })
+}
+
+/// Adds up partial sweeps as they come, keeping only their headers; then checks that they were all
+/// the shards of one sweep and gives its counts (identical to simulating every path in one
+/// process).
+#[derive(Debug, Default)]
+pub struct SweepMerger {
+    parts: Vec<SweepPart>,
+    total: Option<PairedCounts>,
+    /// Parts whose counts have another shape than the first's (not added).
+    misfits: Vec<PathBuf>,
+}
+
+impl SweepMerger {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Add a partial sweep read from `file`.
+    pub fn add(&mut self, file: PathBuf, mut result: PartialSweep) {
+        let counts = std::mem::take(&mut result.accumulator);
+        match &mut self.total {
+            None => self.total = Some(counts),
+            Some(total) if total.shape() == counts.shape() => {
+                let mut merged = PairedAccumulator::from(std::mem::take(total));
+                merged.merge(&PairedAccumulator::from(counts));
+                *total = merged.into();
+            }
+            Some(_) => self.misfits.push(file.clone()),
+        }
+        self.parts.push(SweepPart { file, result });
+    }
+
+    /// The parts added so far (their counts emptied).
+    pub fn parts(&self) -> &[SweepPart] {
+        &self.parts
+    }
+
+    /// Check that the files added so far are all the shards of one sweep, exactly once each.
+    pub fn check(&self) -> Result<SweepOfParts, MergeError> {
+        let sweep = check_sweep(&self.parts)?;
+        if !self.misfits.is_empty() {
+            let problems = self.misfits.iter().map(|file| Problem::Shape { file: file.clone() }).collect();
+            return Err(MergeError { problems });
+        }
+        Ok(sweep)
+    }
+
+    /// The counts of the whole sweep under `plan`, once [`SweepMerger::check`] passes and the
+    /// parts were simulated from the plan's scenario (same hash, same shape, same numbers).
+    pub fn finish(self, plan: &SweepPlan) -> Result<PairedAccumulator, MergeError> {
+        let sweep = self.check()?;
+        if sweep.scenario.hash != plan.model.hash {
+            return Err(Problem::ScenarioChanged {
+                parts_hash: sweep.scenario.hash,
+                loaded_hash: plan.model.hash.clone(),
+            }
+            .into());
+        }
+        let sizes: Vec<usize> = plan.models().iter().map(|m| m.targets.len()).collect();
+        let total = match self.total {
+            Some(total) if total.shape().as_ref() == Some(&sizes) => total,
+            _ => {
+                let problems = self.parts.into_iter().map(|part| Problem::Shape { file: part.file }).collect();
+                return Err(MergeError { problems });
+            }
+        };
+        let problems: Vec<Problem> = self
+            .parts
+            .iter()
+            .filter(|part| {
+                let shard_paths = part.result.paths.start..part.result.paths.end;
+                Fingerprint::of_sweep(plan, sweep.seed, shard_paths) != part.result.fingerprint
+            })
+            .map(|part| Problem::OtherBuild { file: part.file.clone() })
+            .collect();
+        if !problems.is_empty() {
+            return Err(MergeError { problems });
+        }
+        let mut merged = PairedAccumulator::new(&sizes);
+        merged.merge(&total.into());
+        Ok(merged)
+    }
+}
+
+/// The parts given to `feasim merge`, read and added up: all shards of runs, or all of sweeps.
+#[derive(Debug)]
+pub enum Gathered {
+    Runs(Box<Merger>),
+    Sweeps(SweepMerger),
+}
+
+/// Read every file, adding each part up as it is read (one set of counts in memory however many
+/// shards); refuse files that are not partial results, and a mix of run and sweep shards.
+pub fn gather(files: &[PathBuf]) -> Result<Gathered, MergeError> {
+    let mut runs = Merger::new();
+    let mut sweeps = SweepMerger::new();
+    let mut problems = Vec::new();
+    for file in files {
+        match read_any(file) {
+            Ok(AnyPart::Run(result)) => runs.add(file.clone(), *result),
+            Ok(AnyPart::Sweep(result)) => sweeps.add(file.clone(), *result),
+            Err(error) => problems.push(Problem::Part { file: file.clone(), error }),
+        }
+    }
+    if !runs.parts().is_empty() && !sweeps.parts().is_empty() {
+        problems.push(Problem::Mixed {
+            runs: runs.parts().iter().map(|p| p.file.clone()).collect(),
+            sweeps: sweeps.parts().iter().map(|p| p.file.clone()).collect(),
+        });
+    }
+    if !problems.is_empty() {
+        return Err(MergeError { problems });
+    }
+    Ok(if sweeps.parts().is_empty() { Gathered::Runs(Box::new(runs)) } else { Gathered::Sweeps(sweeps) })
 }
 
 #[cfg(test)]
@@ -759,7 +1215,7 @@ mod tests {
         assert_eq!(err("{\"targets\": []}"), PartError::NotPartial);
         assert_eq!(
             err(&text.replace("\"format_version\":1", "\"format_version\":2")),
-            PartError::FormatVersion("2".into())
+            PartError::FormatVersion("partial-result", "2".into(), FORMAT_VERSION)
         );
         let other = text.replace(&format!("\"feasim_version\":\"{FEASIM_VERSION}\""), "\"feasim_version\":\"0.0.1\"");
         assert_eq!(err(&other), PartError::FeasimVersion("0.0.1".into()));

@@ -348,3 +348,135 @@ fn a_bad_shard_argument_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("--precision cannot be split into shards"), "{}", text(&out.stderr));
 }
+
+/// The sweep of the tests: two parameters, one with its own range, 5 steps.
+const SWEEP: [&str; 6] =
+    ["--param", "shenyang.gdp_real:mean=3:7", "--param", "shenyang.deflator:spread", "--steps", "5"];
+
+/// Run sweep shards `indices` of `count` (with `params`), each in its own process, all at once;
+/// returns the files written, in `indices` order.
+fn sweep_shards(params: &[&str], paths: u64, count: u64, indices: &[u64], dir: &Path) -> Vec<PathBuf> {
+    let children: Vec<_> = indices
+        .iter()
+        .map(|i| {
+            Command::new(env!("CARGO_BIN_EXE_feasim"))
+                .args(["sweep", TUTORIAL, "--paths", &paths.to_string(), "--seed", "9"])
+                .args(params)
+                .args(["--shard", &format!("{i}/{count}"), "--threads", "1", "--out", arg(dir)])
+                .output()
+        })
+        .collect();
+    indices
+        .iter()
+        .zip(children)
+        .map(|(i, out)| {
+            let out = out.expect("feasim runs");
+            assert!(out.status.success(), "sweep shard {i}/{count}: {}", text(&out.stderr));
+            let stdout = text(&out.stdout);
+            assert!(stdout.starts_with(&format!("shard {i}/{count}: paths ")), "{stdout}");
+            let file = dir.join(format!("shard-{i}-of-{count}.json"));
+            let part: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+            assert_eq!(part["format"], "feasim partial sweep");
+            file
+        })
+        .collect()
+}
+
+#[test]
+fn sweep_shards_merge_to_the_single_sweep_byte_for_byte() {
+    // 4500 paths are 5 chunks of 1024: 3 shards get 1, 2 and 2 chunks.
+    let dir = tempfile::tempdir().unwrap();
+    let single = dir.path().join("single");
+    let mut args =
+        vec!["sweep", TUTORIAL, "--paths", "4500", "--seed", "9", "--lang", "en", "-q", "--out", arg(&single)];
+    args.extend(SWEEP);
+    let out = feasim(&args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let parts = dir.path().join("parts");
+    let files = sweep_shards(&SWEEP, 4500, 3, &[2, 0, 1], &parts);
+    let names: Vec<_> = std::fs::read_dir(&parts).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names.len(), 3, "each shard writes one file and nothing else: {names:?}");
+
+    let merged = dir.path().join("merged");
+    let out = merge(&[&files[1], &files[0], &files[2]], &["--lang", "en"], &merged);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("merged 3 sweep shards: 4500 paths (seed 9)"), "{stdout}");
+
+    // sweep.json, sweep.csv and every chart are the same bytes.
+    let (expected, got) = (tree(&single), tree(&merged));
+    let names = |t: &[(PathBuf, Vec<u8>)]| t.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>();
+    assert!(expected.iter().any(|(p, _)| p.starts_with("charts")), "charts were written: {:?}", names(&expected));
+    assert!(expected.iter().any(|(p, _)| p.ends_with("sweep.csv")));
+    assert_eq!(names(&expected), names(&got));
+    for ((path, a), (_, b)) in expected.iter().zip(&got) {
+        assert!(a == b, "{} differs between the single sweep and the merge", path.display());
+    }
+}
+
+#[test]
+fn sweep_shards_of_other_sweeps_runs_or_missing_shards_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let files = sweep_shards(&SWEEP, 3000, 3, &[0, 1, 2], &d.join("parts"));
+
+    // Another range of the first parameter.
+    let mut other_range = SWEEP;
+    other_range[1] = "shenyang.gdp_real:mean=3:8";
+    let other = sweep_shards(&other_range, 3000, 3, &[2], &d.join("other"));
+    assert_refused(
+        &[&files[0], &files[1], &other[0]],
+        &[],
+        &["different sweeps", "shenyang.gdp_real:mean=3.0:7.0", "shenyang.gdp_real:mean=3.0:8.0", arg(&other[0])],
+    );
+    // Other steps.
+    let mut other_steps = SWEEP;
+    other_steps[5] = "4";
+    let steps = sweep_shards(&other_steps, 3000, 3, &[2], &d.join("steps"));
+    assert_refused(&[&files[0], &files[1], &steps[0]], &[], &["different sweeps", "(4 steps)", "(5 steps)"]);
+
+    // A run's shard among a sweep's.
+    let run = shards(TUTORIAL, 3000, 9, 3, &[2], &d.join("run"));
+    assert_refused(
+        &[&files[0], &files[1], &run[0]],
+        &[],
+        &["mix shards of a run and of a sweep", arg(&run[0]), arg(&files[0]), arg(&files[1])],
+    );
+
+    // A missing shard, and a duplicate.
+    assert_refused(&[&files[0], &files[2]], &[], &["shard 1/3 is missing"]);
+    assert_refused(&[&files[0], &files[1], &files[1], &files[2]], &[], &["shard 1/3 is given 2 times"]);
+
+    // Damaged and foreign versions.
+    let original = std::fs::read_to_string(&files[1]).unwrap();
+    let version = d.join("v9.json");
+    std::fs::write(&version, original.replacen("\"format_version\":1", "\"format_version\":9", 1)).unwrap();
+    assert_refused(&[&files[0], &version, &files[2]], &[], &[arg(&version), "partial-sweep format version 9"]);
+    let edited = d.join("edited.json");
+    std::fs::write(&edited, original.replacen("\"hits\":[[", "\"hits\":[[9", 1)).unwrap();
+    assert_refused(&[&files[0], &edited, &files[2]], &[], &[arg(&edited), "damaged", "checksum"]);
+
+    // The whole folder merges.
+    let out = merge(&[&d.join("parts")], &["--no-charts", "-q"], &d.join("merged"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(d.join("merged/sweep.json").is_file() && d.join("merged/sweep.csv").is_file());
+}
+
+#[test]
+fn sweep_shards_with_empty_shards_still_merge() {
+    // 1500 paths are 2 chunks: one of 3 shards is empty.
+    let dir = tempfile::tempdir().unwrap();
+    let single = dir.path().join("single");
+    let mut args =
+        vec!["sweep", TUTORIAL, "--paths", "1500", "--seed", "9", "--no-charts", "-q", "--out", arg(&single)];
+    args.extend(SWEEP);
+    let out = feasim(&args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let parts = dir.path().join("parts");
+    sweep_shards(&SWEEP, 1500, 3, &[0, 1, 2], &parts);
+    let merged = dir.path().join("merged");
+    let out = merge(&[&parts], &["--no-charts", "-q"], &merged);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(tree(&merged), tree(&single));
+}

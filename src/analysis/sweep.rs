@@ -7,6 +7,7 @@
 //! monotone — its steps come from paths crossing the threshold, not from noise.
 
 use std::fmt::Write as _;
+use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
@@ -14,7 +15,7 @@ use super::params::{self, Param};
 use super::sensitivity::{TargetBaseline, affected_targets, fmt_number, scenario_info, target_baselines};
 use crate::engine;
 use crate::model::Model;
-use crate::summary::{PairedDifference, Probability, RunInfo, ScenarioInfo};
+use crate::summary::{PairedAccumulator, PairedDifference, Probability, RunInfo, ScenarioInfo};
 
 /// Default number of grid points.
 pub const DEFAULT_STEPS: usize = 11;
@@ -80,6 +81,63 @@ pub struct SweepPoint {
     pub difference: PairedDifference,
 }
 
+/// What a sweep simulates: the model restricted to the targets its parameters can move (and what
+/// those targets need), the specs' parameters found again in it, and one variant of it per grid
+/// value of every spec, in spec then grid order. Built the same way by `feasim sweep`, its shards
+/// and their merge.
+#[derive(Debug, Clone)]
+pub struct SweepPlan {
+    /// The scenario restricted to the affected targets: it computes them bit for bit as the whole
+    /// model does.
+    pub model: Model,
+    /// The specs, their parameters found in [`SweepPlan::model`].
+    pub specs: Vec<SweepSpec>,
+    /// One model per grid value of every spec.
+    pub variants: Vec<Model>,
+}
+
+impl SweepPlan {
+    /// The plan of sweeping `specs` (parameters of `model`).
+    pub fn new(model: &Model, specs: &[SweepSpec]) -> Result<Self, String> {
+        // Simulate only the targets the parameters can move, and what those targets need: the
+        // restricted model computes them bit for bit as the whole model does.
+        let mut keep: Vec<usize> = specs.iter().flat_map(|s| affected_targets(model, &s.param)).collect();
+        keep.sort_unstable();
+        keep.dedup();
+        let restricted = model.restricted(&keep);
+        let specs = specs
+            .iter()
+            .map(|s| {
+                Ok(SweepSpec { param: params::find(&restricted, &s.param.id)?, from: s.from, to: s.to, steps: s.steps })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        let mut variants = Vec::new();
+        for spec in &specs {
+            for v in spec.grid() {
+                variants.push(params::with_value(&restricted, &spec.param, v)?);
+            }
+        }
+        Ok(SweepPlan { model: restricted, specs, variants })
+    }
+
+    /// The models simulated on every path: the baseline, then the variants.
+    pub fn models(&self) -> Vec<&Model> {
+        std::iter::once(&self.model).chain(self.variants.iter()).collect()
+    }
+
+    /// Simulate the paths `paths` (of a sweep with `seed`) of the baseline and every variant.
+    /// Counts of disjoint ranges merge into those of their union.
+    pub fn simulate(&self, seed: u64, paths: Range<u64>, progress: &(dyn Fn(u64) + Sync)) -> PairedAccumulator {
+        engine::accumulate_paired(&self.models(), seed, paths, progress)
+    }
+
+    /// The report of a sweep of `paths` paths with `seed` whose counts are `acc`: a pure function
+    /// of its arguments, so the single run and the merge of its shards write the same bytes.
+    pub fn report(&self, acc: &PairedAccumulator, paths: u64, seed: u64) -> SweepReport {
+        report(&self.model, &self.specs, acc, paths, seed)
+    }
+}
+
 /// Simulate every grid point of every spec on the same `paths` paths.
 pub fn run(
     model: &Model,
@@ -88,28 +146,15 @@ pub fn run(
     seed: u64,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<SweepReport, String> {
-    // Simulate only the targets the parameters can move, and what those targets need: the
-    // restricted model computes them bit for bit as the whole model does.
-    let mut keep: Vec<usize> = specs.iter().flat_map(|s| affected_targets(model, &s.param)).collect();
-    keep.sort_unstable();
-    keep.dedup();
-    let restricted = model.restricted(&keep);
-    let specs = specs
-        .iter()
-        .map(|s| {
-            Ok(SweepSpec { param: params::find(&restricted, &s.param.id)?, from: s.from, to: s.to, steps: s.steps })
-        })
-        .collect::<Result<Vec<_>, String>>()?;
-    let model = &restricted;
-    let specs = specs.as_slice();
-    let mut variants = Vec::new();
-    for spec in specs {
-        for v in spec.grid() {
-            variants.push(params::with_value(model, &spec.param, v)?);
-        }
-    }
-    let refs: Vec<&Model> = std::iter::once(model).chain(variants.iter()).collect();
-    let acc = engine::accumulate_paired(&refs, seed, 0..paths, progress);
+    let plan = SweepPlan::new(model, specs)?;
+    let acc = plan.simulate(seed, 0..paths, progress);
+    Ok(plan.report(&acc, paths, seed))
+}
+
+/// The report of the sweep of `specs` on `model` (the plan's restricted model and specs) from the
+/// counts `acc` of the baseline and of the variants in plan order, for a run of `paths` paths
+/// with `seed`.
+pub fn report(model: &Model, specs: &[SweepSpec], acc: &PairedAccumulator, paths: u64, seed: u64) -> SweepReport {
     let n = acc.paths;
     let mut next = 1;
     let mut sweeps = Vec::new();
@@ -145,13 +190,13 @@ pub fn run(
             curves,
         });
     }
-    Ok(SweepReport {
+    SweepReport {
         feasim_version: env!("CARGO_PKG_VERSION").to_string(),
         scenario: scenario_info(model),
         run: RunInfo { paths, seed, sampling: Default::default() },
         targets: target_baselines(model, &acc.hits[0], n),
         sweeps,
-    })
+    }
 }
 
 impl SweepReport {
