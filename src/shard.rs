@@ -653,33 +653,15 @@ pub const SWEEP_FORMAT: &str = "feasim partial sweep";
 /// Version of the partial-sweep layout; a merge reads only this version.
 pub const SWEEP_FORMAT_VERSION: u32 = 1;
 
-/// A float written as the 16 hex digits of its bit pattern, so that a swept range survives the
-/// file bit for bit (as the sketches' minima and maxima do).
-mod exact_f64 {
-    use serde::{Deserialize, Deserializer, Serializer, de::Error};
-
-    pub fn serialize<S: Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&format!("{:016x}", value.to_bits()))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        if text.len() != 16 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(D::Error::custom(format!("expected the 16 hex digits of a float's bits, found \"{text}\"")));
-        }
-        u64::from_str_radix(&text, 16).map(f64::from_bits).map_err(D::Error::custom)
-    }
-}
-
 /// One swept parameter exactly as the sweep was asked for it: its id, its range (`from` and `to`
 /// as bit patterns) and its number of grid values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SweptParam {
     pub id: String,
-    #[serde(with = "exact_f64")]
+    #[serde(with = "crate::summary::exact_f64")]
     pub from: f64,
-    #[serde(with = "exact_f64")]
+    #[serde(with = "crate::summary::exact_f64")]
     pub to: f64,
     pub steps: usize,
 }

@@ -5,7 +5,7 @@
 //! is associative and commutative and the summary does not depend on how paths were split
 //! across threads or machines. Memory does not grow with the number of paths.
 
-mod exact_f64;
+pub(crate) mod exact_f64;
 pub mod interval;
 pub mod needed;
 pub mod paired;
