@@ -14,6 +14,9 @@
 //!   box. Normals per second ÷ normals per path = the limit in paths per second;
 //! - **feasim**: `feasim::engine::accumulate` (the whole simulation and accumulation, no I/O) on
 //!   the same scenario and seed, in a rayon pool of T threads and in a pool of 1 thread;
+//! - **the limit with feasim's own sampler**: the same normals drawn as the block engine draws
+//!   them (`engine::normals::LaneStreams`, the streams of 64 paths side by side; bit-identical
+//!   numbers), which shows what is left of feasim's time beyond drawing its random numbers;
 //!
 //! and prints, per repetition and as median [min–max] over the repetitions: normals/s, the limit
 //! in paths/s, feasim's paths/s, feasim ÷ limit (goal ≥ 0.6), and feasim's T-thread ÷ 1-thread
@@ -39,6 +42,9 @@ use std::ops::Range;
 use std::path::Path;
 use std::time::Instant;
 
+use feasim::engine::block::LANES;
+use feasim::engine::normals::LaneStreams;
+use feasim::engine::simd::{self, Level};
 use feasim::engine::{self, CHUNK, RunConfig, rng};
 use feasim::model::{Base, Compounding, Metric, Model, Process};
 use rand_distr::{Distribution, StandardNormal};
@@ -161,6 +167,69 @@ fn draw_only(draws: &Draws, seed: u64, paths: Range<u64>) -> f64 {
             black_box(sum)
         })
         .sum()
+}
+
+/// The same normals drawn with the engine's own batched exact sampler (`engine::normals`): the
+/// streams of `LANES` consecutive paths side by side, as the block engine draws them. What is
+/// left of feasim's time beyond this is the work of the paths themselves.
+fn draw_only_batched(draws: &Draws, seed: u64, paths: Range<u64>) -> f64 {
+    let n_chunks = (paths.end - paths.start).div_ceil(CHUNK);
+    (0..n_chunks)
+        .into_par_iter()
+        .map(|chunk| {
+            let start = paths.start + chunk * CHUNK;
+            let end = (start + CHUNK).min(paths.end);
+            // Compiled for the vector level the engine uses, as the engine's own copy is.
+            match simd::level() {
+                // SAFETY: the level is at most what the CPU was detected to support.
+                #[cfg(target_arch = "x86_64")]
+                Level::Avx512 => unsafe { draw_chunk_avx512(draws, seed, start..end) },
+                // SAFETY: as above.
+                #[cfg(target_arch = "x86_64")]
+                Level::Avx2 => unsafe { draw_chunk_avx2(draws, seed, start..end) },
+                _ => draw_chunk(draws, seed, start..end),
+            }
+        })
+        .sum()
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw")]
+unsafe fn draw_chunk_avx512(draws: &Draws, seed: u64, paths: Range<u64>) -> f64 {
+    draw_chunk(draws, seed, paths)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn draw_chunk_avx2(draws: &Draws, seed: u64, paths: Range<u64>) -> f64 {
+    draw_chunk(draws, seed, paths)
+}
+
+#[inline(always)]
+fn draw_chunk(draws: &Draws, seed: u64, paths: Range<u64>) -> f64 {
+    let mut lanes = LaneStreams::default();
+    let (mut keys, mut seeds, mut out) = ([0u64; LANES], [0u64; LANES], [0.0; LANES]);
+    // One running sum per lane (a single float sum would be a serial chain of additions).
+    let mut sums = [0.0; LANES];
+    let mut first = paths.start;
+    while first < paths.end {
+        let len = ((paths.end - first) as usize).min(LANES);
+        for (lane, key) in keys[..len].iter_mut().enumerate() {
+            *key = rng::path_key(seed, first + lane as u64);
+        }
+        for &stream_key in &draws.shock_keys {
+            for (s, &key) in seeds.iter_mut().zip(&keys) {
+                *s = rng::shock_stream_seed(key, stream_key);
+            }
+            lanes.seed(&seeds);
+            for _ in 0..draws.n_proj {
+                lanes.next_normals(len, &mut out);
+                sums.iter_mut().zip(&out).for_each(|(s, &x)| *s += x);
+            }
+        }
+        first += len as u64;
+    }
+    black_box(sums.iter().sum::<f64>())
 }
 
 /// Check that `draw_normals` reproduces the engine's random numbers: rebuild the first
@@ -325,7 +394,11 @@ fn main() {
     let feasim = |threads: &rayon::ThreadPool, paths: u64| {
         time(|| _ = black_box(threads.install(|| engine::accumulate(&model, seed, 0..paths, &|_| {}))))
     };
+    let batched = |threads: &rayon::ThreadPool, paths: u64| {
+        time(|| _ = black_box(threads.install(|| draw_only_batched(&draws, seed, 0..paths))))
+    };
     let limit_paths = calibrate(s.seconds, |n| limit(&pool_t, n));
+    let batched_paths = calibrate(s.seconds, |n| batched(&pool_t, n));
     let feasim_paths = calibrate(s.seconds, |n| feasim(&pool_t, n));
     println!(
         "paths per measurement: {limit_paths} for the limit, {feasim_paths} for feasim (about {} s on {} threads; twice as long on 1)",
@@ -334,7 +407,7 @@ fn main() {
 
     let t = s.threads;
     println!(
-        "{:>4} {:>14} {:>14} {:>14} {:>14} {:>14} {:>10} {:>10} {:>10}",
+        "{:>4} {:>14} {:>14} {:>14} {:>14} {:>14} {:>10} {:>10} {:>10} {:>14} {:>10}",
         "rep",
         format!("normals/s {t}t"),
         format!("limit p/s {t}t"),
@@ -343,14 +416,17 @@ fn main() {
         "feasim p/s 1t",
         "feas/limit",
         format!("feas {t}t/1t"),
-        format!("limit {t}t/1t")
+        format!("limit {t}t/1t"),
+        format!("batched p/s {t}t"),
+        "feas/batch"
     );
-    let mut rows: Vec<[f64; 8]> = Vec::with_capacity(s.reps);
+    let mut rows: Vec<[f64; 10]> = Vec::with_capacity(s.reps);
     for rep in 1..=s.reps {
         let limit_t = limit_paths as f64 / limit(&pool_t, limit_paths);
         let feasim_t = feasim_paths as f64 / feasim(&pool_t, feasim_paths);
         let feasim_1 = feasim_paths as f64 / feasim(&pool_1, feasim_paths);
         let limit_1 = limit_paths as f64 / limit(&pool_1, limit_paths);
+        let batched_t = batched_paths as f64 / batched(&pool_t, batched_paths);
         let row = [
             limit_t * per_path as f64,
             limit_t,
@@ -360,10 +436,12 @@ fn main() {
             feasim_t / limit_t,
             feasim_t / feasim_1,
             limit_t / limit_1,
+            batched_t,
+            feasim_t / batched_t,
         ];
         println!(
-            "{rep:>4} {:>14.4e} {:>14.0} {:>14.0} {:>14.0} {:>14.0} {:>10.3} {:>10.3} {:>10.3}",
-            row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7]
+            "{rep:>4} {:>14.4e} {:>14.0} {:>14.0} {:>14.0} {:>14.0} {:>10.3} {:>10.3} {:>10.3} {:>14.0} {:>10.3}",
+            row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9]
         );
         rows.push(row);
     }
@@ -382,4 +460,6 @@ fn main() {
     show(&format!("feasim / limit ({t} threads; goal >= 0.6)"), 5, 3);
     show(&format!("feasim {t} threads / 1 thread (goal >= 1.8)"), 6, 3);
     show(&format!("limit {t} threads / 1 thread (the machine's)"), 7, 3);
+    show(&format!("limit with feasim's batched sampler, paths/s ({t}t)"), 8, 0);
+    show(&format!("feasim / that limit ({t} threads)"), 9, 3);
 }
