@@ -9,7 +9,7 @@
 //! draw fails the fast test finishes it with the same code as `rand_distr` (the wedge test, the
 //! tail algorithm, or a fresh draw), through a `Xoshiro256PlusPlus` rebuilt from the lane's
 //! state and written back. So each stream yields exactly the numbers it yields alone (tested
-//! against `rand_distr` over a million draws, rejections and tail draws included), and this is
+//! against `rand_distr` over two million draws, rejections and tail draws included), and this is
 //! only a faster way to compute them.
 
 use rand::{Rng, RngExt, SeedableRng, distr::Open01};
@@ -155,9 +155,9 @@ mod tests {
         }
     }
 
-    /// A million draws from 4096 × 8 streams × ... against rand_distr, bit for bit: the fast
-    /// path, the wedge test and the tail all occur (counted), and partial blocks leave the
-    /// unused lanes' streams untouched by rejections.
+    /// About 2·10⁶ draws (2048 blocks of up to 64 streams, 16 draws each) against rand_distr,
+    /// bit for bit: the fast path, the wedge test and the tail all occur (counted), and partial
+    /// blocks leave the unused lanes' streams untouched by rejections.
     #[test]
     fn block_draws_equal_rand_distr_bit_for_bit() {
         let draws_per_stream = 16;
@@ -188,7 +188,7 @@ mod tests {
                 }
             }
         }
-        // About 1.2% of 10^6 draws leave the fast path, about 0.05% through the tail.
+        // About 1.2% of the draws leave the fast path, about 0.05% through the tail.
         assert!(slow > 5_000 && tail > 100, "{slow} slow draws, {tail} in the tail");
     }
 }
