@@ -219,10 +219,7 @@ impl PartialResult {
 
     /// The file's text: compact JSON (the accumulator is large), header fields first.
     pub fn to_json(&self) -> Result<String, serde_json::Error> {
-        serde_json::to_string(self).map(|mut text| {
-            text.push('\n');
-            text
-        })
+        json_line(self)
     }
 
     /// Read a partial result from its text, checking its format, versions, checksum and that it is
@@ -235,25 +232,17 @@ impl PartialResult {
     }
 
     fn from_value(value: serde_json::Value) -> Result<Self, PartError> {
-        check_versions(&value, "partial-result", FORMAT_VERSION)?;
-        let mut result: PartialResult =
-            serde_json::from_value(value).map_err(|e| PartError::Damaged(format!("unexpected content: {e}")))?;
-        if result.compute_checksum() != result.checksum {
-            return Err(PartError::Damaged(
-                "its checksum does not match: the file was changed after it was written".into(),
-            ));
-        }
-        result.check_itself().map_err(PartError::Damaged)?;
-        Ok(result)
+        verified(value, "partial-result", FORMAT_VERSION)
     }
 
     fn compute_checksum(&mut self) -> String {
-        let saved = std::mem::take(&mut self.checksum);
-        // Integers, strings and bit patterns always serialise; a path that is not UTF-8 does not,
-        // and `to_json` reports it.
-        let bytes = serde_json::to_vec(self).unwrap_or_default();
-        self.checksum = saved;
-        sha256_hex(&bytes)
+        checksum_of(self)
+    }
+}
+
+impl PartFile for PartialResult {
+    fn checksum_field(&mut self) -> &mut String {
+        &mut self.checksum
     }
 
     fn check_itself(&self) -> Result<(), String> {
@@ -647,6 +636,46 @@ impl Merger {
     }
 }
 
+/// What the two kinds of part file (runs and sweeps) share: a checksum over their own JSON, and a
+/// check that their fields agree with each other.
+trait PartFile: Serialize + serde::de::DeserializeOwned {
+    fn checksum_field(&mut self) -> &mut String;
+    fn check_itself(&self) -> Result<(), String>;
+}
+
+/// A part's file text: compact JSON and a newline.
+fn json_line<T: Serialize>(part: &T) -> Result<String, serde_json::Error> {
+    serde_json::to_string(part).map(|mut text| {
+        text.push('\n');
+        text
+    })
+}
+
+/// SHA-256 of the part's JSON with an empty checksum field.
+fn checksum_of<T: PartFile>(part: &mut T) -> String {
+    let saved = std::mem::take(part.checksum_field());
+    // Integers, strings and bit patterns always serialise; a path that is not UTF-8 does not,
+    // and `to_json` reports it.
+    let bytes = serde_json::to_vec(part).unwrap_or_default();
+    *part.checksum_field() = saved;
+    sha256_hex(&bytes)
+}
+
+/// A part read from its JSON value, after checking its layout version, checksum and consistency.
+fn verified<T: PartFile>(value: serde_json::Value, layout: &'static str, version: u32) -> Result<T, PartError> {
+    check_versions(&value, layout, version)?;
+    let mut part: T =
+        serde_json::from_value(value).map_err(|e| PartError::Damaged(format!("unexpected content: {e}")))?;
+    let written = part.checksum_field().clone();
+    if checksum_of(&mut part) != written {
+        return Err(PartError::Damaged(
+            "its checksum does not match: the file was changed after it was written".into(),
+        ));
+    }
+    part.check_itself().map_err(PartError::Damaged)?;
+    Ok(part)
+}
+
 /// The `format` field of every partial sweep file (`feasim sweep --shard I/N`).
 pub const SWEEP_FORMAT: &str = "feasim partial sweep";
 
@@ -788,10 +817,7 @@ impl PartialSweep {
 
     /// The file's text: compact JSON, header fields first.
     pub fn to_json(&self) -> Result<String, serde_json::Error> {
-        serde_json::to_string(self).map(|mut text| {
-            text.push('\n');
-            text
-        })
+        json_line(self)
     }
 
     /// Read a partial sweep from its text, checking its format, versions, checksum and that it is
@@ -804,23 +830,17 @@ impl PartialSweep {
     }
 
     fn from_value(value: serde_json::Value) -> Result<Self, PartError> {
-        check_versions(&value, "partial-sweep", SWEEP_FORMAT_VERSION)?;
-        let mut result: PartialSweep =
-            serde_json::from_value(value).map_err(|e| PartError::Damaged(format!("unexpected content: {e}")))?;
-        if result.compute_checksum() != result.checksum {
-            return Err(PartError::Damaged(
-                "its checksum does not match: the file was changed after it was written".into(),
-            ));
-        }
-        result.check_itself().map_err(PartError::Damaged)?;
-        Ok(result)
+        verified(value, "partial-sweep", SWEEP_FORMAT_VERSION)
     }
 
     fn compute_checksum(&mut self) -> String {
-        let saved = std::mem::take(&mut self.checksum);
-        let bytes = serde_json::to_vec(self).unwrap_or_default();
-        self.checksum = saved;
-        sha256_hex(&bytes)
+        checksum_of(self)
+    }
+}
+
+impl PartFile for PartialSweep {
+    fn checksum_field(&mut self) -> &mut String {
+        &mut self.checksum
     }
 
     fn check_itself(&self) -> Result<(), String> {
