@@ -213,7 +213,7 @@ impl PartialResult {
             checksum: String::new(),
             accumulator,
         };
-        result.checksum = result.compute_checksum();
+        result.checksum = checksum_of(&mut result);
         result
     }
 
@@ -233,10 +233,6 @@ impl PartialResult {
 
     fn from_value(value: serde_json::Value) -> Result<Self, PartError> {
         verified(value, "partial-result", FORMAT_VERSION)
-    }
-
-    fn compute_checksum(&mut self) -> String {
-        checksum_of(self)
     }
 }
 
@@ -811,7 +807,7 @@ impl PartialSweep {
             checksum: String::new(),
             accumulator: accumulator.into(),
         };
-        result.checksum = result.compute_checksum();
+        result.checksum = checksum_of(&mut result);
         result
     }
 
@@ -831,10 +827,6 @@ impl PartialSweep {
 
     fn from_value(value: serde_json::Value) -> Result<Self, PartError> {
         verified(value, "partial-sweep", SWEEP_FORMAT_VERSION)
-    }
-
-    fn compute_checksum(&mut self) -> String {
-        checksum_of(self)
     }
 }
 

@@ -19,14 +19,15 @@ fn arg(path: &Path) -> &str {
     path.to_str().expect("temporary paths are UTF-8")
 }
 
-/// Run shards `indices` of `count` of `scenario`, each in its own process, all at once; returns
-/// the files written, in `indices` order.
-fn shards(scenario: &str, paths: u64, seed: u64, count: u64, indices: &[u64], dir: &Path) -> Vec<PathBuf> {
+/// Start `feasim ARGS --shard I/count --threads 1 --out dir` for every I in `indices`, each in its
+/// own process, all at once; check that each succeeded, said so on a line starting
+/// "shard I/count: paths " and wrote its part. Returns (part file, stdout), in `indices` order.
+fn shard_processes(args: &[&str], what: &str, count: u64, indices: &[u64], dir: &Path) -> Vec<(PathBuf, String)> {
     let children: Vec<_> = indices
         .iter()
         .map(|i| {
             Command::new(env!("CARGO_BIN_EXE_feasim"))
-                .args(["run", scenario, "--paths", &paths.to_string(), "--seed", &seed.to_string()])
+                .args(args)
                 .args(["--shard", &format!("{i}/{count}"), "--threads", "1", "--out", arg(dir)])
                 .output()
         })
@@ -36,12 +37,24 @@ fn shards(scenario: &str, paths: u64, seed: u64, count: u64, indices: &[u64], di
         .zip(children)
         .map(|(i, out)| {
             let out = out.expect("feasim runs");
-            assert!(out.status.success(), "shard {i}/{count}: {}", text(&out.stderr));
+            assert!(out.status.success(), "{what} {i}/{count}: {}", text(&out.stderr));
             let stdout = text(&out.stdout);
-            assert_eq!(stdout.lines().count(), 1, "one line per shard: {stdout}");
             assert!(stdout.starts_with(&format!("shard {i}/{count}: paths ")), "{stdout}");
             let file = dir.join(format!("shard-{i}-of-{count}.json"));
             assert!(file.is_file(), "{} written", file.display());
+            (file, stdout)
+        })
+        .collect()
+}
+
+/// Run shards `indices` of `count` of `scenario`, each in its own process, all at once; returns
+/// the files written, in `indices` order.
+fn shards(scenario: &str, paths: u64, seed: u64, count: u64, indices: &[u64], dir: &Path) -> Vec<PathBuf> {
+    let (paths, seed) = (paths.to_string(), seed.to_string());
+    shard_processes(&["run", scenario, "--paths", &paths, "--seed", &seed], "shard", count, indices, dir)
+        .into_iter()
+        .map(|(file, stdout)| {
+            assert_eq!(stdout.lines().count(), 1, "one line per shard: {stdout}");
             file
         })
         .collect()
@@ -356,25 +369,12 @@ const SWEEP: [&str; 6] =
 /// Run sweep shards `indices` of `count` (with `params`), each in its own process, all at once;
 /// returns the files written, in `indices` order.
 fn sweep_shards(params: &[&str], paths: u64, count: u64, indices: &[u64], dir: &Path) -> Vec<PathBuf> {
-    let children: Vec<_> = indices
-        .iter()
-        .map(|i| {
-            Command::new(env!("CARGO_BIN_EXE_feasim"))
-                .args(["sweep", TUTORIAL, "--paths", &paths.to_string(), "--seed", "9"])
-                .args(params)
-                .args(["--shard", &format!("{i}/{count}"), "--threads", "1", "--out", arg(dir)])
-                .output()
-        })
-        .collect();
-    indices
-        .iter()
-        .zip(children)
-        .map(|(i, out)| {
-            let out = out.expect("feasim runs");
-            assert!(out.status.success(), "sweep shard {i}/{count}: {}", text(&out.stderr));
-            let stdout = text(&out.stdout);
-            assert!(stdout.starts_with(&format!("shard {i}/{count}: paths ")), "{stdout}");
-            let file = dir.join(format!("shard-{i}-of-{count}.json"));
+    let paths = paths.to_string();
+    let mut args = vec!["sweep", TUTORIAL, "--paths", &paths, "--seed", "9"];
+    args.extend(params);
+    shard_processes(&args, "sweep shard", count, indices, dir)
+        .into_iter()
+        .map(|(file, _)| {
             let part: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
             assert_eq!(part["format"], "feasim partial sweep");
             file
