@@ -11,6 +11,8 @@ use std::ops::Range;
 /// A compiled expression.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Expr {
+    /// The expression as written in the scenario (for reports).
+    source: String,
     ops: Vec<Op>,
     reads: Vec<usize>,
     base_reads: Vec<usize>,
@@ -125,7 +127,12 @@ impl Expr {
         let mut base_reads = compiler.base_reads;
         base_reads.sort_unstable();
         base_reads.dedup();
-        Ok(Expr { ops: compiler.ops, reads, base_reads, max_stack: compiler.max_depth })
+        Ok(Expr { source: source.to_string(), ops: compiler.ops, reads, base_reads, max_stack: compiler.max_depth })
+    }
+
+    /// The expression as written in the scenario.
+    pub fn source(&self) -> &str {
+        &self.source
     }
 
     /// Indicators the expression reads, sorted, without duplicates.
@@ -147,6 +154,7 @@ impl Expr {
             })
             .collect();
         Expr {
+            source: self.source.clone(),
             ops,
             reads: self.reads.iter().map(|&i| m(i)).collect(),
             base_reads: self.base_reads.iter().map(|&i| m(i)).collect(),
