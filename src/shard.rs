@@ -1144,7 +1144,8 @@ mod tests {
         };
         assert_eq!(tampered(&|_| {}), Ok(()), "an untouched part reads back");
         let paths = good.accumulator.paths;
-        let cases: [(&str, &dyn Fn(&mut Accumulator)); 5] = [
+        type Edit<'a> = &'a dyn Fn(&mut Accumulator);
+        let cases: [(&str, Edit); 5] = [
             ("hits above paths", &|a| a.hits[0] = paths + 1),
             ("hits plus invalid above paths", &|a| a.invalid[1] = paths - a.hits[1] + 1),
             ("number hit not adding up", &|a| a.hit_counts[0] += 1),
