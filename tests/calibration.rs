@@ -524,6 +524,30 @@ fn score_reads_outcomes_and_lists_what_it_cannot_score() {
     assert!((b4.log_score - (0.5 / 4001.0f64).ln()).abs() < 1e-12, "floored, finite");
     assert_eq!(report.unscored.len(), 6, "the other targets have no outcome");
 
+    // Two different outcomes for one target, a row naming an indicator and a target, a gap row
+    // with a value: each a located refusal, never a silent choice.
+    let read = |name: &str, text: &str| {
+        let path = write(dir.path(), name, text);
+        score::outcomes_from_table(
+            &m,
+            &feasim::calibration::history::read(&path, true).unwrap_or_else(|e| panic!("{e}")),
+        )
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+    };
+    let twice = read("twice.csv", "indicator,region,year,value,target\n,,2024,95,B4\n,,2024,96,B4\n").unwrap_err();
+    assert!(twice.contains("target B4 is 96 here but 95 on line 2") && twice.contains("twice.csv:3:"), "{twice}");
+    assert_eq!(read("same.csv", "indicator,region,year,value,target\n,,2024,95,B4\n,,2024,95,B4\n"), Ok(()));
+    let both = read("both.csv", "indicator,region,year,value,target\nalpha.gdp_real,,2024,95,B4\n").unwrap_err();
+    assert!(both.contains("names both the indicator") && both.contains("both.csv:2:1"), "{both}");
+    let gap = feasim::calibration::history::read(
+        &write(dir.path(), "gap.csv", "indicator,region,year,value,confidence\nalpha.gdp_real,x,2022,1160,gap\n"),
+        true,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(gap.contains("marked as a gap") && gap.contains("gap.csv:2:"), "{gap}");
+
     let bad = write(dir.path(), "bad.csv", "indicator,region,year,value\nalpha.gdp_rael,x,2022,1\n");
     let e = score::outcomes_from_table(&m, &feasim::calibration::history::read(&bad, true).unwrap())
         .unwrap_err()
