@@ -306,7 +306,7 @@ fn files_that_are_not_scenarios_are_refused_before_reading_them_whole() {
     // Too large: refused from its size, without reading it.
     let big = d.join("big.toml");
     std::fs::File::create(&big).unwrap().set_len(feasim::scenario::MAX_SCENARIO_BYTES + 1).unwrap();
-    assert!(load(&big).contains("scenario files are read up to"), "{}", load(&big));
+    assert!(load(&big).contains("files of this kind are read up to"), "{}", load(&big));
     // Not UTF-8 (GBK bytes of 辽宁): named as an encoding problem.
     let gbk = d.join("gbk.toml");
     std::fs::write(&gbk, b"[scenario]\nname = \"\xc1\xc9\xc4\xfe\"\n").unwrap();

@@ -109,8 +109,14 @@ pub const MAX_SCENARIO_BYTES: u64 = 16 << 20;
 /// The text of a scenario file, or a message and a hint: only regular files (not folders, FIFOs
 /// or devices, which could block or never end), at most [`MAX_SCENARIO_BYTES`], in UTF-8.
 fn read_scenario_text(path: &Path) -> Result<String, (String, String)> {
+    read_text_file(path, MAX_SCENARIO_BYTES, "check the path; scenario files are TOML, e.g. scenarios/tutorial.toml")
+}
+
+/// The text of an input file, or a message and a hint (`check_path` when it cannot be read): only
+/// regular files (not folders, FIFOs or devices, which could block or never end), at most
+/// `max_bytes`, in UTF-8.
+pub fn read_text_file(path: &Path, max_bytes: u64, check_path: &str) -> Result<String, (String, String)> {
     let shown = path.display();
-    let check_path = "check the path; scenario files are TOML, e.g. scenarios/tutorial.toml";
     let meta = std::fs::metadata(path).map_err(|e| (format!("cannot read {shown}: {e}"), check_path.to_string()))?;
     if meta.is_dir() {
         return Err((format!("{shown} is a folder, not a scenario file"), check_path.into()));
@@ -121,18 +127,24 @@ fn read_scenario_text(path: &Path) -> Result<String, (String, String)> {
             "give the path of a scenario file saved on disk".into(),
         ));
     }
-    if meta.len() > MAX_SCENARIO_BYTES {
+    if meta.len() > max_bytes {
         return Err((
-            format!("{shown} is {} bytes; scenario files are read up to {MAX_SCENARIO_BYTES} bytes", meta.len()),
-            "is this really a scenario? Split a very large model into groups, or generate fewer indicators".into(),
+            format!("{shown} is {} bytes; files of this kind are read up to {max_bytes} bytes", meta.len()),
+            "is this the right file? Split a very large input into several smaller ones".into(),
         ));
     }
     let bytes = std::fs::read(path).map_err(|e| (format!("cannot read {shown}: {e}"), check_path.to_string()))?;
+    // A UTF-8 byte order mark (Excel writes one) is not part of the text.
+    let bytes = match bytes.strip_prefix(b"\xef\xbb\xbf") {
+        Some(rest) => rest.to_vec(),
+        None => bytes,
+    };
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         (
             format!("{shown} is not UTF-8 text (the first byte that is not UTF-8 is at byte {at})"),
-            "save the file as UTF-8 (editors call it \"UTF-8\" or \"Unicode\"; GBK/GB18030 files must be converted)"
+            "save the file as UTF-8 (editors call it \"UTF-8\" or \"Unicode\"; GBK/GB18030 files must be converted, \
+             e.g. iconv -f GB18030 -t UTF-8)"
                 .into(),
         )
     })
