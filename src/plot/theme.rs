@@ -487,6 +487,47 @@ pub fn padded(low: f64, high: f64, fraction: f64) -> (f64, f64) {
     }
 }
 
+/// Published history on fan charts.
+pub const HISTORY: RGBColor = RGBColor(66, 66, 66);
+
+/// One number format for every number of a chart (ticks, point labels, target levels): the
+/// decimals the tick step needs, and thousands separators on every number from four digits
+/// when any number shown has five or more.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NumberFormat {
+    pub decimals: usize,
+    pub group: bool,
+}
+
+impl NumberFormat {
+    /// The format for ticks `step` apart on an axis also showing `values`.
+    pub fn new(step: f64, values: impl IntoIterator<Item = f64>) -> Self {
+        let decimals =
+            tick_labels(&[0.0], step, "").first().map_or(0, |(_, l)| l.split_once('.').map_or(0, |(_, f)| f.len()));
+        let group = values.into_iter().any(|v| v.is_finite() && v.abs() >= 9999.5);
+        NumberFormat { decimals, group }
+    }
+
+    pub fn fmt(&self, v: f64) -> String {
+        if !v.is_finite() {
+            return fmt_value(v);
+        }
+        let decimals = self.decimals;
+        let text = format!("{v:.decimals$}");
+        let text = if text.trim_start_matches('-').chars().all(|c| c == '0' || c == '.') {
+            format!("{:.decimals$}", 0.0)
+        } else {
+            text
+        };
+        if self.group { group_digits(&text, 4) } else { text }
+    }
+
+    /// Tick labels in this format, each followed by `suffix`.
+    pub fn ticks(&self, ticks: &[f64], suffix: &str) -> Vec<(f64, String)> {
+        ticks.iter().map(|&v| (v, format!("{}{suffix}", self.fmt(v)))).collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
