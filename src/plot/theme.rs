@@ -528,6 +528,66 @@ impl NumberFormat {
     }
 }
 
+/// Fills that stay apart in greyscale print: colours in clearly different lightness steps
+/// (dark, light, medium, very light), the second four hatched; beyond eight they repeat.
+pub const GREY_SAFE: [(RGBColor, bool); 8] = [
+    (RGBColor(31, 73, 125), false),
+    (RGBColor(245, 166, 35), false),
+    (RGBColor(196, 58, 58), true),
+    (RGBColor(150, 215, 205), true),
+    (RGBColor(90, 90, 90), true),
+    (RGBColor(120, 180, 235), false),
+    (RGBColor(110, 60, 140), false),
+    (RGBColor(230, 200, 120), true),
+];
+
+/// Segments (in pixels) of diagonal hatching every `spacing` pixels inside the rectangle from
+/// `(x0, y0)` (top left) to `(x1, y1)` (bottom right).
+pub fn hatch_lines((x0, y0): (i32, i32), (x1, y1): (i32, i32), spacing: i32) -> Vec<[(i32, i32); 2]> {
+    let height = y1 - y0;
+    if height <= 0 || x1 <= x0 || spacing <= 0 {
+        return vec![];
+    }
+    // Lines x = c + t, y = y1 − t for t in 0..=height, clipped to x0..=x1.
+    let mut lines = Vec::new();
+    let mut c = x0 - height;
+    while c <= x1 {
+        let (a, b) = ((x0 - c).max(0), (x1 - c).min(height));
+        if a < b {
+            lines.push([(c + a, y1 - a), (c + b, y1 - b)]);
+        }
+        c += spacing;
+    }
+    lines
+}
+
+/// `text` broken into at most two lines that each fit `max_width` pixels at `size` (at spaces
+/// when there are any, else between characters); a second line still too long gets an ellipsis.
+pub fn wrap_two_lines(theme: &Theme, text: &str, size: f64, max_width: i32) -> Vec<String> {
+    let text = theme.clean(text);
+    if theme.width(&text, size) <= max_width {
+        return vec![text];
+    }
+    let chars: Vec<char> = text.chars().collect();
+    // The longest first line that fits, ended at a space when the text has spaces.
+    let mut cut = 0;
+    for k in 1..chars.len() {
+        let head: String = chars[..k].iter().collect();
+        if theme.width(head.trim_end(), size) > max_width {
+            break;
+        }
+        if !text.contains(' ') || chars[k] == ' ' {
+            cut = k;
+        }
+    }
+    if cut == 0 {
+        return vec![theme.fit(&text, size, max_width)];
+    }
+    let first: String = chars[..cut].iter().collect::<String>().trim_end().to_string();
+    let rest: String = chars[cut..].iter().collect::<String>().trim_start().to_string();
+    vec![first, theme.fit(&rest, size, max_width)]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
