@@ -206,10 +206,14 @@ impl Chart for FanChart<'_> {
             } else {
                 format!("{}{source}", t.tr("历史数据来源：", "Published history: "))
             };
-            let note = t.fit(&note, NOTE_SIZE, WIDTH as i32 - 2 * MARGIN);
-            let y = bottom - NOTE_SIZE as i32 - 4;
-            canvas.text(&note, NOTE_SIZE, MUTED, (MARGIN, y), (HPos::Left, VPos::Top))?;
-            bottom = y - 12;
+            // Up to two lines of it; summary.json has the whole text.
+            let lines = wrap_two_lines(t, &note, NOTE_SIZE, WIDTH as i32 - 2 * MARGIN);
+            let step = NOTE_SIZE as i32 + 4;
+            let top = bottom - step * lines.len() as i32;
+            for (k, line) in lines.iter().enumerate() {
+                canvas.text(line, NOTE_SIZE, MUTED, (MARGIN, top + k as i32 * step), (HPos::Left, VPos::Top))?;
+            }
+            bottom = top - 12;
         }
 
         let years: Vec<i32> = ind.years.iter().map(|y| y.year).collect();

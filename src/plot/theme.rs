@@ -611,6 +611,32 @@ mod tests {
         assert_eq!(fmt_count(1_000_000), "1,000,000");
     }
 
+    /// Ticks, end labels and point labels of one chart share decimals and digit grouping (a
+    /// histogram once showed "< 7844" beside ticks "8,000").
+    #[test]
+    fn one_number_format_per_chart() {
+        let f = NumberFormat::new(250.0, [7843.7, 10000.0]);
+        assert_eq!(f.fmt(7843.7), "7,844");
+        assert_eq!(f.ticks(&[8000.0, 10000.0], ""), [(8000.0, "8,000".to_string()), (10000.0, "10,000".to_string())]);
+        let f = NumberFormat::new(0.5, [2.25, 3.0]);
+        assert_eq!((f.fmt(2.26), f.fmt(3.0), f.fmt(-0.01)), ("2.3".into(), "3.0".into(), "0.0".into()));
+        assert_eq!(NumberFormat::new(2.0, [84.52, 9000.0]).fmt(9000.0), "9000");
+    }
+
+    /// Hatching stays inside its rectangle and covers it evenly.
+    #[test]
+    fn hatching_is_clipped_to_its_rectangle() {
+        let lines = hatch_lines((10, 20), (110, 40), 7);
+        assert!(lines.len() >= 100 / 7);
+        for [(xa, ya), (xb, yb)] in lines {
+            for (x, y) in [(xa, ya), (xb, yb)] {
+                assert!((10..=110).contains(&x) && (20..=40).contains(&y), "({x}, {y})");
+            }
+            assert_eq!(xb - xa, ya - yb, "45 degrees");
+        }
+        assert!(hatch_lines((0, 0), (0, 10), 7).is_empty());
+    }
+
     #[test]
     fn ticks_are_nice_and_cover_the_range() {
         let (ticks, step) = nice_ticks(0.0, 100.0, 10);

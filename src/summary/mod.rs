@@ -922,3 +922,62 @@ fn marker(model: &Model, target: &crate::model::Target) -> Option<TargetMarker> 
     }
     Some(TargetMarker { indicator: model.indicators[indicator].id.clone(), year: year(y), level })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sketch_of(values: impl IntoIterator<Item = f64>) -> Sketch {
+        let mut sketch = Sketch::new();
+        for v in values {
+            sketch.add(v);
+        }
+        sketch
+    }
+
+    /// A whole-number quantity gets bins centred on whole numbers, one per value, with the
+    /// boundary between missing and hitting values on an edge, for every comparator; the counts
+    /// are exact.
+    #[test]
+    fn whole_number_histograms_put_the_hit_boundary_on_an_edge() {
+        // Values 0..=8, value k seen k + 1 times.
+        let values: Vec<f64> = (0..=8).flat_map(|k| std::iter::repeat_n(k as f64, k + 1)).collect();
+        let sketch = sketch_of(values.iter().copied());
+        for (comparator, threshold, boundary) in
+            [(">=", 3.0, 2.5), (">", 3.0, 3.5), ("<=", 5.0, 5.5), ("<", 5.0, 4.5), (">=", 2.4, 2.5)]
+        {
+            assert_eq!(hit_boundary(comparator, threshold, true), boundary);
+            let h = histogram(&sketch, comparator, threshold, true, None);
+            assert!(h.edges.iter().all(|e| (e - e.floor() - 0.5).abs() < 1e-12), "{:?}", h.edges);
+            assert!(h.edges.windows(2).all(|w| (w[1] - w[0] - 1.0).abs() < 1e-12), "one value per bin");
+            assert!(h.edges.contains(&boundary), "{comparator} {threshold}: {:?}", h.edges);
+            assert_eq!((h.below, h.above), (0, 0));
+            for (k, &c) in h.counts.iter().enumerate() {
+                let centre = (h.edges[k] + h.edges[k + 1]) / 2.0;
+                assert_eq!(c, values.iter().filter(|&&v| v == centre).count() as u64, "bin at {centre}");
+            }
+        }
+        // A wide range: bins several whole numbers wide, still with an edge at the boundary.
+        let wide = sketch_of((0..=1000).map(f64::from));
+        let h = histogram(&wide, ">=", 300.0, true, None);
+        let width = h.edges[1] - h.edges[0];
+        assert!(width > 1.0 && width.fract() == 0.0, "{width}");
+        assert!(h.edges.contains(&299.5), "{:?}", h.edges);
+        assert!(h.counts.len() <= HISTOGRAM_BINS + 1);
+        // Without the flag a continuous quantity is split evenly, threshold or not.
+        let h = histogram(&sketch_of((0..100).map(|k| k as f64 * 0.37)), ">=", 10.0, false, None);
+        assert_eq!(h.counts.len(), HISTOGRAM_BINS);
+    }
+
+    /// A bounded rate with paths exactly on its upper bound: the histogram ends at the bound and
+    /// those paths, and only those, are counted above it.
+    #[test]
+    fn mass_on_an_upper_bound_is_counted_above_the_last_edge() {
+        let values: Vec<f64> =
+            (0..600).map(|k| 90.0 + k as f64 / 60.0).chain(std::iter::repeat_n(100.0, 400)).collect();
+        let h = histogram(&sketch_of(values.iter().copied()), ">=", 100.0, false, Some([0.0, 100.0]));
+        assert_eq!(*h.edges.last().unwrap(), 100.0);
+        assert_eq!(h.above, 400);
+        assert_eq!(h.counts.iter().sum::<u64>() + h.below, 600);
+    }
+}
