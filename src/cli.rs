@@ -141,6 +141,17 @@ pub struct SimArgs {
     /// Font file (TTF/TTC with Chinese glyphs) for the charts [default: FEASIM_FONT or a system CJK font]
     #[arg(long, value_parser = font_path)]
     pub font: Option<PathBuf>,
+    /// Bands of the fan charts: 50% and 90% of paths, or 30%, 60% and 90% (Bank of England style)
+    #[arg(long, value_enum, default_value_t = FanBandsArg::Quartiles)]
+    pub fan_bands: FanBandsArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FanBandsArg {
+    /// 25–75% and 5–95% of paths
+    Quartiles,
+    /// 35–65%, 20–80% and 5–95% of paths (the central 30%, 60% and 90%)
+    Boe,
 }
 
 #[derive(Debug, Args)]

@@ -195,8 +195,13 @@ fn run(run_args: RunArgs) -> anyhow::Result<()> {
         eprintln!("{note}");
     }
 
-    let output =
-        Output { dir: out_dir, quiet: args.quiet, no_charts: args.no_charts, lang: args.lang, font: args.font.clone() };
+    let output = Output {
+        dir: out_dir,
+        quiet: args.quiet,
+        no_charts: args.no_charts,
+        lang: args.lang,
+        charts: chart_options(args),
+    };
     write_outputs(&summary, &output, |files, dir| {
         let note = precision_note.map(|note| format!("{note}\n")).unwrap_or_default();
         format!(
@@ -215,7 +220,7 @@ struct Output {
     quiet: bool,
     no_charts: bool,
     lang: Lang,
-    font: Option<PathBuf>,
+    charts: feasim::plot::ChartOptions,
 }
 
 /// Write a run's files (summary.json, targets.csv, charts) and print its table, warnings and
@@ -233,8 +238,7 @@ fn write_outputs(
         Lang::Auto => Labels::Chinese,
     };
     if !output.no_charts {
-        let options = chart_options_for(output.lang, output.font.clone());
-        let report = feasim::plot::write_charts(summary, &output.dir.join("charts"), &options)?;
+        let report = feasim::plot::write_charts(summary, &output.dir.join("charts"), &output.charts)?;
         notes.extend(report.warnings);
         written.extend(report.files);
     }
@@ -332,7 +336,13 @@ fn merge(args: MergeArgs) -> anyhow::Result<()> {
     let elapsed = started.elapsed();
 
     let dir = args.out.clone().unwrap_or_else(|| model.name.clone().into());
-    let output = Output { dir, quiet: args.quiet, no_charts: args.no_charts, lang: args.lang, font: args.font.clone() };
+    let output = Output {
+        dir,
+        quiet: args.quiet,
+        no_charts: args.no_charts,
+        lang: args.lang,
+        charts: chart_options_for(args.lang, args.font.clone()),
+    };
     write_outputs(&summary, &output, |files, dir| {
         format!(
             "merged {} shards: {} paths (seed {}) in {:.2} s; wrote {files} files to {}",
@@ -435,7 +445,11 @@ fn on_threads<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Send) -> 
 }
 
 fn chart_options(args: &SimArgs) -> feasim::plot::ChartOptions {
-    chart_options_for(args.lang, args.font.clone())
+    let fan_bands = match args.fan_bands {
+        cli::FanBandsArg::Quartiles => feasim::plot::FanBands::Quartiles,
+        cli::FanBandsArg::Boe => feasim::plot::FanBands::Boe,
+    };
+    feasim::plot::ChartOptions { fan_bands, ..chart_options_for(args.lang, args.font.clone()) }
 }
 
 fn chart_options_for(lang: Lang, font_path: Option<PathBuf>) -> feasim::plot::ChartOptions {
@@ -444,7 +458,7 @@ fn chart_options_for(lang: Lang, font_path: Option<PathBuf>) -> feasim::plot::Ch
         Lang::Zh => feasim::plot::Language::Chinese,
         Lang::En => feasim::plot::Language::English,
     };
-    feasim::plot::ChartOptions { language, font_path }
+    feasim::plot::ChartOptions { language, font_path, ..Default::default() }
 }
 
 fn terminal_width() -> Option<u16> {

@@ -374,6 +374,7 @@ impl Builder<'_> {
                 Process::Derived { expr: Expr::compile("0", &|_| Resolved::Unknown(None)).ok()? }
             }
         };
+        let (history, history_source) = self.history(r, &base, &process);
         let label_en = r.label_en.as_ref().map(|l| l.value.clone()).unwrap_or_else(|| id.clone());
         Some(Indicator {
             label_zh: r.label_zh.as_ref().map(|l| l.value.clone()).unwrap_or_else(|| label_en.clone()),
@@ -383,6 +384,8 @@ impl Builder<'_> {
             note: r.note.as_ref().map(|u| u.value.clone()).unwrap_or_default(),
             base,
             process,
+            history,
+            history_source,
             stream_key: fnv1a(&id),
             id,
         })
@@ -485,6 +488,128 @@ impl Builder<'_> {
                 Some(Base::Uncertain { marginal, assumption })
             }
         }
+    }
+
+    /// The `history` table: a source and published values for years up to the base year, each a
+    /// finite number a value of this kind can take; a base-year value must repeat `base`.
+    fn history(&mut self, r: &RawIndicator, base: &Base, process: &Process) -> (BTreeMap<i32, f64>, String) {
+        let mut out = BTreeMap::new();
+        let Some(h) = &r.history else {
+            return (out, String::new());
+        };
+        let id = &r.id.value;
+        let example =
+            "history = { source = \"where the numbers come from\", values = { 2019 = 5865.0, 2020 = 6292.4 } }";
+        let source = match &h.value.source {
+            Some(s) if !s.value.trim().is_empty() => s.value.clone(),
+            Some(s) => {
+                self.error(
+                    Diagnostic::at(s, format!("the history of \"{id}\" has an empty source"))
+                        .help("say where the values come from (address, table, confidence), as for `source` of a base"),
+                );
+                String::new()
+            }
+            None => {
+                self.error(
+                    Diagnostic::at(h, format!("the history of \"{id}\" has no source"))
+                        .help(format!("write {example}")),
+                );
+                String::new()
+            }
+        };
+        let values = match &h.value.values {
+            Some(v) if !v.value.is_empty() => v,
+            Some(v) => {
+                self.error(
+                    Diagnostic::at(v, format!("the history of \"{id}\" lists no values"))
+                        .help(format!("give at least one year, e.g. {example}; or remove `history`")),
+                );
+                return (out, source);
+            }
+            None => {
+                self.error(
+                    Diagnostic::at(h, format!("the history of \"{id}\" has no values"))
+                        .help(format!("write {example}")),
+                );
+                return (out, source);
+            }
+        };
+        for (key, value) in &values.value {
+            let Ok(year) = key.trim().parse::<i32>() else {
+                self.error(
+                    Diagnostic::at(value, format!("\"{key}\" in the history of \"{id}\" is not a year"))
+                        .help("write the years as keys: values = { 2019 = 5865.0, 2020 = 6292.4 }"),
+                );
+                continue;
+            };
+            if year > self.base_year {
+                self.error(
+                    Diagnostic::at(value, format!("history year {year} of \"{id}\" is after the base year {}", self.base_year))
+                        .help("history holds published values up to the base year; the years after it are simulated (remove this year)"),
+                );
+                continue;
+            }
+            if year < self.base_year - 100 {
+                self.error(Diagnostic::at(value, format!("history year {year} of \"{id}\" is not a plausible year")));
+                continue;
+            }
+            let v = value.value;
+            if !v.is_finite() {
+                self.error(
+                    Diagnostic::at(value, format!("the history value for {year} of \"{id}\" is not a finite number"))
+                        .help("leave out a year without a published value"),
+                );
+                continue;
+            }
+            let wrong = match process {
+                Process::Level { .. } if v <= 0.0 => Some("a level is positive".to_string()),
+                Process::Count { .. } if v < 0.0 || v.fract() != 0.0 => {
+                    Some("a count is a whole number, 0 or more".to_string())
+                }
+                Process::Rate { lower, upper, .. } if !(*lower..=*upper).contains(&v) => {
+                    Some(format!("this rate lies within its bounds [{lower}, {upper}]"))
+                }
+                _ => None,
+            };
+            if let Some(why) = wrong {
+                self.error(
+                    Diagnostic::at(value, format!("the history value {v} for {year} of \"{id}\" is impossible: {why}"))
+                        .help("check the number and its unit against the indicator's unit"),
+                );
+                continue;
+            }
+            if year == self.base_year {
+                match base {
+                    Base::Known { value: b, .. } if (v - b).abs() > 1e-9 * b.abs().max(1.0) => {
+                        self.error(
+                            Diagnostic::at(
+                                value,
+                                format!("history gives {v} for the base year {year} of \"{id}\", but base = {b}"),
+                            )
+                            .help(format!(
+                                "the base-year value is `base`; make the two agree or drop {year} from history"
+                            )),
+                        );
+                        continue;
+                    }
+                    Base::Uncertain { .. } => {
+                        self.error(
+                            Diagnostic::at(
+                                value,
+                                format!("history gives a value for the base year {year} of \"{id}\", whose base is uncertain"),
+                            )
+                            .help(format!(
+                                "a statistic for {year} belongs in base = ... with source = \"...\" (replacing base_dist); otherwise drop {year} from history"
+                            )),
+                        );
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
+            out.insert(year, v);
+        }
+        (out, source)
     }
 
     /// The distribution of each projection year: the default, overridden year by year.

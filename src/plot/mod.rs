@@ -54,6 +54,19 @@ pub struct ChartOptions {
     pub language: Language,
     /// Font file to use; otherwise `FEASIM_FONT`, then well-known system fonts.
     pub font_path: Option<PathBuf>,
+    /// The bands of the fan charts.
+    pub fan_bands: FanBands,
+}
+
+/// The bands of paths a fan chart shades around the median.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FanBands {
+    /// 25–75% and 5–95% of paths.
+    #[default]
+    Quartiles,
+    /// The central 30%, 60% and 90% of paths (35–65%, 20–80%, 5–95%), as the Bank of England
+    /// draws its fan charts.
+    Boe,
 }
 
 /// What [`write_charts`] did.
@@ -82,7 +95,7 @@ pub fn write_charts(summary: &Summary, dir: &Path, options: &ChartOptions) -> an
                 &summary.indicators,
                 |i| &i.id,
                 theme,
-                |i| fan::FanChart::new(theme, summary, i),
+                |i| fan::FanChart::new(theme, summary, i, options.fan_bands),
             )?);
         }
         if !summary.targets.is_empty() {

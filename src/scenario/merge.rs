@@ -111,7 +111,8 @@ fn merge_indicator(base: &mut RawIndicator, over: RawIndicator) {
             compounding,
             bounds,
             expr,
-            note
+            note,
+            history
         ]
     );
 }
