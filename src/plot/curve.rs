@@ -154,8 +154,9 @@ impl Chart for CurveChart<'_> {
             .light_line_style(TRANSPARENT)
             .axis_style(MUTED.stroke_width(1))
             .draw()?;
-        let unit = t.unit(self.unit);
-        let x_desc = if unit.is_empty() { self.param.clone() } else { t.with_unit(&self.param, self.unit) };
+        // A spread is a factor on the written spread (1 = as written).
+        let unit = if self.unit == "factor" { t.tr("倍", "factor") } else { self.unit };
+        let x_desc = if t.unit(unit).is_empty() { self.param.clone() } else { t.with_unit(&self.param, unit) };
         let axes = Axes {
             x_ticks: tick_labels(&x_ticks, x_step, ""),
             y_ticks: y_ticks.iter().map(|v| (*v, format!("{v:.0}%"))).collect(),

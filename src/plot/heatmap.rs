@@ -22,7 +22,7 @@ pub const MAX_ROWS: usize = 30;
 /// The smallest |ΔP| that makes a row matter (half a percentage point).
 pub const MIN_EFFECT: f64 = 0.005;
 const ROW: i32 = 30;
-const KEY_HEIGHT: i32 = 150;
+const KEY_HEIGHT: i32 = 160;
 /// Ends of the diverging scale (ColorBrewer RdBu): P(hit) falls, P(hit) rises.
 const FALLS: RGBColor = RGBColor(178, 24, 43);
 const RISES: RGBColor = RGBColor(33, 102, 172);
@@ -104,7 +104,7 @@ impl Chart for HeatmapChart<'_> {
         root.fill(&WHITE)?;
         let subtitle = if t.zh() {
             format!(
-                "{} · 颜色 = 假设上调时实现概率的变化（蓝：升高，红：降低）· {} 项有显著影响（≥ {} 个百分点）的假设 × {} 个目标 · {} 条路径",
+                "{} · {} 项有显著影响（≥ {} 个百分点）的假设 × {} 个目标 · {} 条路径",
                 t.scenario_title(&self.report.scenario),
                 self.rows.len(),
                 fmt_value(100.0 * MIN_EFFECT),
@@ -113,7 +113,7 @@ impl Chart for HeatmapChart<'_> {
             )
         } else {
             format!(
-                "{} · colour = change in P(hit) when the assumption is raised (blue: up, red: down) · {} assumptions with a significant effect (≥ {} pp) × {} targets · {} paths",
+                "{} · {} assumptions with a significant effect (≥ {} pp) × {} targets · {} paths",
                 t.scenario_title(&self.report.scenario),
                 self.rows.len(),
                 fmt_value(100.0 * MIN_EFFECT),
@@ -176,7 +176,10 @@ impl Chart for HeatmapChart<'_> {
             canvas.text(&text, TICK_SIZE, TEXT, (x, y + 30), top)?;
         }
         canvas.text(
-            t.tr("上调假设时实现概率的变化（百分点）", "ΔP(hit) when raised (pp)"),
+            t.tr(
+                "颜色：上调假设时实现概率的变化（百分点；蓝 = 升高，红 = 降低）",
+                "colour: change in P(hit) when the assumption is raised (pp; blue = up, red = down)",
+            ),
             NOTE_SIZE,
             MUTED,
             (x0 + width / 2, y + 58),
@@ -188,23 +191,25 @@ impl Chart for HeatmapChart<'_> {
         canvas.text(blank, LABEL_SIZE, TEXT, (gx + 32, y + 11), (HPos::Left, VPos::Center))?;
         let shown = self.rows.len();
         let quiet = self.report.parameters.len().saturating_sub(shown + self.left_out);
-        let note = if t.zh() {
-            format!(
-                "另有 {} 项显著假设因篇幅未列出，{} 项假设无显著影响（区间含 0 或小于 {} 个百分点）；全部见 sensitivity.csv",
-                self.left_out,
-                quiet,
-                fmt_value(100.0 * MIN_EFFECT)
-            )
+        let min = fmt_value(100.0 * MIN_EFFECT);
+        let notes = if t.zh() {
+            [
+                format!("另有 {} 项有显著影响的假设因篇幅未列出（全部见 sensitivity.csv）", self.left_out),
+                format!("{quiet} 项假设无显著影响（95% 区间含 0，或变化小于 {min} 个百分点）"),
+            ]
         } else {
-            format!(
-                "{} more assumptions with a significant effect left out for space; {} without one (interval contains 0 or under {} pp); all in sensitivity.csv",
-                self.left_out,
-                quiet,
-                fmt_value(100.0 * MIN_EFFECT)
-            )
+            [
+                format!(
+                    "{} more assumptions with a significant effect are not shown (all are in sensitivity.csv)",
+                    self.left_out
+                ),
+                format!("{quiet} assumptions have no significant effect (95% interval contains 0, or under {min} pp)"),
+            ]
         };
-        let note = t.fit(&note, NOTE_SIZE, WIDTH as i32 - MARGIN - x0);
-        canvas.text(&note, NOTE_SIZE, MUTED, (x0, y + 94), (HPos::Left, VPos::Top))?;
+        for (k, note) in notes.iter().enumerate() {
+            let note = t.fit(note, NOTE_SIZE, WIDTH as i32 - 2 * MARGIN);
+            canvas.text(&note, NOTE_SIZE, MUTED, (MARGIN, y + 94 + 26 * k as i32), (HPos::Left, VPos::Top))?;
+        }
         Ok(())
     }
 }

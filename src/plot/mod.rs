@@ -287,4 +287,6 @@ impl FileNames {
 }
 
 #[cfg(test)]
+mod analysis_tests;
+#[cfg(test)]
 mod tests;

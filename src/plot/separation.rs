@@ -17,7 +17,7 @@ use crate::analysis::separation::{SeparatingFeature, SeparationResult, TargetSep
 pub const TOP: usize = 10;
 const ROW: i32 = 44;
 const X_AXIS: i32 = 84;
-const VALUE_COLUMN: i32 = 400;
+const VALUE_COLUMN: i32 = 480;
 /// Bars of assumptions higher on hits than on misses, and lower.
 const HIGHER_ON_HITS: RGBColor = OKABE_ITO[0];
 const LOWER_ON_HITS: RGBColor = OKABE_ITO[1];
@@ -93,7 +93,8 @@ impl Chart for SeparationChart<'_> {
 
         let n = self.rows.len();
         let extent =
-            self.rows.iter().filter_map(|f| f.standardized_difference).map(f64::abs).fold(0.5f64, f64::max).min(10.0);
+            self.rows.iter().filter_map(|f| f.standardized_difference).map(f64::abs).fold(0.5f64, f64::max).min(10.0)
+                * 1.05;
         let (ticks, step) = nice_ticks(-extent, extent, 8);
         let (x0, x1) = (-extent.max(-ticks[0]), extent.max(*ticks.last().unwrap_or(&extent)));
         let area = root.margin(self.top, MARGIN, MARGIN, MARGIN + VALUE_COLUMN);

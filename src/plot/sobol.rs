@@ -95,7 +95,9 @@ impl<'a> SobolChart<'a> {
                 }
             }
         }
-        (low.max(-0.5), high.min(1.5))
+        // A margin so that whiskers end visibly inside the frame.
+        let pad = 0.04 * (high - low);
+        ((low - if low < 0.0 { pad } else { 0.0 }).max(-0.5), (high + pad).min(1.5))
     }
 }
 
@@ -115,10 +117,10 @@ impl Chart for SobolChart<'_> {
         root.fill(&WHITE)?;
         let sum = self.indices().sum_first.map_or("n/a".into(), |s| format!("{s:.2}"));
         let what = match (self.quantity, t.zh()) {
-            (Quantity::Metric, true) => format!("考察量：{}", t.clean(&target.metric_description)),
-            (Quantity::Metric, false) => format!("tested quantity: {}", target.metric_description),
-            (Quantity::Hit, true) => "是否实现目标（1 = 实现，0 = 未实现）".to_string(),
-            (Quantity::Hit, false) => "whether the target is hit (1 = hit, 0 = missed)".to_string(),
+            (Quantity::Metric, true) => format!("考察量 {} 的 Sobol 指数", t.clean(&target.metric_description)),
+            (Quantity::Metric, false) => format!("Sobol' indices of {}", target.metric_description),
+            (Quantity::Hit, true) => "是否实现目标（1 = 实现，0 = 未实现）的 Sobol 指数".to_string(),
+            (Quantity::Hit, false) => "Sobol' indices of hit (1) or miss (0)".to_string(),
         };
         let subtitle = if t.zh() {
             format!(
@@ -138,12 +140,8 @@ impl Chart for SobolChart<'_> {
             )
         };
         let prefix = match self.quantity {
-            Quantity::Metric => {
-                t.tr("考察量的方差来源（Sobol 指数）：", "Where the variance comes from (Sobol' indices): ")
-            }
-            Quantity::Hit => {
-                t.tr("实现与否的方差来源（Sobol 指数）：", "What decides hit or miss (Sobol' indices of P(hit)): ")
-            }
+            Quantity::Metric => t.tr("方差来源：", "Where the variance comes from: "),
+            Quantity::Hit => t.tr("实现与否取决于什么：", "What decides hit or miss: "),
         };
         let title = format!("{prefix}{}", t.id_label(&target.id, &target.label_zh, &target.label_en));
         let header = canvas.header(&title, &subtitle)?;
