@@ -81,7 +81,13 @@ impl Chart for SeparationChart<'_> {
                 fmt_count(target.misses)
             )
         } else {
-            target.summary.clone()
+            format!(
+                "P(hit) {} · {} simulated paths ({} hit, {} miss)",
+                fmt_pct(target.probability),
+                fmt_count(self.result.run.paths),
+                fmt_count(target.hits),
+                fmt_count(target.misses)
+            )
         };
         let title = format!(
             "{}{}",
