@@ -10,6 +10,7 @@
 //! - `shards`: sharded runs in separate processes merged byte for byte, and every refused merge.
 
 mod analysis;
+mod analysis_labels;
 mod calibration;
 mod cli;
 mod determinism;

@@ -13,6 +13,7 @@
 //! font with Chinese glyphs; there is no per-glyph fallback); shared styling lives in [`theme`],
 //! and all text is placed by [`canvas`].
 
+mod analysis_style;
 mod calibration;
 mod canvas;
 mod compare;
@@ -172,15 +173,30 @@ pub fn write_compare_chart(
     draw_into(dir, options, |theme| render::write(dir, "compare", &compare::CompareChart::new(theme, report), theme))
 }
 
-/// Writes one Sobol' chart per target (`sobol/<target>.png|svg`, the top groups by total effect
-/// on the tested quantity) into `dir`; see [`crate::analysis::sobol`].
+/// Writes two Sobol' charts per target into `dir`: `sobol/<target>.png|svg` (the top groups by
+/// total effect on the tested quantity) and `sobol_hit/<target>.png|svg` (the same for the hit
+/// indicator: what decides hit or miss); see [`crate::analysis::sobol`].
 pub fn write_sobol_charts(
     result: &crate::analysis::sobol::SobolResult,
     dir: &Path,
     options: &ChartOptions,
 ) -> anyhow::Result<ChartReport> {
     draw_into(dir, options, |theme| {
-        write_each(&dir.join("sobol"), &result.targets, |t| &t.id, theme, |t| sobol::SobolChart::new(theme, result, t))
+        let mut files = write_each(
+            &dir.join("sobol"),
+            &result.targets,
+            |t| &t.id,
+            theme,
+            |t| sobol::SobolChart::new(theme, result, t, sobol::Quantity::Metric),
+        )?;
+        files.extend(write_each(
+            &dir.join("sobol_hit"),
+            &result.targets,
+            |t| &t.id,
+            theme,
+            |t| sobol::SobolChart::new(theme, result, t, sobol::Quantity::Hit),
+        )?);
+        Ok(files)
     })
 }
 
@@ -283,5 +299,7 @@ impl FileNames {
     }
 }
 
+#[cfg(test)]
+mod analysis_tests;
 #[cfg(test)]
 mod tests;
