@@ -20,3 +20,4 @@ mod shards;
 mod sobol;
 mod statistics;
 mod util;
+mod workbook;

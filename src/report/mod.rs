@@ -3,6 +3,7 @@
 
 pub mod export;
 pub mod table;
+pub mod xlsx;
 
 use std::io::Write;
 use std::path::Path;
