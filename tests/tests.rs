@@ -12,6 +12,7 @@
 mod analysis;
 mod calibration;
 mod cli;
+mod csv_pandas;
 mod determinism;
 mod errors;
 mod golden;
