@@ -123,7 +123,10 @@ fn every_csv_reads_back_in_pandas_with_ids_and_chinese_labels() {
     let column = |file: &str, name: &str| -> Vec<String> {
         let t = table(file);
         let columns: Vec<&str> = t["columns"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
-        let c = columns.iter().position(|c| *c == name).unwrap_or_else(|| panic!("{file}: no column {name} in {columns:?}"));
+        let c = columns
+            .iter()
+            .position(|c| *c == name)
+            .unwrap_or_else(|| panic!("{file}: no column {name} in {columns:?}"));
         t["rows"].as_array().unwrap().iter().map(|row| row[c].as_str().unwrap().to_string()).collect()
     };
 

@@ -161,8 +161,34 @@ fn targets_and_indicators_sheets_equal_summary_json_and_reruns_give_the_same_byt
     }
     assert_eq!(indicators.height(), r, "one row per indicator and year");
 
+    // Assumptions: every indicator as `report::assumptions::describe` words it.
+    let model = feasim::scenario::load(Path::new(FLAGSHIP)).unwrap();
+    let described = feasim::report::assumptions::describe(&model);
     let assumptions = sheet(&bytes, "Assumptions");
-    assert_eq!(assumptions.height(), summary.indicators.len() + 1, "one row per indicator");
+    assert_eq!(assumptions.height(), described.len() + 1, "one row per indicator");
+    for (i, a) in described.iter().enumerate() {
+        let r = i + 1;
+        assert_eq!(text(&assumptions, r, "id"), a.id);
+        assert_eq!(text(&assumptions, r, "label (Chinese)"), a.label_zh);
+        assert_bits(&format!("{} base", a.id), number(&assumptions, r, "base value"), a.base);
+        assert_eq!(text(&assumptions, r, "source, assumption or formula"), a.grounding.text());
+        assert_eq!(text(&assumptions, r, "yearly assumption"), a.process_en);
+        assert_bits(&format!("{} persistence", a.id), number(&assumptions, r, "persistence"), a.persistence);
+        let correlations = text(&assumptions, r, "correlations");
+        for (other, _) in &a.correlations {
+            assert!(correlations.contains(other.as_str()), "{}: {correlations}", a.id);
+        }
+    }
+    assert!(described.iter().any(|a| !a.correlations.is_empty()), "the flagship has correlations");
+    for (i, t) in summary.targets.iter().enumerate() {
+        let (cited, judgements) = feasim::report::assumptions::target_grounding(&model, i);
+        let words = text(&targets, i + 1, "base values");
+        if cited {
+            assert_eq!(words, "published statistics", "{}", t.id);
+        } else {
+            assert_eq!(words, format!("judgement: {}", judgements.join(", ")), "{}", t.id);
+        }
+    }
 
     // The Run sheet records the scenario's identity and a command that gives the same workbook.
     let run = sheet(&bytes, "Run");
@@ -178,7 +204,7 @@ fn targets_and_indicators_sheets_equal_summary_json_and_reruns_give_the_same_byt
     assert_eq!(command, format!("feasim run {FLAGSHIP} --paths 3000 --seed 11 --xlsx --lang en"));
     let again = dir.path().join("again");
     let mut args: Vec<&str> = command.split(' ').skip(1).collect();
-    args.extend(["--threads", "1", "-q", "-o", again.to_str().unwrap()]);
+    args.extend(["--threads", "1", "--no-charts", "-q", "-o", again.to_str().unwrap()]);
     feasim(&args);
     assert!(std::fs::read(again.join("report.xlsx")).unwrap() == bytes, "the same run gives the same workbook bytes");
 }

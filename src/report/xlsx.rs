@@ -17,8 +17,9 @@ use unicode_width::UnicodeWidthStr;
 
 use crate::analysis::sensitivity::SensitivityReport;
 use crate::engine::Sampling;
-use crate::model::{Base, Model};
+use crate::model::Model;
 use crate::plot::Language;
+use crate::report::assumptions::{self, Grounding};
 use crate::summary::Summary;
 
 /// The sheet names, in order. They stay English in both languages so scripts can find them.
@@ -26,6 +27,15 @@ pub const SHEETS: [&str; 5] = ["Targets", "Indicators", "Assumptions", "Sensitiv
 
 /// Widest column, in Excel's character units; longer text wraps.
 const MAX_WIDTH: f64 = 60.0;
+
+/// Height of one line of text in the default font (Calibri 11), in points.
+const ROW_HEIGHT: f64 = 15.0;
+
+/// Lines `s` takes in a column of [`MAX_WIDTH`], allowing a tenth more for proportional glyphs.
+fn wrapped_lines(s: &str) -> usize {
+    let per_line = MAX_WIDTH - 3.0;
+    s.lines().map(|line| ((line.width() as f64 * 1.1 / per_line).ceil() as usize).max(1)).sum::<usize>().max(1)
+}
 
 /// The workbook of a run: the sheets of [`SHEETS`] (Sensitivity only when `sensitivity` is given).
 /// `scenario_path` is the scenario file as given on the command line, for the command that
@@ -40,7 +50,7 @@ pub fn workbook(
 ) -> anyhow::Result<Vec<u8>> {
     let en = language == Language::English;
     let mut sheets =
-        vec![targets_sheet(summary, en), indicators_sheet(summary, en), assumptions_sheet(model, summary, en)];
+        vec![targets_sheet(model, summary, en), indicators_sheet(summary, en), assumptions_sheet(model, en)];
     if let Some(report) = sensitivity {
         sheets.push(sensitivity_sheet(model, report, en));
     }
@@ -195,14 +205,18 @@ impl Sheet {
         for (r, row) in self.rows.iter().enumerate() {
             debug_assert_eq!(row.len(), n_cols, "sheet {} row {r}", self.name);
             let r = r as u32 + 1;
+            // Lines of the tallest wrapped cell: readers do not grow a row for wrapped text
+            // themselves, so the row gets its height here.
+            let mut lines = 1;
             for (c, cell) in row.iter().enumerate() {
                 let col = c as u16;
                 match cell {
                     Cell::Text(s) => {
                         let w = s.lines().map(|l| l.width()).max().unwrap_or(0);
                         widths[c] = widths[c].max(w);
-                        if w as f64 > MAX_WIDTH || s.contains('\n') {
+                        if w as f64 > MAX_WIDTH - 2.0 || s.contains('\n') {
                             ws.write_string_with_format(r, col, s, &formats.wrap)?;
+                            lines = lines.max(wrapped_lines(s));
                         } else {
                             ws.write_string(r, col, s)?;
                         }
@@ -214,11 +228,16 @@ impl Sheet {
                     Cell::Blank => {}
                 }
             }
+            if lines > 1 {
+                ws.set_row_height(r, ROW_HEIGHT * lines as f64)?;
+            }
         }
         for (c, w) in widths.iter().enumerate() {
             ws.set_column_width(c as u16, (*w as f64 + 2.0).min(MAX_WIDTH))?;
         }
         ws.set_freeze_panes(1, 0)?;
+        ws.set_landscape();
+        ws.set_repeat_rows(0, 0)?;
         if n_cols > 0 {
             ws.autofilter(0, 0, self.rows.len() as u32, n_cols as u16 - 1)?;
         }
@@ -226,7 +245,7 @@ impl Sheet {
     }
 }
 
-fn targets_sheet(summary: &Summary, en: bool) -> Sheet {
+fn targets_sheet(model: &Model, summary: &Summary, en: bool) -> Sheet {
     let h = |zh, english| header(en, zh, english);
     let headers = vec![
         h("编号", "id"),
@@ -255,6 +274,7 @@ fn targets_sheet(summary: &Summary, en: bool) -> Sheet {
         h("80% 概率所需增长 (%)", "growth for 80% (%)"),
         h("下限", "low"),
         h("上限", "high"),
+        h("基期值依据", "base values"),
     ];
     let rows = summary
         .targets
@@ -299,6 +319,15 @@ fn targets_sheet(summary: &Summary, en: bool) -> Sheet {
                 }
                 None => row.extend((0..8).map(|_| Cell::Blank)),
             }
+            let grounding =
+                model.targets.iter().position(|m| m.id == t.id).map(|i| assumptions::target_grounding(model, i));
+            row.push(match grounding {
+                Some((true, _)) => text(header(en, "统计数据", "published statistics")),
+                Some((false, judgements)) => {
+                    text(format!("{}{}", header(en, "含判断：", "judgement: "), judgements.join(", ")))
+                }
+                None => Cell::Blank,
+            });
             row
         })
         .collect();
@@ -347,7 +376,7 @@ fn indicators_sheet(summary: &Summary, en: bool) -> Sheet {
     Sheet { name: SHEETS[1], headers, rows }
 }
 
-fn assumptions_sheet(model: &Model, summary: &Summary, en: bool) -> Sheet {
+fn assumptions_sheet(model: &Model, en: bool) -> Sheet {
     let h = |zh, english| header(en, zh, english);
     let headers = vec![
         h("编号", "id"),
@@ -356,30 +385,47 @@ fn assumptions_sheet(model: &Model, summary: &Summary, en: bool) -> Sheet {
         h("指标（英文）", "label (English)"),
         h("单位", "unit"),
         h("类型", "kind"),
-        h("基期值", "base"),
-        h("来源或假设", "source or assumption"),
+        h("基期值", "base value"),
+        h("基期值说明", "base in words"),
+        h("依据", "grounding"),
+        h("来源、假设或公式", "source, assumption or formula"),
+        h("每年的假设", "yearly assumption"),
+        h("持续性", "persistence"),
+        h("相关系数", "correlations"),
+        h("备注", "note"),
     ];
-    let rows = model
-        .indicators
-        .iter()
-        .map(|i| {
-            let (base, source) = match &i.base {
-                Base::Known { value, source } => (number(*value, sized(*value)), text(source)),
-                _ => {
-                    let from_summary = summary.indicators.iter().find(|s| s.id == i.id);
-                    let why = from_summary.and_then(|s| s.assumption.clone()).unwrap_or_default();
-                    (Cell::Blank, text(why))
-                }
+    let rows = assumptions::describe(model)
+        .into_iter()
+        .map(|a| {
+            let grounding = match (&a.grounding, en) {
+                (Grounding::Cited { .. }, true) => "published statistic",
+                (Grounding::Cited { .. }, false) => "统计数据",
+                (Grounding::Judgement { .. }, true) => "judgement",
+                (Grounding::Judgement { .. }, false) => "判断（假设）",
+                (Grounding::Derived { .. }, true) => "computed",
+                (Grounding::Derived { .. }, false) => "公式计算",
             };
+            let correlations = a
+                .correlations
+                .iter()
+                .map(|(other, rho)| format!("{other} {}", assumptions::number(*rho)))
+                .collect::<Vec<_>>()
+                .join("; ");
             vec![
-                text(&i.id),
-                text(&i.region),
-                text(&i.label_zh),
-                text(&i.label_en),
-                text(&i.unit),
-                text(i.kind_name()),
-                base,
-                source,
+                text(&a.id),
+                text(&a.region),
+                text(&a.label_zh),
+                text(&a.label_en),
+                text(&a.unit),
+                text(a.kind),
+                optional(a.base, sized(a.base.unwrap_or(f64::NAN))),
+                text(if en { &a.base_en } else { &a.base_zh }),
+                text(grounding),
+                text(a.grounding.text()),
+                text(if en { &a.process_en } else { &a.process_zh }),
+                optional(a.persistence, Shown::Decimals(2)),
+                text(correlations),
+                text(a.note.trim()),
             ]
         })
         .collect();
@@ -571,7 +617,7 @@ fn run_sheet(
     ];
     for region in &summary.regions {
         rows.push(vec![
-            text(format!("{} {}", h("该地区全部目标达成概率：", "P(all targets hit):"), region.region)),
+            text(format!("{}{}", h("该地区全部目标达成概率：", "P(all targets hit): "), region.region)),
             number(region.all_hit.probability, Shown::Percent),
             text(format!(
                 "95% CI {:.2}%–{:.2}%, {} {}",
@@ -629,6 +675,14 @@ mod tests {
         assert_eq!(sized(6.5), Shown::Decimals(3));
         assert_eq!(sized(0.05), Shown::Decimals(4));
         assert_eq!(sized(f64::NAN), Shown::Decimals(2));
+    }
+
+    #[test]
+    fn wrapped_text_counts_its_lines() {
+        assert_eq!(wrapped_lines("short"), 1);
+        assert_eq!(wrapped_lines("one\ntwo\nthree"), 3);
+        // 100 Chinese characters are 200 columns wide: four lines of 57 columns.
+        assert_eq!(wrapped_lines(&"目".repeat(100)), 4);
     }
 
     #[test]
