@@ -104,6 +104,10 @@ pub struct RunArgs {
     /// Variance reduction: independent paths, antithetic pairs, or Latin hypercube blocks of 1024
     #[arg(long, value_enum, default_value_t = SamplingArg::Independent)]
     pub sampling: SamplingArg,
+    /// Also write report.xlsx: an Excel workbook of targets, indicator quantiles by year,
+    /// assumptions and the run (see docs/workbook.md)
+    #[arg(long)]
+    pub xlsx: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

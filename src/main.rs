@@ -152,6 +152,12 @@ fn run(run_args: RunArgs) -> anyhow::Result<()> {
                  run reports the --paths that gives the same result)"
             ));
         }
+        if run_args.xlsx {
+            return Err(bad_input!(
+                "--xlsx cannot be used with --shard: a shard writes only its partial result (run the whole scenario \
+                 with --xlsx instead)"
+            ));
+        }
         return run_shard(&model, &run_args.scenario, config, shard, args, &out_dir);
     }
 
@@ -195,12 +201,18 @@ fn run(run_args: RunArgs) -> anyhow::Result<()> {
         eprintln!("{note}");
     }
 
+    let charts = chart_options(args);
+    let workbook = run_args
+        .xlsx
+        .then(|| feasim::report::xlsx::workbook(&model, &summary, None, charts.language, &run_args.scenario.scenario))
+        .transpose()?;
     let output = Output {
         dir: out_dir,
         quiet: args.quiet,
         no_charts: args.no_charts,
         lang: args.lang,
-        charts: chart_options(args),
+        charts,
+        workbook,
     };
     write_outputs(&summary, &output, |files, dir| {
         let note = precision_note.map(|note| format!("{note}\n")).unwrap_or_default();
@@ -221,6 +233,8 @@ struct Output {
     no_charts: bool,
     lang: Lang,
     charts: feasim::plot::ChartOptions,
+    /// The bytes of report.xlsx, when it was asked for.
+    workbook: Option<Vec<u8>>,
 }
 
 /// Write a run's files (summary.json, targets.csv, charts) and print its table, warnings and
@@ -231,6 +245,11 @@ fn write_outputs(
     last_line: impl FnOnce(usize, &Path) -> String,
 ) -> anyhow::Result<()> {
     let mut written = feasim::report::write_files(summary, &output.dir)?;
+    if let Some(bytes) = &output.workbook {
+        let path = output.dir.join("report.xlsx");
+        feasim::report::atomic_write(&path, bytes)?;
+        written.push(path);
+    }
     let mut notes = Vec::new();
     let labels = match output.lang {
         Lang::Zh => Labels::Chinese,
@@ -342,6 +361,7 @@ fn merge(args: MergeArgs) -> anyhow::Result<()> {
         no_charts: args.no_charts,
         lang: args.lang,
         charts: chart_options_for(args.lang, args.font.clone()),
+        workbook: None,
     };
     write_outputs(&summary, &output, |files, dir| {
         format!(

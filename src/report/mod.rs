@@ -4,6 +4,7 @@
 pub mod assumptions;
 pub mod export;
 pub mod table;
+pub mod xlsx;
 
 use std::io::Write;
 use std::path::Path;
