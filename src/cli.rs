@@ -49,6 +49,9 @@ the model is evaluated N·(groups + 2) times.")]
     /// Merge the partial results of `feasim run --shard I/N` (or `feasim sweep --shard I/N`) into the outputs of the whole run
     #[command(after_help = MERGE_HELP)]
     Merge(MergeArgs),
+    /// Draft a target catalogue (CSV) from a plan's text: every quantitative target with its sentence
+    #[command(after_help = "See docs/walkthrough.md: from a plan's text to a running scenario.")]
+    Extract(ExtractArgs),
 }
 
 const SWEEP_HELP: &str = "Parameters are named <indicator>:mean, :spread, :base, :persistence or <a>~<b>:rho.
@@ -308,4 +311,19 @@ pub struct MergeArgs {
     /// Font file (TTF/TTC with Chinese glyphs) for the charts [default: FEASIM_FONT or a system CJK font]
     #[arg(long)]
     pub font: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExtractArgs {
+    /// The plan's text (UTF-8, or GB18030/GBK, detected)
+    pub plan: PathBuf,
+    /// Where to write the catalogue (CSV) [default: print it]
+    #[arg(long, short = 'o')]
+    pub out: Option<PathBuf>,
+    /// An answer key (a catalogue such as seeds/targets.csv): print precision, recall and F1
+    #[arg(long)]
+    pub key: Option<PathBuf>,
+    /// Print only errors
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }

@@ -13,6 +13,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 mod analyses;
 mod calibration_cmds;
+mod plan_cmds;
 
 use cli::{Cli, Command, Lang, MergeArgs, RunArgs, ScenarioArgs, SimArgs};
 use feasim::engine::{self, CHUNK, RunConfig};
@@ -39,6 +40,7 @@ fn main() -> ExitCode {
         Command::Fit(args) => calibration_cmds::fit(args),
         Command::Score(args) => calibration_cmds::score(args),
         Command::Merge(args) => merge(args),
+        Command::Extract(args) => plan_cmds::extract(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
