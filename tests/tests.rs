@@ -7,13 +7,15 @@
 //! - `golden`: every file in `scenarios/` against its recorded summary;
 //! - `sampling`: variance reduction (antithetic, Latin hypercube) and `--precision` batches;
 //! - `cli`: the `feasim` command end to end;
-//! - `shards`: sharded runs in separate processes merged byte for byte, and every refused merge.
+//! - `shards`: sharded runs in separate processes merged byte for byte, and every refused merge;
+//! - `extract`: precision and recall of `feasim extract` against answer keys.
 
 mod analysis;
 mod calibration;
 mod cli;
 mod determinism;
 mod errors;
+mod extract;
 mod golden;
 mod sampling;
 mod shards;

@@ -198,16 +198,20 @@ const CUES: &[(&str, &str)] = &[
     ("培育", ">="),
     ("创建", ">="),
     ("新建", ">="),
-    ("发展", ">="),
     ("引进", ">="),
+    ("组建", ">="),
+    ("新开", ">="),
+    ("开通", ">="),
+    ("设立", ">="),
 ];
 
 /// Generic verbs: a number after them is a target, but less surely than after 达到.
-const GENERIC_VERBS: &[&str] = &["实现", "建设", "建成", "打造", "培育", "创建", "新建", "发展", "引进"];
+const GENERIC_VERBS: &[&str] =
+    &["实现", "建设", "建成", "打造", "培育", "创建", "新建", "引进", "组建", "新开", "开通", "设立"];
 
 /// Words that mark a sentence as a statement about the past.
 const PAST_MARKERS: &[&str] =
-    &["以来", "上年", "去年", "同比", "截至", "截止", "过去", "已经", "期间", "比上年", "完成了"];
+    &["以来", "年来", "上年", "去年", "同比", "截至", "截止", "过去", "已经", "期间", "比上年", "完成了", "已完成"];
 
 /// Suffixes of region names in headings, leads and subjects.
 const REGION_SUFFIXES: &[&str] =
@@ -276,7 +280,17 @@ pub fn extract(text: &str) -> Vec<CatalogueRow> {
         }
         let mut paragraph_region = None;
         let mut skip = 0usize; // characters of heading marker before the body text
-        if let Some(n) = heading_marker(body, |c| CHINESE_ORDINALS.contains(c), &['、']) {
+        if body[0] == '第'
+            && let Some(n) = heading_marker(&body[1..], |c| CHINESE_ORDINALS.contains(c), &['篇', '章', '节'])
+        {
+            // 第一篇 / 第二章: the parts of a five-year plan, above its 一、 sections.
+            sections = Sections {
+                level1: body[..=n].iter().collect(),
+                region1: region_in_heading(&body[n + 1..]),
+                ..Sections::default()
+            };
+            skip = n + 1;
+        } else if let Some(n) = heading_marker(body, |c| CHINESE_ORDINALS.contains(c), &['、']) {
             sections = Sections {
                 level1: body[..n - 1].iter().collect(),
                 region1: region_in_heading(&body[n..]),
@@ -379,7 +393,9 @@ fn region_in_heading(rest: &[char]) -> Option<String> {
         let candidate: String = chars[..end].iter().collect();
         // 都市 is the start of 都市圈: take the longest suffix.
         let longer = (end + 1..=(end + 2).min(chars.len())).any(&ends_region);
-        if ends_region(end) && !longer && !candidate.contains('、') && !candidate.contains('“') {
+        // 市场, 市民, 省级: 市 and 省 inside a word, not a place.
+        let inside_word = chars.get(end).is_some_and(|&c| "场民政委级内外".contains(c));
+        if ends_region(end) && !longer && !inside_word && !candidate.contains('、') && !candidate.contains('“') {
             return Some(candidate);
         }
     }
@@ -543,9 +559,23 @@ fn extract_sentence(
         let first_in_clause = rows.len();
         let mut object_tail = String::new();
         let mut previous_end = 0usize;
-        for q in &quantities {
+        for (n, q) in quantities.iter().enumerate() {
             let prefix = &clause[..q.start];
-            let Some(cues) = cues_in(prefix) else {
+            // A quantity that qualifies the noun of the next one (培育3个千亿级产业集群, 超百亿元企业
+            // 达到50家) is not a target of its own: nothing separates it from the next quantity.
+            if let Some(next) = quantities.get(n + 1)
+                && !clause[q.end..next.start].iter().any(|&c| matches!(c, '、' | '和' | '及' | '与' | '□'))
+                && !matches!(q.class, UnitClass::Count | UnitClass::Rank)
+            {
+                continue;
+            }
+            if n > 0 && matches!(quantities[n - 1].class, UnitClass::Count) && quantities[n - 1].end == q.start {
+                continue;
+            }
+            let self_cued = matches!(q.class, UnitClass::Times) && clause[q.start] == '翻';
+            let Some(cues) = cues_in(prefix).or_else(|| {
+                self_cued.then_some(Cues { first: q.start, last: q.start, last_end: q.start, comparator: ">=" })
+            }) else {
                 continue;
             };
             if contains(prefix, "一批") || contains(prefix, "若干") || contains(prefix, "一系列") {
@@ -737,7 +767,7 @@ fn classify(q: &Quantity, prefix: &[char], comparator: &'static str) -> (&'stati
         UnitClass::Percent => ("share", "%".into(), false, comparator),
         UnitClass::PercentagePoints if falls => ("decline", "百分点".into(), true, ">="),
         UnitClass::PercentagePoints => ("change", "百分点".into(), true, comparator),
-        UnitClass::Count if contains(prefix, "每年") => {
+        UnitClass::Count if contains(prefix, "每年") || contains(prefix, "年均") => {
             ("count_per_year", format!("{}/yr", q.unit), true, comparator)
         }
         UnitClass::Count => ("count", q.unit.into(), false, comparator),

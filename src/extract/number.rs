@@ -56,6 +56,12 @@ const UNITS: &[(&str, &str, f64, UnitClass)] = &[
     ("百亿", "亿元", 1e2, UnitClass::Money),
     ("亿", "亿元", 1.0, UnitClass::Money),
     ("万元", "万元", 1.0, UnitClass::Money),
+    ("亿美元", "亿美元", 1.0, UnitClass::Physical),
+    ("万美元", "万美元", 1.0, UnitClass::Physical),
+    ("万吨标准煤", "万吨标准煤", 1.0, UnitClass::Physical),
+    ("微克/立方米", "微克/立方米", 1.0, UnitClass::Physical),
+    ("小时", "小时", 1.0, UnitClass::Physical),
+    ("岁", "岁", 1.0, UnitClass::Physical),
     ("元", "元", 1.0, UnitClass::Money),
     ("亿千瓦时", "亿千瓦时", 1.0, UnitClass::Physical),
     ("万千瓦", "万千瓦", 1.0, UnitClass::Physical),
@@ -85,6 +91,7 @@ const UNITS: &[(&str, &str, f64, UnitClass)] = &[
     ("座", "座", 1.0, UnitClass::Count),
     ("条", "条", 1.0, UnitClass::Count),
     ("处", "处", 1.0, UnitClass::Count),
+    ("件", "件", 1.0, UnitClass::Count),
     ("%", "%", 1.0, UnitClass::Percent),
     ("％", "%", 1.0, UnitClass::Percent),
     ("名", "rank", 1.0, UnitClass::Rank),
@@ -197,8 +204,28 @@ pub fn scan(chars: &[char]) -> Vec<Quantity> {
                 continue;
             }
         }
+        // 翻一番 (doubles), 翻两番 (quadruples).
+        if chars[i..].starts_with(&['翻', '一', '番']) || chars[i..].starts_with(&['翻', '两', '番']) {
+            let value = if chars[i + 1] == '一' { 2.0 } else { 4.0 };
+            found.push(Quantity {
+                value,
+                unit: "倍",
+                start: i,
+                end: i + 3,
+                unit_start: i + 3,
+                chinese: true,
+                class: UnitClass::Times,
+            });
+            i += 3;
+            continue;
+        }
         let starts_number = ascii_digit(chars[i]).is_some() || is_chinese_numeral(chars[i]);
-        let glued_before = i > 0 && (chars[i - 1].is_ascii_alphabetic() || chars[i - 1] == '+' || chars[i - 1] == '第');
+        // Not the middle of a numeral (十四个 is read from 十), an ordinal (第三), or glued to a name (5G, 3+5).
+        let glued_before = i > 0
+            && (chars[i - 1].is_ascii_alphabetic()
+                || chars[i - 1] == '+'
+                || chars[i - 1] == '第'
+                || (is_chinese_numeral(chars[i]) && is_chinese_numeral(chars[i - 1])));
         let after_digit = i > 0 && (ascii_digit(chars[i - 1]).is_some() || chars[i - 1] == '.');
         if !starts_number || glued_before || after_digit {
             i += 1;
@@ -302,6 +329,8 @@ mod tests {
         assert_eq!(one("一千五百家"), (1500.0, "家"));
         assert_eq!(one("提高2个百分点"), (2.0, "百分点"));
         assert_eq!(one("进入全国前5名"), (5.0, "rank"));
+        assert_eq!(one("比2020年翻一番"), (2.0, "倍"));
+        assert_eq!(one("累计15亿美元"), (15.0, "亿美元"));
     }
 
     #[test]
@@ -318,6 +347,7 @@ mod tests {
         none("1小时交通圈");
         none("2022年1月31日");
         none("辽政发〔2022〕3号");
+        none("第十四个五年规划");
     }
 
     #[test]
