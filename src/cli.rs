@@ -52,6 +52,9 @@ the model is evaluated N·(groups + 2) times.")]
     /// Draft a target catalogue (CSV) from a plan's text: every quantitative target with its sentence
     #[command(after_help = "See docs/walkthrough.md: from a plan's text to a running scenario.")]
     Extract(ExtractArgs),
+    /// Write a scenario skeleton (TOML) from a target catalogue, with \"TODO\" where numbers are still needed
+    #[command(after_help = "See docs/walkthrough.md: from a plan's text to a running scenario.")]
+    Init(InitArgs),
 }
 
 const SWEEP_HELP: &str = "Parameters are named <indicator>:mean, :spread, :base, :persistence or <a>~<b>:rho.
@@ -326,4 +329,16 @@ pub struct ExtractArgs {
     /// Print only errors
     #[arg(long, short = 'q')]
     pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The target catalogue (CSV with the columns of seeds/targets.csv, e.g. written by `feasim extract`)
+    pub catalogue: PathBuf,
+    /// Where to write the scenario (TOML) [default: print it]
+    #[arg(long, short = 'o')]
+    pub out: Option<PathBuf>,
+    /// The scenario's name (lowercase letters, digits, -, _) [default: from the catalogue's file name]
+    #[arg(long)]
+    pub name: Option<String>,
 }

@@ -1,5 +1,5 @@
-//! The commands that start from a plan (`extract`): read the inputs, call [`feasim::extract`],
-//! write the files atomically.
+//! The commands that start from a plan (`extract`, `init`): read the inputs, call
+//! [`feasim::extract`], write the files atomically.
 
 use std::io::Write;
 
@@ -8,7 +8,7 @@ use feasim::extract;
 use feasim::report::atomic_write;
 
 use crate::bad_input;
-use crate::cli::ExtractArgs;
+use crate::cli::{ExtractArgs, InitArgs};
 
 fn read_text(path: &std::path::Path) -> anyhow::Result<String> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -48,6 +48,39 @@ pub fn extract(args: ExtractArgs) -> anyhow::Result<()> {
         } else {
             eprintln!("against {}: {score}", key_path.display());
         }
+    }
+    Ok(())
+}
+
+pub fn init(args: InitArgs) -> anyhow::Result<()> {
+    let text = read_text(&args.catalogue)?;
+    let rows = extract::read_csv(&text).map_err(|e| bad_input!("{}: {e}", args.catalogue.display()))?;
+    if rows.is_empty() {
+        return Err(bad_input!("{}: no targets in the catalogue", args.catalogue.display()));
+    }
+    let name = match args.name {
+        Some(name) => name,
+        None => {
+            let stem = args.catalogue.file_stem().and_then(|s| s.to_str()).unwrap_or("plan").to_lowercase();
+            let slug: String =
+                stem.chars().map(|c| if c.is_ascii_lowercase() || c.is_ascii_digit() { c } else { '-' }).collect();
+            let slug = slug.trim_matches('-').to_string();
+            if slug.is_empty() { "plan".to_string() } else { slug }
+        }
+    };
+    let toml = extract::init::skeleton(&rows, &name);
+    match &args.out {
+        Some(path) => {
+            atomic_write(path, toml.as_bytes())?;
+            let to_fill = feasim::scenario::placeholder::find(&toml).len();
+            println!(
+                "{} targets → {}; {to_fill} values still to fill (\"TODO\"): see `feasim check {}`",
+                rows.len(),
+                path.display(),
+                path.display()
+            );
+        }
+        None => print!("{toml}"),
     }
     Ok(())
 }

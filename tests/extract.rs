@@ -100,3 +100,75 @@ fn undecodable_plan_is_bad_input() {
         .code(2)
         .stderr(predicates::str::contains("UTF-8"));
 }
+
+/// Fill every placeholder of a skeleton with a plausible number for its field.
+fn fill(toml: &str) -> String {
+    let mut out = toml.to_string();
+    let mut places = feasim::scenario::placeholder::find(toml);
+    places.reverse(); // replace from the end so earlier spans stay valid
+    for p in places {
+        let value = if p.field.ends_with(".base") {
+            "40"
+        } else if p.field.ends_with(".sd") {
+            "1.5"
+        } else if p.field.ends_with(".dispersion") {
+            "5"
+        } else if p.field.ends_with(".mean") {
+            "4"
+        } else {
+            "1"
+        };
+        out.replace_range(p.span, value);
+    }
+    out
+}
+
+#[test]
+fn plan_to_catalogue_to_skeleton_to_run() {
+    let text = read("tests/data/plans/province-manufacturing.txt");
+    let rows = extract::extract(&text);
+    let toml = extract::init::skeleton(&rows, "manufacturing");
+    // The skeleton loads apart from its placeholders, which are listed with their places.
+    let err = feasim::scenario::load_str("skeleton.toml", &toml).expect_err("placeholders are refused");
+    let n_placeholders = feasim::scenario::placeholder::find(&toml).len();
+    assert!(n_placeholders > 0);
+    assert_eq!(err.diagnostics.len(), n_placeholders, "{err}");
+    assert!(err.to_string().contains("value still to fill: indicator \"r1.i01\".base"), "{err}");
+    // Filled, it runs: one target per catalogue row (no rank or relative target in this plan).
+    let filled = fill(&toml);
+    let model = match feasim::scenario::load_str("filled.toml", &filled) {
+        Ok(m) => m,
+        Err(e) => panic!("filled skeleton should load:\n{e}\n{filled}"),
+    };
+    assert_eq!(model.targets.len(), rows.len());
+    let summary = crate::util::run(&model, 2000, 7);
+    assert_eq!(summary.targets.len(), rows.len());
+    assert!(summary.targets.iter().all(|t| (0.0..=1.0).contains(&t.probability)));
+}
+
+#[test]
+fn check_lists_placeholders_and_run_refuses_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalogue = dir.path().join("catalogue.csv");
+    let skeleton = dir.path().join("skeleton.toml");
+    let feasim = || assert_cmd::Command::cargo_bin("feasim").unwrap();
+    feasim().args(["extract", "tests/data/plans/metro-three-year.txt", "-o"]).arg(&catalogue).assert().success();
+    feasim().arg("init").arg(&catalogue).arg("-o").arg(&skeleton).assert().success();
+    let n = feasim::scenario::placeholder::find(&read(skeleton.to_str().unwrap())).len();
+    feasim()
+        .arg("check")
+        .arg(&skeleton)
+        .assert()
+        .code(2)
+        .stdout(predicates::str::contains(format!("valid apart from {n} values still to fill")))
+        .stdout(predicates::str::contains("skeleton.toml:"));
+    feasim()
+        .args(["run", "--quiet", "--no-charts", "--paths", "100"])
+        .arg(&skeleton)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("value still to fill"))
+        .stderr(predicates::str::contains("skeleton.toml:"));
+}

@@ -17,6 +17,7 @@
 //! The catalogue's columns are those of `seeds/targets.csv` plus `sentence`, `start`, `end` and
 //! `confidence`; [`score`] measures a catalogue against an answer key.
 
+pub mod init;
 pub mod number;
 pub mod score;
 
