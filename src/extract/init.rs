@@ -248,3 +248,54 @@ pub fn skeleton(rows: &[CatalogueRow], name: &str) -> String {
     out.push_str(&not_modelled);
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(
+        id: &str,
+        indicator: &str,
+        kind: &str,
+        comparator: &str,
+        threshold: &str,
+        unit: &str,
+        by_year: &str,
+    ) -> CatalogueRow {
+        CatalogueRow {
+            id: id.into(),
+            region: "临江市".into(),
+            indicator_zh: indicator.into(),
+            kind: kind.into(),
+            comparator: comparator.into(),
+            threshold: threshold.into(),
+            unit: unit.into(),
+            by_year: by_year.into(),
+            wording: "…".into(),
+            ..CatalogueRow::default()
+        }
+    }
+
+    #[test]
+    fn one_indicator_per_quantity_and_the_right_metrics() {
+        let rows = [
+            row("A", "地区生产总值", "level", ">", "10000", "亿元", "2026"),
+            row("B", "地区生产总值年均增长", "growth", "~", "6", "%/yr", "2024-2026"),
+            row("C", "城镇化率", "share", ">=", "75", "%", "2026"),
+            row("D", "班列开行数量", "rank", "<=", "5", "rank", "2026"),
+            row("E", "市场主体", "count_per_year", ">=", "20000", "家/yr", "2024-2026"),
+        ];
+        let toml = skeleton(&rows, "t");
+        assert!(toml.contains("base_year = 2023\nend_year = 2026"), "{toml}");
+        // GDP's level and growth targets share one level indicator.
+        assert_eq!(toml.matches("kind = \"level\"").count(), 1, "{toml}");
+        assert_eq!(toml.matches("kind = \"rate\"").count(), 1);
+        assert_eq!(toml.matches("kind = \"count\"").count(), 1);
+        assert!(toml.contains("metric = \"cagr\"\nindicator = \"r1.i01\"\nfrom = 2023\nto = 2026"));
+        assert!(toml.contains("# the plan says 左右 (about): tested as >=\n"));
+        assert!(toml.contains("metric = \"change_every_year\""));
+        assert!(toml.contains("[[not_modelled]]\nid = \"D\""));
+        // 3 indicators × (base + 2 parameters).
+        assert_eq!(crate::scenario::placeholder::find(&toml).len(), 9);
+    }
+}
