@@ -62,6 +62,12 @@ the model is evaluated N·(groups + 2) times.")]
     /// Merge the partial results of `feasim run --shard I/N` (or `feasim sweep --shard I/N`) into the outputs of the whole run
     #[command(after_help = MERGE_HELP)]
     Merge(MergeArgs),
+    /// Draft a target catalogue (CSV) from a plan's text: every quantitative target with its sentence
+    #[command(after_help = "See docs/walkthrough.md: from a plan's text to a running scenario.")]
+    Extract(ExtractArgs),
+    /// Write a scenario skeleton (TOML) from a target catalogue, with \"TODO\" where numbers are still needed
+    #[command(after_help = "See docs/walkthrough.md: from a plan's text to a running scenario.")]
+    Init(InitArgs),
 }
 
 const SWEEP_HELP: &str = "Parameters are named <indicator>:mean, :spread, :base, :persistence or <a>~<b>:rho.
@@ -336,4 +342,31 @@ pub struct MergeArgs {
     /// Font file (TTF/TTC with Chinese glyphs) for the charts [default: FEASIM_FONT or a system CJK font]
     #[arg(long, value_parser = font_path)]
     pub font: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExtractArgs {
+    /// The plan's text (UTF-8, or GB18030/GBK, detected)
+    pub plan: PathBuf,
+    /// Where to write the catalogue (CSV) [default: print it]
+    #[arg(long, short = 'o')]
+    pub out: Option<PathBuf>,
+    /// An answer key (a catalogue such as seeds/targets.csv): print precision, recall and F1
+    #[arg(long)]
+    pub key: Option<PathBuf>,
+    /// Print only errors
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The target catalogue (CSV with the columns of seeds/targets.csv, e.g. written by `feasim extract`)
+    pub catalogue: PathBuf,
+    /// Where to write the scenario (TOML) [default: print it]
+    #[arg(long, short = 'o')]
+    pub out: Option<PathBuf>,
+    /// The scenario's name (lowercase letters, digits, -, _) [default: from the catalogue's file name]
+    #[arg(long)]
+    pub name: Option<String>,
 }

@@ -23,6 +23,7 @@
 pub mod analysis;
 pub mod calibration;
 pub mod engine;
+pub mod extract;
 pub mod model;
 pub mod numbers;
 pub mod plot;

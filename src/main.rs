@@ -13,6 +13,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 mod analyses;
 mod calibration_cmds;
+mod plan_cmds;
 
 use cli::{Cli, Command, Lang, MergeArgs, RunArgs, ScenarioArgs, SimArgs};
 use feasim::engine::{self, CHUNK, RunConfig};
@@ -39,6 +40,8 @@ fn main() -> ExitCode {
         Command::Fit(args) => calibration_cmds::fit(args),
         Command::Score(args) => calibration_cmds::score(args),
         Command::Merge(args) => merge(args),
+        Command::Extract(args) => plan_cmds::extract(args),
+        Command::Init(args) => plan_cmds::init(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -89,10 +92,18 @@ fn load(args: &ScenarioArgs) -> anyhow::Result<Model> {
 }
 
 fn check(args: ScenarioArgs) -> anyhow::Result<()> {
-    let model = load(&args)?;
+    let options = LoadOptions { repair_correlations: args.repair_correlations };
+    let draft = scenario::load_draft(&args.scenario, options)?;
+    let model = draft.model;
+    let to_fill = draft.to_fill.diagnostics.len();
     let n_derived = model.indicators.len() - model.stochastic.len();
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{}: ok — {}", args.scenario.display(), model.title)?;
+    let verdict = match to_fill {
+        0 => "ok".to_string(),
+        1 => "valid apart from 1 value still to fill (\"TODO\")".to_string(),
+        n => format!("valid apart from {n} values still to fill (\"TODO\")"),
+    };
+    writeln!(out, "{}: {verdict} — {}", args.scenario.display(), model.title)?;
     writeln!(
         out,
         "  {}, {} with yearly shocks, {} derived; {}, {} not modelled; projection years {}–{}",
@@ -113,6 +124,15 @@ fn check(args: ScenarioArgs) -> anyhow::Result<()> {
             "  correlations repaired: largest change {:.4} ({} ~ {}), Frobenius norm {:.4}",
             r.max_abs_change, r.max_change_between.0, r.max_change_between.1, r.frobenius_change
         )?;
+    }
+    if to_fill > 0 {
+        // Placeholders written by `feasim init`: listed here, refused by `run` and the analyses.
+        writeln!(out, "\n{}", draft.to_fill)?;
+        return Err(bad_input!(
+            "{} still to fill in {}: replace each \"TODO\" with a number, then run it",
+            if to_fill == 1 { "1 value".to_string() } else { format!("{to_fill} values") },
+            args.scenario.display()
+        ));
     }
     Ok(())
 }

@@ -7,7 +7,8 @@
 //! - `golden`: every file in `scenarios/` against its recorded summary;
 //! - `sampling`: variance reduction (antithetic, Latin hypercube) and `--precision` batches;
 //! - `cli`: the `feasim` command end to end;
-//! - `shards`: sharded runs in separate processes merged byte for byte, and every refused merge.
+//! - `shards`: sharded runs in separate processes merged byte for byte, and every refused merge;
+//! - `extract`: precision and recall of `feasim extract` against answer keys.
 
 mod analysis;
 mod analysis_labels;
@@ -16,6 +17,7 @@ mod cli;
 mod csv_pandas;
 mod determinism;
 mod errors;
+mod extract;
 mod golden;
 mod sampling;
 mod shards;

@@ -3,6 +3,7 @@
 
 pub mod diagnostic;
 pub mod merge;
+pub mod placeholder;
 pub mod raw;
 
 use std::path::{Path, PathBuf};
@@ -29,18 +30,61 @@ pub fn load(path: &Path) -> Result<Model, LoadError> {
     load_with(path, LoadOptions::default())
 }
 
-/// [`load`] with options.
+/// [`load`] with options. A scenario with values still to fill (`"TODO"`, see [`placeholder`])
+/// is refused, each placeholder listed with its place.
 pub fn load_with(path: &Path, options: LoadOptions) -> Result<Model, LoadError> {
+    let draft = load_draft(path, options)?;
+    if draft.to_fill.diagnostics.is_empty() { Ok(draft.model) } else { Err(draft.to_fill) }
+}
+
+/// A scenario that is valid apart from its placeholders.
+#[derive(Debug)]
+pub struct Draft {
+    /// The model, built with a stand-in number for every placeholder: not for simulating.
+    pub model: Model,
+    /// One diagnostic per value still to fill (empty when the scenario is complete).
+    pub to_fill: LoadError,
+}
+
+/// Read, merge and validate a scenario that may still hold placeholders (`feasim check`).
+pub fn load_draft(path: &Path, options: LoadOptions) -> Result<Draft, LoadError> {
     let mut sources = Sources::default();
     let raw = match read_chain(path, &mut sources, 0, &mut Vec::new()) {
         Ok(raw) => raw,
         Err(diagnostics) => return Err(LoadError { diagnostics, sources }),
     };
     let hash = hash_sources(&sources);
+    let to_fill = placeholder_diagnostics(&sources);
     match model::build::build(raw, &sources, options, hash) {
-        Ok(model) => Ok(model),
-        Err(diagnostics) => Err(LoadError { diagnostics, sources }),
+        Ok(model) => Ok(Draft { model, to_fill: LoadError { diagnostics: to_fill, sources } }),
+        Err(diagnostics) => {
+            // Problems caused by a stand-in (a triangular with min = max = 1) are not the user's.
+            let mut real: Vec<Diagnostic> = diagnostics
+                .into_iter()
+                .filter(|d| {
+                    !to_fill.iter().any(|p| {
+                        p.file == d.file && p.span.start < d.span.end.max(d.span.start + 1) && d.span.start < p.span.end
+                    })
+                })
+                .collect();
+            real.extend(to_fill);
+            Err(LoadError { diagnostics: real, sources })
+        }
     }
+}
+
+/// One diagnostic per placeholder in every file of the scenario.
+fn placeholder_diagnostics(sources: &Sources) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    for file in (0..sources.len()).rev() {
+        for p in placeholder::find(sources.text(file)) {
+            found.push(
+                Diagnostic::new(file, p.span, format!("value still to fill: {}", p.field))
+                    .help("replace \"TODO\" with a number: a statistic for a base (cite it in `source`), an assumption for growth (`feasim fit` proposes them from history)"),
+            );
+        }
+    }
+    found
 }
 
 /// Parse a scenario given as text (for tests and tools); `name` is shown in messages.
@@ -57,8 +101,15 @@ pub fn load_str(name: &str, text: &str) -> Result<Model, LoadError> {
         return Err(LoadError { diagnostics: vec![d], sources });
     }
     let hash = hash_sources(&sources);
-    model::build::build(raw, &sources, LoadOptions::default(), hash)
-        .map_err(|diagnostics| LoadError { diagnostics, sources })
+    let to_fill = placeholder_diagnostics(&sources);
+    match model::build::build(raw, &sources, LoadOptions::default(), hash) {
+        Ok(model) if to_fill.is_empty() => Ok(model),
+        Ok(_) => Err(LoadError { diagnostics: to_fill, sources }),
+        Err(mut diagnostics) => {
+            diagnostics.extend(to_fill);
+            Err(LoadError { diagnostics, sources })
+        }
+    }
 }
 
 fn read_chain(
@@ -151,13 +202,15 @@ pub fn read_text_file(path: &Path, max_bytes: u64, check_path: &str) -> Result<S
 }
 
 fn parse(sources: &Sources, file: FileId) -> Result<RawFile, Diagnostic> {
-    let text = sources.text(file);
-    if text.trim().is_empty() {
+    let original = sources.text(file);
+    if original.trim().is_empty() {
         return Err(Diagnostic::new(file, 0..0, "the scenario file is empty").help(
             "a scenario needs at least a [scenario] table, indicators and targets; start from scenarios/tutorial.toml",
         ));
     }
-    raw::with_current_file(file, || toml::from_str::<RawFile>(text)).map_err(|e| {
+    // Placeholders become stand-in numbers of the same length; `load` lists and refuses them.
+    let text = placeholder::with_stand_ins(original, &placeholder::find(original));
+    raw::with_current_file(file, || toml::from_str::<RawFile>(&text)).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
         let message = e.message().trim_end_matches('\n').to_string();
         Diagnostic::new(file, span, message).maybe_help(toml_help(e.message()))
