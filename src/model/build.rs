@@ -216,9 +216,9 @@ impl Builder<'_> {
         for item in raw {
             let r = &item.value;
             let id = &r.id;
-            if !is_id(&id.value) {
+            if !is_id(&id.value) || id.value.len() > MAX_ID_BYTES {
                 self.error(Diagnostic::at(id, format!("indicator id \"{}\" is not valid", id.value)).help(
-                    "ids are lowercase ASCII words joined by dots, e.g. \"shenyang.gdp_real\" (region.quantity)",
+                    "ids are lowercase ASCII words joined by dots, at most 120 characters, e.g. \"shenyang.gdp_real\" (region.quantity)",
                 ));
                 continue;
             }
@@ -1097,6 +1097,19 @@ impl Builder<'_> {
                 self.error(Diagnostic::at(&r.id, "a target id cannot be empty").help("e.g. id = \"T01\""));
                 continue;
             }
+            if r.id.value.len() > MAX_ID_BYTES || r.id.value.chars().any(char::is_control) {
+                self.error(
+                    Diagnostic::at(
+                        &r.id,
+                        format!(
+                            "a target id must be at most {MAX_ID_BYTES} bytes without control characters (this one has {})",
+                            r.id.value.len()
+                        ),
+                    )
+                    .help("ids name the chart files of each target: keep them short, e.g. id = \"T01\", and put the wording in label_zh"),
+                );
+                continue;
+            }
             let metric = self.metric(&r.metric_part(), item, indicators, ids, &r.id.value);
             let versus = r.versus.as_ref().map(|v| self.metric(&v.value, v, indicators, ids, &r.id.value));
             let comparator = match &r.comparator {
@@ -1428,6 +1441,10 @@ impl UnitProbe<'_> {
 
 /// Bytes between a TOML string value's start and its content (the quotes, and the newline that
 /// directly follows an opening `"""`).
+/// Longest indicator or target id accepted: ids name chart files (`histogram/<id>.png`), which
+/// file systems limit to 255 bytes.
+pub const MAX_ID_BYTES: usize = 120;
+
 fn string_content_offset(text: &str, start: usize) -> usize {
     let rest = text.get(start..).unwrap_or("");
     for delimiter in ["\"\"\"", "'''"] {

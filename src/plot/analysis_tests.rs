@@ -17,7 +17,7 @@ fn tutorial() -> Model {
 }
 
 fn options(language: Language) -> Option<ChartOptions> {
-    font::installed(true).map(|font| ChartOptions { language, font_path: Some(font) })
+    font::installed(true).map(|font| ChartOptions { language, font_path: Some(font), ..Default::default() })
 }
 
 fn svg(dir: &Path, name: &str) -> String {
