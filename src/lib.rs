@@ -29,3 +29,4 @@ pub mod report;
 pub mod scenario;
 pub mod shard;
 pub mod summary;
+pub mod units;

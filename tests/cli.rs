@@ -38,7 +38,7 @@ fn run_writes_summary_csv_and_charts() {
     assert!(summary["targets"][0]["probability"].is_number());
     assert!(summary["scenario"]["hash"].as_str().unwrap().len() == 64);
     let csv = std::fs::read_to_string(out_dir.join("targets.csv")).unwrap();
-    assert!(csv.starts_with("id,region,section"));
+    assert!(csv.starts_with("\u{feff}id,region,section"), "targets.csv starts with a UTF-8 BOM for Excel");
     assert!(out_dir.join("charts/probability.png").is_file());
     assert!(out_dir.join("charts/probability.svg").is_file());
     assert!(out_dir.join("charts/targets_hit.png").is_file());
