@@ -87,7 +87,7 @@ static TABLE: &[Entry] = &[
     (&["户"], Dimension::Households, 1.0, "households"),
     (&["万户"], Dimension::Households, 1e4, "10,000 households"),
     (&["%", "％", "percent"], Dimension::Percent, 1.0, "%"),
-    (&["百分点", "个百分点", "pp"], Dimension::Percent, 1.0, "percentage points"),
+    (&["百分点", "个百分点", "pp"], Dimension::Percent, 1.0, "pp"),
     (&["%/yr", "%/年", "％/年"], Dimension::GrowthRate, 1.0, "%/yr"),
     (&["千瓦", "kW"], Dimension::Power, 1.0, "kW"),
     (&["万千瓦"], Dimension::Power, 1e4, "10,000 kW"),
@@ -105,7 +105,7 @@ static TABLE: &[Entry] = &[
     (&["立方米", "m³"], Dimension::Volume, 1.0, "m³"),
     (&["万立方米"], Dimension::Volume, 1e4, "10,000 m³"),
     (&["亿立方米"], Dimension::Volume, 1e8, "100 million m³"),
-    (&["ratio", "1", "比值"], Dimension::Ratio, 1.0, "ratio"),
+    (&["ratio", "比值"], Dimension::Ratio, 1.0, "ratio"),
     (&["rank", "名", "位", "名次"], Dimension::Rank, 1.0, "rank"),
 ];
 
@@ -269,8 +269,8 @@ mod tests {
             ("户", 1.0, "households"),
             ("万户", 1e4, "10,000 households"),
             ("%", 1.0, "%"),
-            ("百分点", 1.0, "percentage points"),
-            ("pp", 1.0, "percentage points"),
+            ("百分点", 1.0, "pp"),
+            ("pp", 1.0, "pp"),
             ("千瓦", 1.0, "kW"),
             ("万千瓦", 1e4, "10,000 kW"),
             ("亿千瓦", 1e8, "100 million kW"),

@@ -1080,8 +1080,7 @@ impl Builder<'_> {
                 (Some((value, unit)), _, _) if unit.is_empty() => Some(value),
                 (Some((value, unit)), Some(metric), Some(t)) => {
                     let natural = UnitProbe { indicators }.unit(metric);
-                    let converted = self.convert_threshold(value, &unit, &natural, t, metric, indicators);
-                    converted
+                    self.convert_threshold(value, &unit, &natural, t, metric, indicators)
                 }
                 _ => None,
             };

@@ -149,6 +149,8 @@ pub fn synthetic_summary(n_targets: usize, paths: u64) -> Summary {
         scenario: ScenarioInfo {
             name: "liaoning".into(),
             title: "辽宁省推进“一圈一带两区”区域协调发展三年行动方案".into(),
+            title_en: String::new(),
+            regions_en: Default::default(),
             hash: "0".repeat(64),
             base_year: 2021,
             end_year: 2024,
