@@ -207,6 +207,9 @@ impl Theme {
             value.to_string()
         } else if unit.starts_with(['%', '‰']) {
             format!("{value}{unit}")
+        } else if unit.starts_with(|c: char| c.is_ascii_digit()) {
+            // "10,000 (100 million yuan)", not "10,000 100 million yuan".
+            format!("{value} ({unit})")
         } else {
             format!("{value} {unit}")
         }
