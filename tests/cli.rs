@@ -121,6 +121,11 @@ fn english_table_fits_the_terminal_without_breaking_ids() {
             let id = t["id"].as_str().unwrap();
             assert!(stdout.contains(&format!("│ {id} ")), "id {id} not whole at {columns} columns:\n{stdout}");
         }
+        let csv = std::fs::read_to_string(out_dir.join("targets.csv")).unwrap();
+        let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+        assert_eq!(&header[header.len() - 2..], ["region_en", "unit_en"]);
+        let t02 = csv.lines().find(|l| l.starts_with("T02,")).unwrap();
+        assert!(t02.ends_with(",One circle (Shenyang metropolitan area),100 million yuan"), "{t02}");
         if columns == 80 {
             assert!(stdout.contains("(left out to fit 80 columns: p10, median, p90;"), "{stdout}");
         }
