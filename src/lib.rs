@@ -24,6 +24,7 @@ pub mod analysis;
 pub mod calibration;
 pub mod engine;
 pub mod model;
+pub mod numbers;
 pub mod plot;
 pub mod report;
 pub mod scenario;

@@ -213,7 +213,7 @@ pub fn with_value(model: &Model, param: &Param, value: f64) -> Result<Model, Str
         }
         (ParamKind::Spread, Subject::Indicator(i)) => {
             if value <= 0.0 {
-                return Err(format!("{param}: a spread factor must be > 0 (got {value})"));
+                return Err(format!("{param}: a spread factor must be > 0 (got {})", crate::numbers::shown(value)));
             }
             for m in marginals_mut(&mut out, i) {
                 *m = scaled(m, value);
@@ -230,12 +230,15 @@ pub fn with_value(model: &Model, param: &Param, value: f64) -> Result<Model, Str
                 Base::Derived => return Err(format!("{param}: a derived indicator has no base of its own")),
             }
             if matches!(indicator.process, Process::Level { .. }) && value <= 0.0 {
-                return Err(format!("{param}: a level's base must be positive (got {value})"));
+                return Err(format!("{param}: a level's base must be positive (got {})", crate::numbers::shown(value)));
             }
         }
         (ParamKind::Persistence, Subject::Indicator(i)) => {
             if !(value > -1.0 && value < 1.0) {
-                return Err(format!("{param}: persistence must lie strictly between -1 and 1 (got {value})"));
+                return Err(format!(
+                    "{param}: persistence must lie strictly between -1 and 1 (got {})",
+                    crate::numbers::shown(value)
+                ));
             }
             match &mut out.indicators[i].process {
                 Process::Level { persistence, .. }
@@ -246,7 +249,10 @@ pub fn with_value(model: &Model, param: &Param, value: f64) -> Result<Model, Str
         }
         (ParamKind::Correlation, Subject::Pair(i, j)) => {
             if !(-1.0..=1.0).contains(&value) {
-                return Err(format!("{param}: a correlation lies between -1 and 1 (got {value})"));
+                return Err(format!(
+                    "{param}: a correlation lies between -1 and 1 (got {})",
+                    crate::numbers::shown(value)
+                ));
             }
             let n = out.stochastic.len();
             let position = |k: usize| out.stochastic.iter().position(|&s| s == k);

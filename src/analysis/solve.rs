@@ -179,7 +179,10 @@ pub fn solve(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<SolveReport, String> {
     if let Some(p) = config.probabilities.iter().find(|p| !(**p > 0.0 && **p < 1.0)) {
-        return Err(format!("a probability to solve for must lie strictly between 0 and 1 (got {p})"));
+        return Err(format!(
+            "a probability to solve for must lie strictly between 0 and 1 (got {})",
+            crate::numbers::shown(*p)
+        ));
     }
     // Simulate only what the target needs: the restricted model computes it bit for bit as the
     // whole model does (see `Model::restricted`). A parameter outside it cannot move the target.

@@ -340,6 +340,11 @@ fn parse_value(text: &str, confidence: &str) -> Result<Value, String> {
     if text.is_empty() {
         return Err("the value is empty".into());
     }
+    if confidence == "gap" {
+        return Err(format!(
+            "this row is marked as a gap (confidence = gap) but gives the value {text}: a gap has no value"
+        ));
+    }
     let looks_numeric = text.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'));
     match text.parse::<f64>() {
         Ok(v) if v.is_finite() && looks_numeric => Ok(Value::Number(v)),

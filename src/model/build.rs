@@ -366,7 +366,7 @@ impl Builder<'_> {
             Some(p) if p.value.is_finite() && p.value > -1.0 && p.value < 1.0 => p.value,
             Some(p) => {
                 self.error(
-                    Diagnostic::at(p, format!("persistence must lie strictly between -1 and 1 (got {})", p.value))
+                    Diagnostic::at(p, format!("persistence must lie strictly between -1 and 1 (got {})", crate::numbers::shown(p.value)))
                         .help("it is the AR(1) coefficient of the yearly shocks: 0 = independent years, 0.5 = half of a shock carries over"),
                 );
                 0.0
@@ -482,14 +482,17 @@ impl Builder<'_> {
                 }
                 if kind == "level" && b.value <= 0.0 {
                     self.error(
-                        Diagnostic::at(b, format!("a level with growth needs a positive base (got {})", b.value))
+                        Diagnostic::at(b, format!("a level with growth needs a positive base (got {})", crate::numbers::shown(b.value)))
                             .help("growth rates compound a positive level; model quantities that can be negative as kind = \"rate\""),
                     );
                 }
                 if kind == "count" && (b.value < 0.0 || b.value.fract() != 0.0) {
                     self.error(Diagnostic::at(
                         b,
-                        format!("a count's base must be a whole number of things, 0 or more (got {})", b.value),
+                        format!(
+                            "a count's base must be a whole number of things, 0 or more (got {})",
+                            crate::numbers::shown(b.value)
+                        ),
                     ));
                 }
                 let source = match &r.source {
@@ -762,7 +765,10 @@ impl Builder<'_> {
         {
             self.error(Diagnostic::at(
                 d,
-                format!("{what}: a fixed number of additions must be a whole number ≥ 0 (got {value})"),
+                format!(
+                    "{what}: a fixed number of additions must be a whole number ≥ 0 (got {})",
+                    crate::numbers::shown(value)
+                ),
             ));
             return None;
         }
@@ -924,7 +930,10 @@ impl Builder<'_> {
                 continue;
             };
             if !(rho.value.is_finite() && (-1.0..=1.0).contains(&rho.value)) {
-                self.error(Diagnostic::at(rho, format!("rho must lie between -1 and 1 (got {})", rho.value)));
+                self.error(Diagnostic::at(
+                    rho,
+                    format!("rho must lie between -1 and 1 (got {})", crate::numbers::shown(rho.value)),
+                ));
                 continue;
             }
             if !is_group && list.value.len() != 2 {
@@ -1089,8 +1098,11 @@ impl Builder<'_> {
                 && r.versus.is_none()
             {
                 self.error(
-                    Diagnostic::at(t, format!("a share is a percentage between 0 and 100 (got {value})"))
-                        .help("write 30 for 30%"),
+                    Diagnostic::at(
+                        t,
+                        format!("a share is a percentage between 0 and 100 (got {})", crate::numbers::shown(value)),
+                    )
+                    .help("write 30 for 30%"),
                 );
             }
             let (Some(metric), Some(comparator), Some(threshold)) = (metric, comparator, threshold) else { continue };
