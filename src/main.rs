@@ -125,6 +125,12 @@ fn check(args: ScenarioArgs) -> anyhow::Result<()> {
             r.max_abs_change, r.max_change_between.0, r.max_change_between.1, r.frobenius_change
         )?;
     }
+    for warning in &model.warnings {
+        writeln!(out, "\n{warning}")?;
+    }
+    if !model.warnings.is_empty() {
+        writeln!(out, "\n{} (the scenario still runs)", plural(model.warnings.len(), "warning"))?;
+    }
     if to_fill > 0 {
         // Placeholders written by `feasim init`: listed here, refused by `run` and the analyses.
         writeln!(out, "\n{}", draft.to_fill)?;
@@ -143,6 +149,9 @@ fn plural(n: usize, noun: &str) -> String {
 
 fn run(run_args: RunArgs) -> anyhow::Result<()> {
     let model = load(&run_args.scenario)?;
+    for warning in &model.warnings {
+        eprintln!("{warning}\n");
+    }
     let args = &run_args.sim;
     let sampling = match run_args.sampling {
         cli::SamplingArg::Independent => engine::Sampling::Independent,
@@ -226,21 +235,15 @@ fn run(run_args: RunArgs) -> anyhow::Result<()> {
         .xlsx
         .then(|| feasim::report::xlsx::workbook(&model, &summary, None, charts.language, &run_args.scenario.scenario))
         .transpose()?;
-    let output = Output {
-        dir: out_dir,
-        quiet: args.quiet,
-        no_charts: args.no_charts,
-        lang: args.lang,
-        charts,
-        workbook,
-    };
+    let output =
+        Output { dir: out_dir, quiet: args.quiet, no_charts: args.no_charts, lang: args.lang, charts, workbook };
     write_outputs(&summary, &output, |files, dir| {
         let note = precision_note.map(|note| format!("{note}\n")).unwrap_or_default();
         format!(
-            "{note}{} paths in {:.2} s ({:.0} paths/s); wrote {files} files to {}",
-            config.paths,
+            "{note}{} paths in {:.2} s ({} paths/s); wrote {files} files to {}",
+            feasim::units::thousands(config.paths as f64, 0),
             elapsed.as_secs_f64(),
-            config.paths as f64 / elapsed.as_secs_f64().max(1e-9),
+            feasim::units::thousands(config.paths as f64 / elapsed.as_secs_f64().max(1e-9), 0),
             dir.display()
         )
     })
@@ -501,9 +504,14 @@ fn chart_options_for(lang: Lang, font_path: Option<PathBuf>) -> feasim::plot::Ch
     feasim::plot::ChartOptions { language, font_path, ..Default::default() }
 }
 
+/// Columns the tables may use: `COLUMNS` when set, else the terminal's width, else 160 (output
+/// into a file or a pipe).
 fn terminal_width() -> Option<u16> {
+    if let Some(columns) = std::env::var("COLUMNS").ok().and_then(|c| c.trim().parse().ok()) {
+        return Some(columns);
+    }
     if !std::io::stdout().is_terminal() {
         return Some(160);
     }
-    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok())
+    comfy_table::Table::new().width()
 }

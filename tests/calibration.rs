@@ -764,6 +764,47 @@ fn score_forecasts_are_the_run_summary() {
     assert_eq!(crate::util::json(&forecast.summary), crate::util::json(&crate::util::run(&m, 3000, 9)));
 }
 
+/// feasim writes every CSV with a UTF-8 byte order mark (for Excel); its own readers of history
+/// and outcome tables must read such a file exactly as the same file without one, and still
+/// point at the right line and column of a bad cell.
+#[test]
+fn history_and_outcome_readers_accept_a_leading_bom() {
+    use feasim::calibration::history;
+    let dir = tempfile::tempdir().unwrap();
+    let text = "indicator,region,year,value,unit,source,confidence,note,target\n\
+                alpha.gdp_real,甲市,2021,1000,亿元,统计公报,high,,\n\
+                ,,2024,95,,,,,B4\n";
+    let plain = write(dir.path(), "plain.csv", text);
+    let with_bom = dir.path().join("bom.csv");
+    feasim::report::atomic_write(&with_bom, text.as_bytes()).unwrap();
+    assert!(std::fs::read(&with_bom).unwrap().starts_with(feasim::report::UTF8_BOM));
+    let a = history::read(&plain, true).unwrap_or_else(|e| panic!("{e}"));
+    let b = history::read(&with_bom, true).unwrap_or_else(|e| panic!("{e}"));
+    let key = |t: &history::Table| {
+        t.rows
+            .iter()
+            .map(|r| {
+                (
+                    r.line,
+                    r.indicator.text.clone(),
+                    r.region.text.clone(),
+                    r.annual(),
+                    r.unit.clone(),
+                    r.target.as_ref().map(|f| f.text.clone()),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(key(&a), key(&b));
+    assert_eq!(key(&b)[0].1, "alpha.gdp_real", "the first column's name is read without the BOM");
+    assert_eq!(key(&b)[1].5.as_deref(), Some("B4"));
+
+    let bad = dir.path().join("bad.csv");
+    feasim::report::atomic_write(&bad, "indicator,region,year,value\nalpha.gdp_real,x,2022,abc\n".as_bytes()).unwrap();
+    let e = history::read(&bad, false).unwrap_err().to_string();
+    assert!(e.contains("bad.csv:2:23"), "{e}");
+}
+
 /// Histories at the edges of what a number can be: values near 1e200 (squares overflow), a
 /// series growing at exactly 3% a year (a spread of rounding only), tiny spreads. `fit` must not
 /// panic, and every fragment it writes must load as a variant of the scenario.

@@ -38,7 +38,7 @@ fn run_writes_summary_csv_and_charts() {
     assert!(summary["targets"][0]["probability"].is_number());
     assert!(summary["scenario"]["hash"].as_str().unwrap().len() == 64);
     let csv = std::fs::read_to_string(out_dir.join("targets.csv")).unwrap();
-    assert!(csv.starts_with("id,region,section"));
+    assert!(csv.starts_with("\u{feff}id,region,section"), "targets.csv starts with a UTF-8 BOM for Excel");
     assert!(out_dir.join("charts/probability.png").is_file());
     assert!(out_dir.join("charts/probability.svg").is_file());
     assert!(out_dir.join("charts/targets_hit.png").is_file());
@@ -90,6 +90,107 @@ fn bad_input_exits_2_with_a_located_message() {
     let out = feasim(&["run", "scenarios/tutorial.toml", "--paths", "lots"]);
     assert_eq!(out.status.code(), Some(2), "clap usage errors exit 2");
     assert!(!Path::new("lots").exists());
+}
+
+/// `--lang en` names the scenario and its regions in English, and the table fits `COLUMNS` (80
+/// and 120) without breaking an id; the rate is printed with thousands separators.
+#[test]
+fn english_table_fits_the_terminal_without_breaking_ids() {
+    use unicode_width::UnicodeWidthStr;
+    let dir = tempfile::tempdir().unwrap();
+    for columns in [80usize, 120] {
+        let out_dir = dir.path().join(format!("out{columns}"));
+        let out = Command::new(env!("CARGO_BIN_EXE_feasim"))
+            .args(["run", "scenarios/liaoning-2022-2024.toml", "--paths", "2000", "--no-charts", "--lang", "en"])
+            .args(["--out", out_dir.to_str().unwrap()])
+            .env("COLUMNS", columns.to_string())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let stdout = text(&out.stdout);
+        for line in stdout.lines() {
+            assert!(line.width() <= columns, "wider than {columns}: {line}");
+        }
+        assert!(stdout.starts_with("Liaoning \"one circle, one belt, two zones\" three-year plan"), "{stdout}");
+        assert!(stdout.contains("┆ One circle (Shenyang"), "region names in English:\n{stdout}");
+        assert!(columns < 120 || stdout.contains("(100 million yuan)"), "units in English:\n{stdout}");
+        assert!(!stdout.contains("亿元"), "no Chinese unit left:\n{stdout}");
+        let summary: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out_dir.join("summary.json")).unwrap()).unwrap();
+        for t in summary["targets"].as_array().unwrap() {
+            let id = t["id"].as_str().unwrap();
+            assert!(stdout.contains(&format!("│ {id} ")), "id {id} not whole at {columns} columns:\n{stdout}");
+        }
+        let csv = std::fs::read_to_string(out_dir.join("targets.csv")).unwrap();
+        let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+        assert_eq!(&header[header.len() - 2..], ["region_en", "unit_en"]);
+        let t02 = csv.lines().find(|l| l.starts_with("T02,")).unwrap();
+        assert!(t02.ends_with(",One circle (Shenyang metropolitan area),100 million yuan"), "{t02}");
+        if columns == 80 {
+            assert!(stdout.contains("(left out to fit 80 columns: p10, median, p90;"), "{stdout}");
+        }
+        // "2,000 paths in 0.41 s (4,878 paths/s)"
+        let last = stdout.lines().last().unwrap();
+        let rate = last.split(" s (").nth(1).and_then(|r| r.split(" paths/s").next()).unwrap();
+        let digits: String = rate.chars().filter(|c| *c != ',').collect();
+        let value: f64 = digits.parse().unwrap_or_else(|_| panic!("{last}"));
+        assert_eq!(rate, feasim::units::thousands(value, 0), "{last}");
+        assert!(last.starts_with("2,000 paths in "), "{last}");
+    }
+}
+
+/// `check` and `run` print the loader's warnings with file, line and column; they do not fail.
+#[test]
+fn check_and_run_print_located_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("slip.toml");
+    std::fs::write(
+        &path,
+        r#"[scenario]
+name = "slip"
+base_year = 2021
+end_year = 2024
+
+[[indicator]]
+id = "city.gdp"
+unit = "亿元"
+kind = "level"
+base = 7250
+source = "s"
+growth = { dist = "normal", mean = 5, sd = 1.5 }
+
+[[target]]
+id = "T1"
+metric = "value"
+indicator = "city.gdp"
+year = 2024
+comparator = "<="
+threshold = 2.5
+"#,
+    )
+    .unwrap();
+    let out = feasim(&["check", path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("warning: target \"T1\": the threshold 2.5 亿元 is 1/2900 of the base-year value"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("slip.toml:20:13"), "{stdout}");
+    assert!(stdout.contains("2 warnings (the scenario still runs)"), "{stdout}");
+    let out_dir = dir.path().join("out");
+    let out = feasim(&[
+        "run",
+        path.to_str().unwrap(),
+        "--paths",
+        "500",
+        "--no-charts",
+        "--quiet",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("slip.toml:20:13"), "{}", text(&out.stderr));
 }
 
 #[test]

@@ -409,3 +409,55 @@ fn history_without_source_or_with_impossible_value() {
         "unit",
     );
 }
+
+#[test]
+fn threshold_with_a_unit_is_converted_into_the_indicators_unit() {
+    let with_unit = |threshold: &str| {
+        VALID.replacen("kind = \"level\"", "unit = \"亿元\"\nkind = \"level\"", 1).replacen(
+            "threshold = 110",
+            &format!("threshold = {threshold}"),
+            1,
+        )
+    };
+    let threshold = |text: &str| load_str("case.toml", text).unwrap_or_else(|e| panic!("{e}")).targets[0].threshold;
+    assert_eq!(threshold(&with_unit("\"2.5 万亿元\"")), 25000.0);
+    assert_eq!(threshold(&with_unit("\"2.5万亿元\"")), 25000.0);
+    assert_eq!(threshold(&with_unit("\"110 亿元\"")), 110.0);
+    assert_eq!(threshold(&with_unit("\"1,100,000 万元\"")), 110.0);
+    assert_eq!(threshold(&with_unit("110")), 110.0, "a plain number keeps its meaning");
+    assert_eq!(threshold(&with_unit("\"110\"")), 110.0);
+    // A growth target may be written as a percentage.
+    let cagr = VALID.replacen(
+        "metric = \"value\"\nindicator = \"city.gdp\"",
+        "metric = \"cagr\"\nindicator = \"city.gdp\"\nfrom = 2021\nto = 2024",
+        1,
+    );
+    assert_eq!(threshold(&cagr.replacen("threshold = 110", "threshold = \"6.5%\"", 1)), 6.5);
+}
+
+#[test]
+fn threshold_in_an_incompatible_unit() {
+    let text = VALID.replacen("kind = \"level\"", "unit = \"亿元\"\nkind = \"level\"", 1).replacen(
+        "threshold = 110",
+        "threshold = \"3 万人\"",
+        1,
+    );
+    let e = load_str("case.toml", &text).unwrap_err().to_string();
+    assert!(
+        e.contains("the threshold is in 万人, which cannot be converted into 亿元, the unit of indicator \"city.gdp\"")
+            && e.contains("case.toml:19:13")
+            && e.contains("a unit of the same kind (元, 千元, 万元, 百万元, 亿元, 万亿元)"),
+        "{e}"
+    );
+}
+
+#[test]
+fn threshold_with_a_unit_against_an_indicator_without_one() {
+    check("threshold = 110", "threshold = \"110 亿元\"", 18, "city.gdp\" has no unit", "give the indicator its unit");
+}
+
+#[test]
+fn threshold_text_that_is_not_a_number() {
+    check("threshold = 110", "threshold = \"about 110\"", 18, "does not start with a number", "\"2.5 万亿元\"");
+    check("threshold = 110", "threshold = true", 18, "a number and a unit in quotes", "");
+}

@@ -330,14 +330,7 @@ pub fn run(
 
 /// The scenario's identity as recorded in every output.
 pub fn scenario_info(model: &Model) -> ScenarioInfo {
-    ScenarioInfo {
-        name: model.name.clone(),
-        title: model.title.clone(),
-        hash: model.hash.clone(),
-        base_year: model.base_year,
-        end_year: model.end_year,
-        notes: model.notes.clone(),
-    }
+    ScenarioInfo::of(model)
 }
 
 /// Every target of `model` with its probability from `hits` out of `paths`.

@@ -684,14 +684,7 @@ pub fn sobol(model: &Model, config: &SobolConfig, progress: &(dyn Fn(u64) + Sync
 
 /// The scenario's identification as recorded in analysis outputs.
 pub(crate) fn scenario_info(model: &Model) -> ScenarioInfo {
-    ScenarioInfo {
-        name: model.name.clone(),
-        title: model.title.clone(),
-        hash: model.hash.clone(),
-        base_year: model.base_year,
-        end_year: model.end_year,
-        notes: model.notes.clone(),
-    }
+    ScenarioInfo::of(model)
 }
 
 /// One line of the terminal table: a group's indices on one target.

@@ -12,8 +12,11 @@ use super::{
     Base, Comparator, Compounding, CorrelationRepair, Indicator, Marginal, Metric, Model, NotModelled, Process, Target,
 };
 use crate::scenario::LoadOptions;
-use crate::scenario::diagnostic::{Diagnostic, Sources, did_you_mean};
-use crate::scenario::raw::{ByYear, Loc, LocList, LocStr, RawDist, RawFile, RawIndicator, RawMetric, RawTarget};
+use crate::scenario::diagnostic::{Diagnostic, Sources, did_you_mean, render_warning};
+use crate::scenario::raw::{
+    ByYear, Loc, LocList, LocStr, RawDist, RawFile, RawIndicator, RawMetric, RawRegion, RawTarget, RawThreshold,
+};
+use crate::units::{self, Dimension, Unit};
 
 /// Probability (per year) below which a tail event — growth of −100% or worse, a non-positive
 /// uncertain base level — is accepted as negligible. Such a draw, if it happens, floors the level
@@ -29,10 +32,20 @@ const DISTS: [&str; 9] =
 
 /// Build the model, or every problem found.
 pub fn build(raw: RawFile, sources: &Sources, options: LoadOptions, hash: String) -> Result<Model, Vec<Diagnostic>> {
-    let mut b = Builder { sources, errors: Vec::new(), broken: Default::default(), base_year: 0, end_year: 0 };
+    let mut b = Builder {
+        sources,
+        errors: Vec::new(),
+        warnings: Vec::new(),
+        broken: Default::default(),
+        base_year: 0,
+        end_year: 0,
+    };
     let model = b.model(raw, options, hash);
     match model {
-        Some(model) if b.errors.is_empty() => Ok(model),
+        Some(mut model) if b.errors.is_empty() => {
+            model.warnings = b.warnings.iter().map(|d| render_warning(sources, d)).collect();
+            Ok(model)
+        }
         _ => Err(b.errors),
     }
 }
@@ -40,6 +53,8 @@ pub fn build(raw: RawFile, sources: &Sources, options: LoadOptions, hash: String
 struct Builder<'a> {
     sources: &'a Sources,
     errors: Vec<Diagnostic>,
+    /// Problems that do not stop the scenario from loading (see [`super::warnings`]).
+    warnings: Vec<Diagnostic>,
     /// Ids of indicators that had their own error: references to them are not errors again.
     broken: std::collections::HashSet<String>,
     base_year: i32,
@@ -171,8 +186,21 @@ impl Builder<'_> {
                 regions.push(t.region.clone());
             }
         }
+        let region_en = self.region_labels(&raw.regions, &indicators, &targets);
+        if self.errors.is_empty() {
+            self.warnings.extend(super::warnings::check(
+                &raw.target,
+                &targets,
+                &indicators,
+                &derived_order,
+                self.base_year,
+            ));
+        }
         Some(Model {
             title: m.title.map(|t| t.value).unwrap_or_else(|| name.clone()),
+            title_en: m.title_en.map(|t| t.value.trim().to_string()).unwrap_or_default(),
+            region_en,
+            warnings: Vec::new(),
             name,
             notes: m.notes.map(|n| n.value).unwrap_or_default(),
             base_year: self.base_year,
@@ -190,6 +218,46 @@ impl Builder<'_> {
             not_modelled,
             regions,
         })
+    }
+
+    /// `[regions]`: English names of the regions targets and indicators use.
+    fn region_labels(
+        &mut self,
+        raw: &BTreeMap<String, Loc<RawRegion>>,
+        indicators: &[Indicator],
+        targets: &[Target],
+    ) -> BTreeMap<String, String> {
+        let used: Vec<&str> = targets
+            .iter()
+            .map(|t| t.region.as_str())
+            .chain(indicators.iter().map(|i| i.region.as_str()))
+            .filter(|r| !r.is_empty())
+            .collect();
+        let mut out = BTreeMap::new();
+        for (name, entry) in raw {
+            if !used.contains(&name.as_str()) {
+                self.error(
+                    Diagnostic::at(entry, format!("[regions] names \"{name}\", which no target or indicator uses"))
+                        .maybe_help(
+                            did_you_mean(name, used.iter().copied()).or_else(|| {
+                                Some("the key is a region as written in the targets' region = \"…\"".into())
+                            }),
+                        ),
+                );
+                continue;
+            }
+            match &entry.value.en {
+                Some(en) if !en.value.trim().is_empty() => {
+                    out.insert(name.clone(), en.value.trim().to_string());
+                }
+                Some(en) => self.error(Diagnostic::at(en, "an empty English region name").help("e.g. en = \"Dalian\"")),
+                None => self.error(
+                    Diagnostic::at(entry, format!("[regions] \"{name}\" has no English name"))
+                        .help(format!("write \"{name}\" = {{ en = \"…\" }}")),
+                ),
+            }
+        }
+        out
     }
 
     fn groups(&mut self, raw: &BTreeMap<String, LocList>) -> BTreeMap<String, Vec<String>> {
@@ -1131,11 +1199,22 @@ impl Builder<'_> {
                 }
             };
             let threshold = match &r.threshold {
-                Some(t) if t.value.is_finite() => Some(t.value),
-                Some(t) => {
-                    self.error(Diagnostic::at(t, "threshold must be a finite number"));
-                    None
-                }
+                Some(t) => match &t.value {
+                    RawThreshold::Number(v) if v.is_finite() => Some((*v, String::new())),
+                    RawThreshold::Number(_) => {
+                        self.error(Diagnostic::at(t, "threshold must be a finite number"));
+                        None
+                    }
+                    RawThreshold::Text(text) => match units::parse_quantity(text) {
+                        Ok(q) => Some((q.value, q.unit)),
+                        Err(message) => {
+                            self.error(Diagnostic::at(t, format!("threshold {message}")).help(
+                                "write a number in the unit of the tested quantity (25000), or a number and a unit in quotes (\"2.5 万亿元\")",
+                            ));
+                            None
+                        }
+                    },
+                },
                 None => {
                     self.error(Diagnostic::at(&r.id, format!("target \"{}\" has no threshold", r.id.value)).help(
                         "add threshold = the number the plan names (use 0 for \"above\" comparisons with versus)",
@@ -1143,14 +1222,23 @@ impl Builder<'_> {
                     None
                 }
             };
-            if let (Some(Metric::Share { .. }), Some(t)) = (&metric, &r.threshold)
-                && !(0.0..=100.0).contains(&t.value)
+            // A threshold written with a unit is converted into the tested quantity's unit.
+            let threshold = match (threshold, &metric, &r.threshold) {
+                (Some((value, unit)), _, _) if unit.is_empty() => Some(value),
+                (Some((value, unit)), Some(metric), Some(t)) => {
+                    let natural = UnitProbe { indicators }.unit(metric);
+                    self.convert_threshold(value, &unit, &natural, t, metric, indicators)
+                }
+                _ => None,
+            };
+            if let (Some(Metric::Share { .. }), Some(t), Some(value)) = (&metric, &r.threshold, threshold)
+                && !(0.0..=100.0).contains(&value)
                 && r.versus.is_none()
             {
                 self.error(
                     Diagnostic::at(
                         t,
-                        format!("a share is a percentage between 0 and 100 (got {})", crate::numbers::shown(t.value)),
+                        format!("a share is a percentage between 0 and 100 (got {})", crate::numbers::shown(value)),
                     )
                     .help("write 30 for 30%"),
                 );
@@ -1200,6 +1288,64 @@ impl Builder<'_> {
             });
         }
         out
+    }
+
+    /// `value` written in `written` (a unit) as a number in `natural`, the unit of the tested
+    /// quantity; a located error when the units measure different things.
+    fn convert_threshold(
+        &mut self,
+        value: f64,
+        written: &str,
+        natural: &str,
+        at: &Loc<RawThreshold>,
+        metric: &Metric,
+        indicators: &[Indicator],
+    ) -> Option<f64> {
+        let from = Unit::parse(written);
+        let to = Unit::parse(natural);
+        let what = match metric {
+            Metric::Value { indicator, .. }
+            | Metric::Change { indicator, .. }
+            | Metric::ChangeEveryYear { indicator, .. } => {
+                format!("indicator \"{}\"", indicators[*indicator].id)
+            }
+            _ => format!("the {} metric", metric_name(metric)),
+        };
+        if natural.trim().is_empty() {
+            self.error(
+                Diagnostic::at(
+                    at,
+                    format!("the threshold is written in {written}, but {what} has no unit to convert it into"),
+                )
+                .help("give the indicator its unit (unit = \"亿元\"), or write the threshold as a plain number"),
+            );
+            return None;
+        }
+        // A growth rate's threshold may be written as a plain percentage ("6.5%").
+        let growth_in_percent = from.dimension == Dimension::Percent && to.dimension == Dimension::GrowthRate;
+        match from.convert(value, &to) {
+            Some(v) => Some(v),
+            None if growth_in_percent => Some(value),
+            None => {
+                let same = to.same_kind();
+                let help = if same.is_empty() {
+                    format!("write the threshold as a plain number in {natural}, or with the unit \"{natural}\"")
+                } else {
+                    format!(
+                        "write the threshold in a unit of the same kind ({}), or as a plain number in {natural}",
+                        same.join(", ")
+                    )
+                };
+                self.error(
+                    Diagnostic::at(
+                        at,
+                        format!("the threshold is in {written}, which cannot be converted into {natural}, the unit of {what}"),
+                    )
+                    .help(help),
+                );
+                None
+            }
+        }
     }
 
     fn metric<T>(
@@ -1415,6 +1561,20 @@ impl Builder<'_> {
             });
         }
         out
+    }
+}
+
+/// The name of a metric as written in scenario files.
+fn metric_name(metric: &Metric) -> &'static str {
+    match metric {
+        Metric::Value { .. } => "value",
+        Metric::Share { .. } => "share",
+        Metric::Cagr { .. } => "cagr",
+        Metric::GrowthEveryYear { .. } => "growth_every_year",
+        Metric::CumulativeGrowth { .. } => "cumulative_growth",
+        Metric::Change { .. } => "change",
+        Metric::ChangeEveryYear { .. } => "change_every_year",
+        Metric::Rank { .. } => "rank",
     }
 }
 

@@ -10,6 +10,7 @@ pub mod correlation;
 pub mod distribution;
 pub mod expr;
 mod restrict;
+pub mod warnings;
 
 pub use distribution::Marginal;
 pub use expr::Expr;
@@ -19,6 +20,13 @@ pub use expr::Expr;
 pub struct Model {
     pub name: String,
     pub title: String,
+    /// The English title (`title_en`), empty when not given.
+    pub title_en: String,
+    /// English names of regions (`[regions]`), by the region name used in the file.
+    pub region_en: std::collections::BTreeMap<String, String>,
+    /// Located warnings from the loader (rendered with file, line and column): likely unit slips,
+    /// targets already met in the base year, targets out of reach of the assumptions.
+    pub warnings: Vec<String>,
     pub notes: String,
     pub base_year: i32,
     pub end_year: i32,

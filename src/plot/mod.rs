@@ -88,6 +88,9 @@ pub struct ChartReport {
 /// half-written chart.
 pub fn write_charts(summary: &Summary, dir: &Path, options: &ChartOptions) -> anyhow::Result<ChartReport> {
     draw_into(dir, options, |theme| {
+        // English charts name the scenario and its regions as `title_en` and `[regions]` do.
+        let english = (!theme.zh()).then(|| summary.with_english_names());
+        let summary = english.as_ref().unwrap_or(summary);
         let mut files = render::write(dir, "probability", &probability::ProbabilityChart::new(theme, summary), theme)?;
         files.extend(render::write(dir, "targets_hit", &hits::HitsChart::new(theme, summary), theme)?);
         if !summary.indicators.is_empty() {

@@ -156,6 +156,8 @@ pub fn synthetic_summary(n_targets: usize, paths: u64) -> Summary {
         scenario: ScenarioInfo {
             name: "liaoning".into(),
             title: "辽宁省推进“一圈一带两区”区域协调发展三年行动方案".into(),
+            title_en: String::new(),
+            regions_en: Default::default(),
             hash: "0".repeat(64),
             base_year: 2021,
             end_year: 2024,
@@ -324,6 +326,30 @@ fn english_labels_use_the_english_text() {
     assert!(svg.contains("target 2 reaches its threshold"));
     let fan = std::fs::read_to_string(dir.path().join("fan/shenyang.gdp.svg")).unwrap();
     assert!(fan.contains("Shenyang GDP (100 million yuan)"));
+}
+
+#[test]
+fn english_charts_use_the_english_title_regions_and_units() {
+    let Some(font) = cjk_font() else { return };
+    let mut summary = synthetic_summary(3, 100);
+    summary.scenario.title_en = "Liaoning regional plan".into();
+    summary.scenario.regions_en.insert(REGIONS[0].into(), "Shenyang metropolitan area".into());
+    let english = ChartOptions { language: Language::English, font_path: Some(font.clone()), ..Default::default() };
+    let dir = tempfile::tempdir().unwrap();
+    write_charts(&summary, dir.path(), &english).unwrap();
+    let svg = std::fs::read_to_string(dir.path().join("probability.svg")).unwrap();
+    assert!(svg.contains("Liaoning regional plan") && !svg.contains("辽宁省推进"), "English title");
+    // (The synthetic English labels contain the Chinese region name; the legend must not.)
+    assert!(svg.contains("\nShenyang metropolitan area\n"), "English region in the legend");
+    // A target in 亿元: its threshold is labelled in English, the unit in brackets.
+    let histogram = std::fs::read_to_string(dir.path().join("histogram/T01.svg")).unwrap();
+    assert!(histogram.contains("(100 million yuan)") && !histogram.contains("亿元"), "English unit");
+    // Chinese charts keep the Chinese names.
+    let chinese = ChartOptions { language: Language::Chinese, font_path: Some(font), ..Default::default() };
+    let dir = tempfile::tempdir().unwrap();
+    write_charts(&summary, dir.path(), &chinese).unwrap();
+    let svg = std::fs::read_to_string(dir.path().join("probability.svg")).unwrap();
+    assert!(svg.contains(REGIONS[0]) && !svg.contains("Shenyang metropolitan area"));
 }
 
 #[test]

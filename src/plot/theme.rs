@@ -157,21 +157,22 @@ impl Theme {
         }
     }
 
-    /// A unit in the chart language: common Chinese units are translated for English charts.
+    /// A unit in the chart language: for English charts, through [`crate::units`] (亿元 →
+    /// "100 million yuan"); units it does not know get their common Chinese parts translated.
     pub fn unit(&self, unit: &str) -> String {
         const ZH_EN: [(&str, &str); 18] = [
             ("平方公里", "km²"),
-            ("万千瓦", "10 MW"),
+            ("万千瓦", "10,000 kW"),
             ("亿元", "100 million yuan"),
             ("万元", "10,000 yuan"),
             ("万人", "10,000 people"),
-            ("万吨", "10,000 t"),
+            ("万吨", "10,000 tonnes"),
             ("万亩", "10,000 mu"),
             ("千瓦", "kW"),
             ("公里", "km"),
             ("元", "yuan"),
             ("人", "people"),
-            ("吨", "t"),
+            ("吨", "tonnes"),
             ("亩", "mu"),
             ("家", "firms"),
             ("个", "units"),
@@ -189,7 +190,12 @@ impl Theme {
                 _ => unit.replace("%/yr", "%/年"),
             }
         } else {
-            ZH_EN.iter().fold(unit.to_string(), |u, (zh, en)| u.replace(zh, en))
+            let parsed = crate::units::Unit::parse(unit);
+            if parsed.is_known() {
+                parsed.en
+            } else {
+                ZH_EN.iter().fold(unit.to_string(), |u, (zh, en)| u.replace(zh, en))
+            }
         };
         self.clean(&translated)
     }
@@ -201,18 +207,19 @@ impl Theme {
             value.to_string()
         } else if unit.starts_with(['%', '‰']) {
             format!("{value}{unit}")
+        } else if unit.starts_with(|c: char| c.is_ascii_digit()) {
+            // "10,000 (100 million yuan)", not "10,000 100 million yuan".
+            format!("{value} ({unit})")
         } else {
             format!("{value} {unit}")
         }
     }
 
-    /// The scenario title, or its name when the font cannot draw the title.
+    /// The scenario title in the chart language (`title_en` in English when given), or its name
+    /// when the font cannot draw the title.
     pub fn scenario_title(&self, scenario: &crate::summary::ScenarioInfo) -> String {
-        if !scenario.title.trim().is_empty() && self.drawable(&scenario.title) {
-            self.clean(&scenario.title)
-        } else {
-            self.clean(&scenario.name)
-        }
+        let title = scenario.title_in(!self.zh());
+        if !title.trim().is_empty() && self.drawable(title) { self.clean(title) } else { self.clean(&scenario.name) }
     }
 
     /// `"<text> (<unit>)"`, or the text alone without a unit.

@@ -25,10 +25,11 @@ impl Exporter for JsonExporter {
     }
 }
 
-/// `targets.csv`: one row per target.
+/// `targets.csv`: one row per target, with labels beside ids (`label_zh`, `label_en`, and at the
+/// end `region_en` and `unit_en`, the English names of the region and the unit).
 pub struct CsvExporter;
 
-pub const CSV_HEADER: [&str; 34] = [
+pub const CSV_HEADER: [&str; 36] = [
     "id",
     "region",
     "section",
@@ -63,6 +64,8 @@ pub const CSV_HEADER: [&str; 34] = [
     "mean_for_80",
     "mean_for_80_low",
     "mean_for_80_high",
+    "region_en",
+    "unit_en",
 ];
 
 impl Exporter for CsvExporter {
@@ -118,6 +121,8 @@ impl Exporter for CsvExporter {
                 }
                 None => record.extend(std::iter::repeat_n(String::new(), 8)),
             }
+            record.push(summary.scenario.region_in(&t.region, true).to_string());
+            record.push(crate::units::english(&t.unit));
             w.write_record(&record)?;
         }
         w.flush()?;

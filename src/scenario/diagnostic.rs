@@ -117,7 +117,7 @@ impl fmt::Display for LoadError {
             if i > 0 {
                 writeln!(f)?;
             }
-            render(f, &self.sources, d)?;
+            render(f, &self.sources, d, "error")?;
         }
         if self.diagnostics.len() > 1 {
             write!(f, "\n{} problems found", self.diagnostics.len())?;
@@ -126,8 +126,16 @@ impl fmt::Display for LoadError {
     }
 }
 
-fn render(f: &mut fmt::Formatter<'_>, sources: &Sources, d: &Diagnostic) -> fmt::Result {
-    writeln!(f, "error: {}", d.message)?;
+/// A diagnostic that does not stop the scenario from loading, rendered like an error
+/// (`warning: …`, then `--> file:line:column`, the line, a caret and the help).
+pub fn render_warning(sources: &Sources, d: &Diagnostic) -> String {
+    let mut out = String::new();
+    render(&mut out, sources, d, "warning").expect("writing to a String cannot fail");
+    out
+}
+
+fn render(f: &mut impl fmt::Write, sources: &Sources, d: &Diagnostic, kind: &str) -> fmt::Result {
+    writeln!(f, "{kind}: {}", d.message)?;
     if d.file < sources.len() {
         let text = sources.text(d.file);
         let (line, col) = sources.line_col(d.file, d.span.start);

@@ -7,7 +7,8 @@
 //!   lists (`*_by_year` tables merge year by year); a new id is appended;
 //! - a `[[correlation]]` for the same pair or group (same members, any order) replaces the base
 //!   entry; otherwise it is appended;
-//! - `[[not_modelled]]` entries with an existing id replace it; new ones are appended.
+//! - `[[not_modelled]]` entries with an existing id replace it; new ones are appended;
+//! - `[regions]` entries replace the base's entry for the same region.
 //!
 //! Every value keeps the file it came from, so errors point into the right file.
 
@@ -65,6 +66,9 @@ pub fn merge(mut base: RawFile, variant: RawFile) -> RawFile {
             }
         }
     }
+    for (name, region) in variant.regions {
+        base.regions.insert(name, region);
+    }
     for over in variant.not_modelled {
         match base.not_modelled.iter_mut().find(|t| t.value.id.value == over.value.id.value) {
             Some(existing) => *existing = over,
@@ -75,7 +79,7 @@ pub fn merge(mut base: RawFile, variant: RawFile) -> RawFile {
 }
 
 fn merge_meta(base: &mut RawMeta, over: RawMeta) {
-    override_fields!(base, over, [name, title, base_year, end_year, paths, seed, notes, repair_correlations]);
+    override_fields!(base, over, [name, title, title_en, base_year, end_year, paths, seed, notes, repair_correlations]);
 }
 
 fn merge_indicator(base: &mut RawIndicator, over: RawIndicator) {

@@ -79,6 +79,17 @@ pub struct RawFile {
     pub target: Vec<Loc<RawTarget>>,
     #[serde(default)]
     pub not_modelled: Vec<Loc<RawNotModelled>>,
+    /// `[regions]`: labels of region names, `"一圈" = { en = "Shenyang metropolitan circle" }`.
+    #[serde(default)]
+    pub regions: BTreeMap<String, Loc<RawRegion>>,
+}
+
+/// One entry of `[regions]`: how a region (named in Chinese in targets and indicators) is
+/// called in English output.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawRegion {
+    pub en: Option<LocStr>,
 }
 
 /// The `[scenario]` table.
@@ -87,6 +98,7 @@ pub struct RawFile {
 pub struct RawMeta {
     pub name: Option<LocStr>,
     pub title: Option<LocStr>,
+    pub title_en: Option<LocStr>,
     pub base_year: Option<Loc<i64>>,
     pub end_year: Option<Loc<i64>>,
     pub paths: Option<Loc<i64>>,
@@ -197,7 +209,7 @@ pub struct RawTarget {
     pub competitors: Option<LocList>,
     pub versus: Option<Loc<RawMetric>>,
     pub comparator: Option<LocStr>,
-    pub threshold: Option<Loc<f64>>,
+    pub threshold: Option<Loc<RawThreshold>>,
 }
 
 impl RawTarget {
@@ -213,6 +225,39 @@ impl RawTarget {
             denominator: self.denominator.clone(),
             competitors: self.competitors.clone(),
         }
+    }
+}
+
+/// A threshold as written: a plain number (in the unit of the tested quantity), or text with a
+/// number and a unit (`"2.5 万亿元"`), converted by `model::build` through [`crate::units`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawThreshold {
+    Number(f64),
+    Text(String),
+}
+
+impl<'de> Deserialize<'de> for RawThreshold {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = RawThreshold;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a number, or a number and a unit in quotes such as \"2.5 万亿元\"")
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<RawThreshold, E> {
+                Ok(RawThreshold::Number(v as f64))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<RawThreshold, E> {
+                Ok(RawThreshold::Number(v as f64))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<RawThreshold, E> {
+                Ok(RawThreshold::Number(v))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<RawThreshold, E> {
+                Ok(RawThreshold::Text(v.to_string()))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
     }
 }
 

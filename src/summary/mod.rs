@@ -503,12 +503,67 @@ pub struct Summary {
 pub struct ScenarioInfo {
     pub name: String,
     pub title: String,
+    /// The English title (`title_en`); absent when the scenario gives none.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub title_en: String,
+    /// English names of regions (`[regions]`), by the region name targets and indicators use.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub regions_en: std::collections::BTreeMap<String, String>,
     /// SHA-256 of the scenario file(s).
     pub hash: String,
     pub base_year: i32,
     pub end_year: i32,
     /// The scenario's free-text notes.
     pub notes: String,
+}
+
+impl ScenarioInfo {
+    /// The scenario's identity as recorded in every output.
+    pub fn of(model: &Model) -> ScenarioInfo {
+        ScenarioInfo {
+            name: model.name.clone(),
+            title: model.title.clone(),
+            title_en: model.title_en.clone(),
+            regions_en: model.region_en.clone(),
+            hash: model.hash.clone(),
+            base_year: model.base_year,
+            end_year: model.end_year,
+            notes: model.notes.clone(),
+        }
+    }
+
+    /// The title in English (`title_en`) when asked for and given, else the title.
+    pub fn title_in(&self, english: bool) -> &str {
+        if english && !self.title_en.trim().is_empty() { &self.title_en } else { &self.title }
+    }
+
+    /// A region's name in English (from `[regions]`) when asked for and given, else as written.
+    pub fn region_in<'a>(&'a self, region: &'a str, english: bool) -> &'a str {
+        match self.regions_en.get(region) {
+            Some(en) if english => en,
+            _ => region,
+        }
+    }
+}
+
+impl Summary {
+    /// A copy whose scenario title and region names are the English ones the scenario gives
+    /// (`title_en`, `[regions]`), for charts drawn in English.
+    pub fn with_english_names(&self) -> Summary {
+        let mut s = self.clone();
+        let info = &self.scenario;
+        s.scenario.title = info.title_in(true).to_string();
+        for r in &mut s.regions {
+            r.region = info.region_in(&r.region, true).to_string();
+        }
+        for t in &mut s.targets {
+            t.region = info.region_in(&t.region, true).to_string();
+        }
+        for i in &mut s.indicators {
+            i.region = info.region_in(&i.region, true).to_string();
+        }
+        s
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -833,14 +888,7 @@ impl Summary {
         let expected = targets.iter().map(|t| t.probability).sum();
         Summary {
             feasim_version: env!("CARGO_PKG_VERSION").to_string(),
-            scenario: ScenarioInfo {
-                name: model.name.clone(),
-                title: model.title.clone(),
-                hash: model.hash.clone(),
-                base_year: model.base_year,
-                end_year: model.end_year,
-                notes: model.notes.clone(),
-            },
+            scenario: ScenarioInfo::of(model),
             run: RunInfo { paths: n, seed, sampling: acc.sampling },
             targets,
             regions,
