@@ -3,9 +3,9 @@
 //!
 //! The engine draws `z` and needs `Q(Φ(z))`; for the Student-t, PERT and count marginals the
 //! reference ([`Marginal::from_standard_normal_exact`]) solves for the quantile afresh each
-//! time (0.1–7 µs). Here the same map is tabulated **in `z` itself** (no `Φ` at all per draw):
+//! time (0.1–7 µs), and even the closed forms (triangular, split normal) need `Φ(z)` (~40 ns). Here the same map is tabulated **in `z` itself** (no `Φ` at all per draw):
 //!
-//! * **Student-t and PERT**: `|z| ∈ [0, 8]` is cut into 64 cells of width 1/8; each cell is
+//! * **Student-t, PERT, triangular and split normal**: `|z| ∈ [0, 8]` is cut into 64 cells of width 1/8; each cell is
 //!   split into `2^level` equal pieces (level 0–4, chosen per cell while building), and each
 //!   piece carries the Chebyshev interpolant of degree 12 (13 first-kind nodes) of the
 //!   reference, evaluated by Clenshaw's recurrence. A piece is accepted only if it matches the
@@ -15,8 +15,9 @@
 //!   The quantity tabulated is the one whose relative accuracy matters: for the t, the
 //!   standardized quantile divided by `|z|` (so it stays relative at the median, where the
 //!   quantile is 0); for PERT, the distance from the nearer end of the support in units of
-//!   the range (lower side from `min`, upper side from `max`), exactly the quantities the
-//!   reference computes before adding the location.
+//!   the range (lower side from `min`, upper side from `max`), and likewise for the triangular
+//!   with the reference's cancellation-free formulas; for the split normal, `x - mode`; exactly
+//!   the quantities the reference computes before adding the location.
 //! * **Poisson and negative binomial**: the exact quantile is the smallest `k` with
 //!   `F(k) >= Φ(z)`, that is with `θ_k >= z` for the thresholds `θ_k = Φ⁻¹(F(k))` (taken
 //!   through the smaller of `F` and `S = 1 - F`, so they are accurate in both tails). The
@@ -34,12 +35,23 @@
 //! use them. Building is deterministic, so results never depend on which thread built a table
 //! or on the cache's state. Building costs ~1 ms (t) to a few ms (PERT, counts).
 //!
-//! # Measured accuracy and cost (`cargo test --release --lib table -- --ignored --nocapture`)
-//! | marginal | max relative error vs the reference, dense grid of 2·10^5 `z` in [-9, 9] | per draw |
-//! |---|---|---|
-//! | Student-t, df 1–1000 | see `MEASURED` below | ~10 ns (was 0.3–0.5 µs) |
-//! | PERT | see `MEASURED` below | ~10 ns (was ~0.8 µs) |
-//! | Poisson, negative binomial | identical integers (exact) | ~5 ns (was 0.1–7 µs) |
+//! # Measured accuracy (`cargo test --lib measure_table_errors -- --ignored --nocapture`)
+//! Dense grid of 2·10^5 values of `z` in [-9, 9] plus 80 points down to `|z| = 1e-12`; the
+//! error is relative to the quantity tabulated (the standardized quantile for t and PERT,
+//! the distance from the nearer end for the triangular, from the mode for the split normal,
+//! after allowing 2 ulps for the rounding of `x` itself). "Reference share" is the part of
+//! `|z| <= 8` whose draws still go to the reference.
+//!
+//! | marginal | max relative error | reference share | per draw before |
+//! |---|---|---|---|
+//! | Student-t, df 1 to 10^6 (10 values) | 1.2e-14 – 1.4e-14 | 9.8e-4 (`|z| < 1/128`) | 0.3–0.5 µs |
+//! | PERT, 7 shapes incl. α = 1, β = 1 | 5.1e-15 – 1.9e-14 | 0 | ~0.8 µs |
+//! | triangular, 6 shapes incl. mode at an end | ≤ 4.4e-15 | ≤ 4.9e-4 | ~40 ns |
+//! | split normal, sd ratios 1.0001 to 300 | 2.9e-15 – 5.7e-14 | 4.9e-4 – 9.3e-3 (near the mode) | ~40 ns |
+//! | Poisson (6 means), negative binomial (6 laws) | identical integers | within 1e-9 of a threshold | 0.1–7 µs |
+//!
+//! A tabulated draw costs one multiplication, a table lookup and a 13-term Clenshaw sum
+//! (about 10 ns); a count draw one multiplication, a guide lookup and a short scan.
 //!
 //! Why not a crate: statrs' t and beta inverse CDFs are off by up to 2e-7 in the tails (see
 //! the parent module) and cost ~1 µs; no crate tabulates a quantile map with a stated
@@ -309,19 +321,34 @@ pub struct FastMarginal {
 #[derive(Debug, Clone)]
 enum FastKind {
     Exact,
-    StudentT { location: f64, scale: f64, table: Arc<Piecewise> },
-    Pert { min: f64, max: f64, range: f64, table: Arc<(Piecewise, Piecewise)> },
+    StudentT {
+        location: f64,
+        scale: f64,
+        table: Arc<Piecewise>,
+    },
+    /// `min + range · lower(|z|)` for `z <= 0`, `max - range · upper(z)` for `z > 0`.
+    Bounded {
+        min: f64,
+        max: f64,
+        range: f64,
+        table: Arc<(Piecewise, Piecewise)>,
+    },
+    /// `anchor + lower(|z|)` for `z <= 0`, `anchor + upper(z)` for `z > 0`.
+    Offset {
+        anchor: f64,
+        table: Arc<(Piecewise, Piecewise)>,
+    },
     Count(Arc<CountTable>),
 }
 
 #[derive(Debug, Clone)]
 enum Table {
     T(Arc<Piecewise>),
-    Pert(Arc<(Piecewise, Piecewise)>),
+    Sides(Arc<(Piecewise, Piecewise)>),
     Count(Option<Arc<CountTable>>),
 }
 
-type Key = (u8, u64, u64);
+type Key = (u8, u64, u64, u64);
 
 const MAX_CACHED: usize = 4096;
 
@@ -367,23 +394,40 @@ impl FastMarginal {
     pub fn new(marginal: &Marginal) -> FastMarginal {
         let kind = match *marginal {
             Marginal::StudentT { location, scale, df } => {
-                let Table::T(table) = cached((1, df.to_bits(), 0), || Table::T(Arc::new(student_t_table(df)))) else {
+                let Table::T(table) = cached((1, df.to_bits(), 0, 0), || Table::T(Arc::new(student_t_table(df))))
+                else {
                     unreachable!("key 1 holds t tables")
                 };
                 FastKind::StudentT { location, scale, table }
             }
             Marginal::Pert { min, mode, max } => {
                 let (alpha, beta) = pert_shape(min, mode, max);
-                let Table::Pert(table) =
-                    cached((2, alpha.to_bits(), beta.to_bits()), || Table::Pert(Arc::new(pert_tables(alpha, beta))))
-                else {
+                let Table::Sides(table) = cached((2, alpha.to_bits(), beta.to_bits(), 0), || {
+                    Table::Sides(Arc::new(pert_tables(alpha, beta)))
+                }) else {
                     unreachable!("key 2 holds PERT tables")
                 };
-                FastKind::Pert { min, max, range: max - min, table }
+                FastKind::Bounded { min, max, range: max - min, table }
+            }
+            Marginal::Triangular { min, mode, max } => {
+                let Table::Sides(table) = cached((5, min.to_bits(), mode.to_bits(), max.to_bits()), || {
+                    Table::Sides(Arc::new(triangular_tables(min, mode, max)))
+                }) else {
+                    unreachable!("key 5 holds triangular tables")
+                };
+                FastKind::Bounded { min, max, range: max - min, table }
+            }
+            Marginal::SplitNormal { mode, sd_low, sd_high } if sd_low != sd_high => {
+                let Table::Sides(table) = cached((6, mode.to_bits(), sd_low.to_bits(), sd_high.to_bits()), || {
+                    Table::Sides(Arc::new(split_normal_tables(sd_low, sd_high)))
+                }) else {
+                    unreachable!("key 6 holds split normal tables")
+                };
+                FastKind::Offset { anchor: mode, table }
             }
             Marginal::Poisson { mean } if mean > 0.0 => {
                 let m = *marginal;
-                let Table::Count(table) = cached((3, mean.to_bits(), 0), || {
+                let Table::Count(table) = cached((3, mean.to_bits(), 0, 0), || {
                     Table::Count(CountTable::build(&m, &PoissonLaw { lambda: mean }).map(Arc::new))
                 }) else {
                     unreachable!("key 3 holds count tables")
@@ -392,7 +436,7 @@ impl FastMarginal {
             }
             Marginal::NegativeBinomial { mean, dispersion } if mean > 0.0 => {
                 let m = *marginal;
-                let Table::Count(table) = cached((4, mean.to_bits(), dispersion.to_bits()), || {
+                let Table::Count(table) = cached((4, mean.to_bits(), dispersion.to_bits(), 0), || {
                     Table::Count(CountTable::build(&m, &NegBinLaw::new(mean, dispersion)).map(Arc::new))
                 }) else {
                     unreachable!("key 4 holds count tables")
@@ -419,12 +463,16 @@ impl FastMarginal {
                 // The reference's `location ∓ scale · t_upper` with `t_upper = |z| v`.
                 (location + scale * (z * v)).clamp(-f64::MAX, f64::MAX)
             }),
-            FastKind::Pert { min, max, range, table } => {
+            FastKind::Bounded { min, max, range, table } => {
                 if z <= 0.0 {
                     table.0.eval(-z).map(|y| (min + range * y).clamp(*min, *max))
                 } else {
                     table.1.eval(z).map(|y| (max - range * y).clamp(*min, *max))
                 }
+            }
+            FastKind::Offset { anchor, table } => {
+                let offset = if z <= 0.0 { table.0.eval(-z) } else { table.1.eval(z) };
+                offset.map(|g| (anchor + g).clamp(-f64::MAX, f64::MAX))
             }
             FastKind::Count(table) => table.eval(z),
         };
@@ -448,6 +496,44 @@ fn pert_tables(alpha: f64, beta: f64) -> (Piecewise, Piecewise) {
     (
         Piecewise::build(|a| beta_lower_quantile(alpha, beta, normal_tails(-a).0)),
         Piecewise::build(|a| beta_lower_quantile(beta, alpha, normal_tails(a).1)),
+    )
+}
+
+/// The triangular's standardized distances from `min` (for `z <= 0`) and from `max`
+/// (`z > 0`): the reference's `x - min` and `max - x` in units of the range, formed as it
+/// forms them (no subtraction of nearly equal numbers).
+fn triangular_tables(min: f64, mode: f64, max: f64) -> (Piecewise, Piecewise) {
+    let range = max - min;
+    let (left, right) = (mode - min, max - mode);
+    let distance = |p: f64, near: f64, far: f64| {
+        if p * range <= near {
+            (p * range * near).sqrt() / range
+        } else {
+            (near + far * p) / (range + ((1.0 - p) * range * far).sqrt())
+        }
+    };
+    (
+        Piecewise::build(|a| distance(normal_tails(-a).0, left, right)),
+        Piecewise::build(|a| distance(normal_tails(a).1, right, left)),
+    )
+}
+
+/// The split normal's `x - mode` for `z <= 0` (at `|z|`) and for `z > 0`, with the
+/// reference's branches (they change at the mode, where the table falls back to it).
+fn split_normal_tables(sd_low: f64, sd_high: f64) -> (Piecewise, Piecewise) {
+    let total = sd_low + sd_high;
+    let (lower_mass, upper_mass) = (sd_low / total, sd_high / total);
+    let below = move |p: f64| sd_low * standard_normal_quantile(p * total / (2.0 * sd_low));
+    let above = move |s: f64| -sd_high * standard_normal_quantile(s * total / (2.0 * sd_high));
+    (
+        Piecewise::build(|a| {
+            let p = normal_tails(-a).0;
+            if p <= lower_mass { below(p) } else { above(1.0 - p) }
+        }),
+        Piecewise::build(|a| {
+            let s = normal_tails(a).1;
+            if s <= upper_mass { above(s) } else { below(1.0 - s) }
+        }),
     )
 }
 
@@ -492,7 +578,7 @@ mod tests {
     fn pert_error(min: f64, mode: f64, max: f64, zs: &[f64]) -> (f64, f64) {
         let m = Marginal::Pert { min, mode, max };
         let fast = FastMarginal::new(&m);
-        let FastKind::Pert { table, .. } = &fast.kind else { panic!("no table for {m:?}") };
+        let FastKind::Bounded { table, .. } = &fast.kind else { panic!("no table for {m:?}") };
         let (alpha, beta) = pert_shape(min, mode, max);
         let range = max - min;
         let mut worst = 0.0f64;
@@ -554,6 +640,58 @@ mod tests {
             // The error of the standardized quantile, scaled; plus rounding of the sum.
             let allowed = 1e-12 * (want - 4.4).abs() + 4.0 * f64::EPSILON * want.abs();
             assert!((got - want).abs() <= allowed, "z {z}: {got} vs {want}");
+        }
+    }
+
+    /// Largest error of the fast draws against the reference, relative to the distance from
+    /// the quantity the draw is formed from (the nearer end of a triangular, the mode of a
+    /// split normal) once the rounding of `x` itself (2 ulps) is allowed for; and the share
+    /// of `|z| <= 8` left to the reference.
+    fn anchored_error(m: Marginal, zs: &[f64]) -> (f64, f64) {
+        let fast = FastMarginal::new(&m);
+        // The anchors for z <= 0 and z > 0.
+        let (tables, anchors) = match (&fast.kind, m) {
+            (FastKind::Bounded { table, .. }, Marginal::Triangular { min, max, .. }) => (table, (min, max)),
+            (FastKind::Offset { table, anchor }, _) => (table, (*anchor, *anchor)),
+            _ => panic!("no table for {m:?}"),
+        };
+        let anchor = |z: f64| if z <= 0.0 { anchors.0 } else { anchors.1 };
+        let mut worst = 0.0f64;
+        for &z in zs {
+            let (got, want) = (fast.from_standard_normal(z), m.from_standard_normal_exact(z));
+            let excess = ((got - want).abs() - 2.0 * f64::EPSILON * want.abs()).max(0.0);
+            if excess > 0.0 {
+                worst = worst.max(excess / (want - anchor(z)).abs());
+            }
+        }
+        (worst, (tables.0.exact_width() + tables.1.exact_width()) / (2.0 * Z_TABLE))
+    }
+
+    const TRIANGULARS: [(f64, f64, f64); 6] = [
+        (0.0, 0.5, 1.0),
+        (7120.0, 7250.0, 7380.0),
+        (0.0, 0.0, 1.0),
+        (0.0, 1.0, 1.0),
+        (-3.0, 2.9, 3.0),
+        (33.0, 45.0, 55.0),
+    ];
+    const SPLIT_NORMALS: [(f64, f64, f64); 4] =
+        [(4.8, 2.0, 1.2), (5.6, 1.3, 2.4), (0.0, 1.0, 1.0001), (-1.0, 0.01, 3.0)];
+
+    #[test]
+    fn triangular_and_split_normal_tables_match_the_reference_within_1e_12() {
+        let zs = grid(7.3e-4);
+        for (min, mode, max) in TRIANGULARS {
+            let (worst, share) = anchored_error(Marginal::Triangular { min, mode, max }, &zs);
+            assert!(worst <= 1e-12, "triangular {min} {mode} {max}: relative error {worst:e}");
+            assert!(share <= 1.0 / 256.0, "triangular {min} {mode} {max}: {share} left to the reference");
+        }
+        for (mode, sd_low, sd_high) in SPLIT_NORMALS {
+            let (worst, share) = anchored_error(Marginal::SplitNormal { mode, sd_low, sd_high }, &zs);
+            assert!(worst <= 1e-12, "split normal {mode} {sd_low} {sd_high}: relative error {worst:e}");
+            // The pieces around the mode (a kink of the second derivative, where `x - mode`
+            // changes sign) are left to it: 0.1% of |z| <= 8, 0.9% for a 1:300 split.
+            assert!(share <= 1.0 / 64.0, "split normal {mode} {sd_low} {sd_high}: {share} left to the reference");
         }
     }
 
@@ -620,6 +758,16 @@ mod tests {
         for (min, mode, max) in PERTS {
             let (worst, share) = pert_error(min, mode, max, &zs);
             println!("pert {min} {mode} {max}: max relative error {worst:.2e}, reference share {share:.2e}");
+        }
+        for (min, mode, max) in TRIANGULARS {
+            let (worst, share) = anchored_error(Marginal::Triangular { min, mode, max }, &zs);
+            println!("triangular {min} {mode} {max}: max relative error {worst:.2e}, reference share {share:.2e}");
+        }
+        for (mode, sd_low, sd_high) in SPLIT_NORMALS {
+            let (worst, share) = anchored_error(Marginal::SplitNormal { mode, sd_low, sd_high }, &zs);
+            println!(
+                "split normal {mode} {sd_low} {sd_high}: max relative error {worst:.2e}, reference share {share:.2e}"
+            );
         }
     }
 }
