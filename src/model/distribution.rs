@@ -36,7 +36,9 @@
 //! Measured against 40–50 digit references: `Φ` and `Φ⁻¹` to a few ulps; Student-t and beta
 //! tails to ~1e-14 relative down to probabilities of ~1e-20 and ~1e-13 below (where the
 //! rounding of `ln p` itself, about `|ln p| ε`, dominates); Poisson / negative binomial tails
-//! likewise (~3e-15 in the bulk), which is what the "exact" count quantiles are exact against. Per draw (`from_standard_normal`, one core):
+//! likewise (~3e-15 in the bulk), which is what the "exact" count quantiles are exact against.
+//! Per draw of the reference solver (`from_standard_normal_exact`, one core; the engine's draws
+//! go through the tables of `distribution/table.rs`, a few ns each):
 //! Normal ~10 ns; triangular, uniform, split normal ~40 ns; Student-t ~0.3–0.5 µs; PERT
 //! ~0.8 µs; Poisson ~0.1 µs at mean 3, ~0.4 µs at 300, ~5 µs at 1e5 (growing like
 //! `√mean`, hence [`MAX_COUNT_MEAN`]); negative binomial ~0.2–7 µs.

@@ -93,15 +93,21 @@ pub(super) struct Piecewise {
     coeffs: Vec<f64>,
 }
 
+/// `cos(π j (k + 1/2) / NODES)`: row `j`, column `k`.
+type CosineTable = [[f64; NODES]; NODES];
+
+fn cosine_table() -> CosineTable {
+    std::array::from_fn(|j| {
+        std::array::from_fn(|k| (std::f64::consts::PI * j as f64 * (k as f64 + 0.5) / NODES as f64).cos())
+    })
+}
+
 /// Chebyshev coefficients of the interpolant through `values` at the first-kind nodes.
-fn chebyshev_coefficients(values: &[f64; NODES]) -> [f64; NODES] {
+fn chebyshev_coefficients(values: &[f64; NODES], cosines: &CosineTable) -> [f64; NODES] {
     let n = NODES as f64;
     let mut c = [0.0; NODES];
-    for (j, cj) in c.iter_mut().enumerate() {
-        let mut sum = 0.0;
-        for (k, &v) in values.iter().enumerate() {
-            sum += v * (std::f64::consts::PI * j as f64 * (k as f64 + 0.5) / n).cos();
-        }
+    for (cj, row) in c.iter_mut().zip(cosines) {
+        let sum: f64 = values.iter().zip(row).map(|(v, cos)| v * cos).sum();
         *cj = 2.0 * sum / n;
     }
     c[0] *= 0.5;
@@ -140,6 +146,7 @@ impl Piecewise {
     fn build(f: impl Fn(f64) -> f64) -> Piecewise {
         let mut cells = [(EXACT_CELL, 0u32); N_CELLS];
         let mut coeffs = Vec::new();
+        let cosines = cosine_table();
         let nodes: [f64; NODES] =
             std::array::from_fn(|k| (std::f64::consts::PI * (k as f64 + 0.5) / NODES as f64).cos());
         // Check points in [0, 1] across a piece: both ends and between consecutive nodes.
@@ -160,7 +167,7 @@ impl Piecewise {
                 for piece in 0..pieces {
                     let piece_left = left + piece as f64 * width;
                     let values: [f64; NODES] = std::array::from_fn(|k| f(piece_left + 0.5 * (nodes[k] + 1.0) * width));
-                    let c = chebyshev_coefficients(&values);
+                    let c = chebyshev_coefficients(&values, &cosines);
                     let fits = values.iter().all(|v| v.is_finite() && *v != 0.0)
                         && checks.iter().all(|&s| {
                             let a = piece_left + s * width;
@@ -350,7 +357,7 @@ enum Table {
 
 type Key = (u8, u64, u64, u64);
 
-const MAX_CACHED: usize = 4096;
+const MAX_CACHED: usize = 1024;
 
 fn shared_cache() -> &'static RwLock<HashMap<Key, Table>> {
     static CACHE: OnceLock<RwLock<HashMap<Key, Table>>> = OnceLock::new();
