@@ -19,6 +19,7 @@ use super::normals::LaneStreams;
 use super::path::{PER_CENT, Sampling, StreamSource, stratified_normal, target_value_with};
 use super::simd::{self, Level};
 use super::{exp, rng};
+use crate::model::distribution::FastMarginal;
 use crate::model::{Base, Comparator, Compounding, Marginal, Metric, Model, Process};
 
 /// Paths per block. A multiple of 8 (the widest vector of `f64`), and a divisor of
@@ -161,6 +162,7 @@ impl Block {
                 Base::Known { value, .. } => column.fill(*value),
                 Base::Derived => column.fill(0.0),
                 Base::Uncertain { marginal, .. } => {
+                    let marginal = FastMarginal::new(marginal);
                     for (lane, slot) in column[..len].iter_mut().enumerate() {
                         let path = first + lane as u64;
                         let (seed, stream_path) = streams.base(i, path);
@@ -362,7 +364,7 @@ impl Block {
 }
 
 /// [`Marginal::from_standard_normal`] over a column: normals inline (vectorised), the others
-/// one value at a time.
+/// one value at a time through their [`FastMarginal`] tables.
 #[inline(always)]
 fn from_standard_normal(marginal: &Marginal, z: &[f64], x: &mut [f64]) {
     match *marginal {
@@ -379,7 +381,11 @@ fn from_standard_normal(marginal: &Marginal, z: &[f64], x: &mut [f64]) {
                 };
             }
         }
-        _ => x.iter_mut().zip(z).for_each(|(x, &z)| *x = marginal.from_standard_normal(z)),
+        _ => {
+            // Tables looked up once per column (a thread-local hash lookup).
+            let fast = FastMarginal::new(marginal);
+            x.iter_mut().zip(z).for_each(|(x, &z)| *x = fast.from_standard_normal(z))
+        }
     }
 }
 

@@ -1,0 +1,780 @@
+//! Fast exact marginals: the quantile map `x = Q(Φ(z))` read off tables built once per
+//! marginal, instead of inverting an incomplete beta function for every draw.
+//!
+//! The engine draws `z` and needs `Q(Φ(z))`; for the Student-t, PERT and count marginals the
+//! reference ([`Marginal::from_standard_normal_exact`]) solves for the quantile afresh each
+//! time (0.1–7 µs), and even the closed forms (triangular, split normal) need `Φ(z)` (~40 ns). Here the same map is tabulated **in `z` itself** (no `Φ` at all per draw):
+//!
+//! * **Student-t, PERT, triangular and split normal**: `|z| ∈ [0, 8]` is cut into 64 cells of width 1/8; each cell is
+//!   split into `2^level` equal pieces (level 0–4, chosen per cell while building), and each
+//!   piece carries the Chebyshev interpolant of degree 12 (13 first-kind nodes) of the
+//!   reference, evaluated by Clenshaw's recurrence. A piece is accepted only if it matches the
+//!   reference to [`BUILD_TOLERANCE`] relative at both ends and between every pair of nodes;
+//!   a cell no level can fit (extreme shapes, overflowing tails) is marked *exact* and its
+//!   draws go to the reference, as do all draws with `|z| > 8` (probability 1.2e-15).
+//!   The quantity tabulated is the one whose relative accuracy matters: for the t, the
+//!   standardized quantile divided by `|z|` (so it stays relative at the median, where the
+//!   quantile is 0); for PERT, the distance from the nearer end of the support in units of
+//!   the range (lower side from `min`, upper side from `max`), and likewise for the triangular
+//!   with the reference's cancellation-free formulas; for the split normal, `x - mode`; exactly
+//!   the quantities the reference computes before adding the location.
+//! * **Poisson and negative binomial**: the exact quantile is the smallest `k` with
+//!   `F(k) >= Φ(z)`, that is with `θ_k >= z` for the thresholds `θ_k = Φ⁻¹(F(k))` (taken
+//!   through the smaller of `F` and `S = 1 - F`, so they are accurate in both tails). The
+//!   thresholds from the answer at `z = -8.5` to the one at `z = 8.5` are stored with a guide
+//!   table (uniform cells in `z` → first threshold at or above the cell's left edge), so a
+//!   lookup is one division and a short scan. A draw within [`COUNT_MARGIN`] of a threshold
+//!   (relative differences of ~1e-13 in `F` could decide it) goes to the reference, so the
+//!   result is **the same integer as the reference for every `z`**, not merely almost always.
+//!   Laws needing more than [`MAX_COUNT_THRESHOLDS`] thresholds (means above ~10^6) keep the
+//!   reference.
+//!
+//! Tables are keyed by the bits of the parameters that shape them (the t's `df`, PERT's
+//! `α, β`, a count's mean and dispersion) and kept in a process-wide cache with a per-thread
+//! front, so a model's marginals are tabulated once however many workers and model variants
+//! use them. Building is deterministic, so results never depend on which thread built a table
+//! or on the cache's state. Building costs ~1 ms (t) to a few ms (PERT, counts).
+//!
+//! # Measured accuracy (`cargo test --lib measure_table_errors -- --ignored --nocapture`)
+//! Dense grid of 2·10^5 values of `z` in [-9, 9] plus 80 points down to `|z| = 1e-12`; the
+//! error is relative to the quantity tabulated (the standardized quantile for t and PERT,
+//! the distance from the nearer end for the triangular, from the mode for the split normal,
+//! after allowing 2 ulps for the rounding of `x` itself). "Reference share" is the part of
+//! `|z| <= 8` whose draws still go to the reference.
+//!
+//! | marginal | max relative error | reference share | per draw before |
+//! |---|---|---|---|
+//! | Student-t, df 1 to 10^6 (10 values) | 1.2e-14 – 1.4e-14 | 9.8e-4 (`|z| < 1/128`) | 0.3–0.5 µs |
+//! | PERT, 7 shapes incl. α = 1, β = 1 | 5.1e-15 – 1.9e-14 | 0 | ~0.8 µs |
+//! | triangular, 6 shapes incl. mode at an end | ≤ 4.4e-15 | ≤ 4.9e-4 | ~40 ns |
+//! | split normal, sd ratios 1.0001 to 300 | 2.9e-15 – 5.7e-14 | 4.9e-4 – 9.3e-3 (near the mode) | ~40 ns |
+//! | Poisson (6 means), negative binomial (6 laws) | identical integers | within 1e-9 of a threshold | 0.1–7 µs |
+//!
+//! A tabulated draw costs one multiplication, a table lookup and a 13-term Clenshaw sum
+//! (about 10 ns); a count draw one multiplication, a guide lookup and a short scan.
+//!
+//! Why not a crate: statrs' t and beta inverse CDFs are off by up to 2e-7 in the tails (see
+//! the parent module) and cost ~1 µs; no crate tabulates a quantile map with a stated
+//! relative error.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, RwLock};
+
+use super::{CountLaw, Marginal, NegBinLaw, PoissonLaw, beta_lower_quantile, normal_tails, pert_shape};
+use super::{standard_normal_quantile, t_upper_quantile};
+
+/// Largest `|z|` the continuous tables cover (beyond it: the reference).
+const Z_TABLE: f64 = 8.0;
+/// Cells per unit of `|z|`.
+const CELLS_PER_UNIT: f64 = 8.0;
+const N_CELLS: usize = (Z_TABLE * CELLS_PER_UNIT) as usize;
+/// Chebyshev nodes per piece (degree 12).
+const NODES: usize = 13;
+/// Finest subdivision of a cell: `2^MAX_LEVEL` pieces.
+const MAX_LEVEL: u32 = 4;
+/// A cell no level fits.
+const EXACT_CELL: u8 = u8::MAX;
+/// Relative error a piece must meet at every check point while building.
+pub(super) const BUILD_TOLERANCE: f64 = 1e-13;
+
+/// Largest `|z|` the count tables cover.
+const Z_COUNT: f64 = 8.5;
+/// Draws this close (in `z`) to a count threshold are decided by the reference.
+pub(super) const COUNT_MARGIN: f64 = 1e-9;
+/// Largest number of thresholds a count table may hold.
+pub(super) const MAX_COUNT_THRESHOLDS: usize = 50_000;
+
+/// A function of `a ∈ [0, 8]` as piecewise Chebyshev interpolants (see the module doc).
+#[derive(Debug)]
+pub(super) struct Piecewise {
+    /// Per cell: subdivision level (or [`EXACT_CELL`]) and the offset of its first piece.
+    cells: [(u8, u32); N_CELLS],
+    coeffs: Vec<f64>,
+}
+
+/// `cos(π j (k + 1/2) / NODES)`: row `j`, column `k`.
+type CosineTable = [[f64; NODES]; NODES];
+
+fn cosine_table() -> CosineTable {
+    std::array::from_fn(|j| {
+        std::array::from_fn(|k| (std::f64::consts::PI * j as f64 * (k as f64 + 0.5) / NODES as f64).cos())
+    })
+}
+
+/// Chebyshev coefficients of the interpolant through `values` at the first-kind nodes.
+fn chebyshev_coefficients(values: &[f64; NODES], cosines: &CosineTable) -> [f64; NODES] {
+    let n = NODES as f64;
+    let mut c = [0.0; NODES];
+    for (cj, row) in c.iter_mut().zip(cosines) {
+        let sum: f64 = values.iter().zip(row).map(|(v, cos)| v * cos).sum();
+        *cj = 2.0 * sum / n;
+    }
+    c[0] *= 0.5;
+    c
+}
+
+/// Clenshaw's recurrence for `Σ c_j T_j(t)`.
+#[inline(always)]
+fn clenshaw(c: &[f64], t: f64) -> f64 {
+    let t2 = 2.0 * t;
+    let (mut b1, mut b2) = (0.0, 0.0);
+    for &cj in c[1..].iter().rev() {
+        let b0 = cj + t2 * b1 - b2;
+        b2 = b1;
+        b1 = b0;
+    }
+    c[0] + t * b1 - b2
+}
+
+/// Position of `a` in cell `cell` at `level`: the piece and the local variable in `[-1, 1]`.
+/// Every step is exact in binary floating point except the final rescaling.
+#[inline(always)]
+fn locate(scaled: f64, cell: usize, level: u8) -> (usize, f64) {
+    let n = (1u32 << level) as f64;
+    let u = (scaled - cell as f64) * n;
+    let piece = (u as usize).min((1usize << level) - 1);
+    (piece, 2.0 * (u - piece as f64) - 1.0)
+}
+
+impl Piecewise {
+    /// Tabulates `f` on `[0, 8]`; `f` must be the reference the table stands in for.
+    ///
+    /// Each cell takes the coarsest level at which every piece passes its checks; at the
+    /// finest level, pieces that still fail are filled with NaN (their draws go to the
+    /// reference), and a cell where all fail is marked exact.
+    fn build(f: impl Fn(f64) -> f64) -> Piecewise {
+        let mut cells = [(EXACT_CELL, 0u32); N_CELLS];
+        let mut coeffs = Vec::new();
+        let cosines = cosine_table();
+        let nodes: [f64; NODES] =
+            std::array::from_fn(|k| (std::f64::consts::PI * (k as f64 + 0.5) / NODES as f64).cos());
+        // Check points in [0, 1] across a piece: both ends and between consecutive nodes.
+        let checks: Vec<f64> = (0..=NODES)
+            .map(|k| match k {
+                0 => 0.0,
+                k if k == NODES => 1.0,
+                k => 0.5 * (1.0 + 0.5 * (nodes[k - 1] + nodes[k])),
+            })
+            .collect();
+        for (cell, slot) in cells.iter_mut().enumerate() {
+            let left = cell as f64 / CELLS_PER_UNIT;
+            for level in 0..=MAX_LEVEL as u8 {
+                let pieces = 1usize << level;
+                let width = 1.0 / (CELLS_PER_UNIT * pieces as f64);
+                let mut fitted = Vec::with_capacity(pieces * NODES);
+                let mut failed = 0;
+                for piece in 0..pieces {
+                    let piece_left = left + piece as f64 * width;
+                    let values: [f64; NODES] = std::array::from_fn(|k| f(piece_left + 0.5 * (nodes[k] + 1.0) * width));
+                    let c = chebyshev_coefficients(&values, &cosines);
+                    let fits = values.iter().all(|v| v.is_finite() && *v != 0.0)
+                        && checks.iter().all(|&s| {
+                            let a = piece_left + s * width;
+                            let (p, t) = locate(a * CELLS_PER_UNIT, cell, level);
+                            if p != piece {
+                                // The end of a piece that the lookup assigns to its neighbour.
+                                return true;
+                            }
+                            let exact = f(a);
+                            exact.is_finite() && (clenshaw(&c, t) - exact).abs() <= BUILD_TOLERANCE * exact.abs()
+                        });
+                    if fits {
+                        fitted.extend_from_slice(&c);
+                    } else {
+                        failed += 1;
+                        fitted.extend_from_slice(&[f64::NAN; NODES]);
+                    }
+                }
+                if failed == 0 || level == MAX_LEVEL as u8 {
+                    if failed < pieces {
+                        *slot = (level, coeffs.len() as u32);
+                        coeffs.extend_from_slice(&fitted);
+                    }
+                    break;
+                }
+            }
+        }
+        Piecewise { cells, coeffs }
+    }
+
+    /// The tabulated value at `a >= 0`, or `None` where the reference must be used.
+    #[inline(always)]
+    fn eval(&self, a: f64) -> Option<f64> {
+        let scaled = a * CELLS_PER_UNIT;
+        // Also rejects NaN (`a` is `|z|`, never negative).
+        if scaled.is_nan() || scaled >= N_CELLS as f64 {
+            return None;
+        }
+        let cell = scaled as usize;
+        let (level, offset) = self.cells[cell];
+        if level == EXACT_CELL {
+            return None;
+        }
+        let (piece, t) = locate(scaled, cell, level);
+        let v = clenshaw(&self.coeffs[offset as usize + piece * NODES..][..NODES], t);
+        // A piece filled with NaN could not be fitted.
+        if v.is_nan() { None } else { Some(v) }
+    }
+
+    /// Widths of `|z|` handed to the reference, as (cells marked exact, NaN pieces' share).
+    #[cfg(test)]
+    pub(super) fn exact_width(&self) -> f64 {
+        self.cells
+            .iter()
+            .map(|&(level, offset)| {
+                if level == EXACT_CELL {
+                    return 1.0 / CELLS_PER_UNIT;
+                }
+                let pieces = 1usize << level;
+                let nan = (0..pieces).filter(|p| self.coeffs[offset as usize + p * NODES].is_nan()).count();
+                nan as f64 / (pieces as f64 * CELLS_PER_UNIT)
+            })
+            .sum()
+    }
+}
+
+/// Thresholds of an exact count quantile (see the module doc).
+#[derive(Debug)]
+pub(super) struct CountTable {
+    /// The count of `thresholds[0]`.
+    first: f64,
+    /// `θ_k` for `k = first, first + 1, …`, non-decreasing.
+    thresholds: Vec<f64>,
+    /// `guide[g]`: index of the first threshold `>= -Z_COUNT + g / guide_scale`.
+    guide: Vec<u32>,
+    guide_scale: f64,
+}
+
+impl CountTable {
+    fn build<L: CountLaw>(marginal: &Marginal, law: &L) -> Option<CountTable> {
+        let k_low = marginal.from_standard_normal_exact(-Z_COUNT);
+        let k_high = marginal.from_standard_normal_exact(Z_COUNT);
+        if !(k_low.is_finite() && k_high.is_finite()) {
+            return None;
+        }
+        // One threshold below the range, so that the draws just above -Z_COUNT also get the
+        // margin test against the threshold they passed.
+        let first = (k_low - 1.0).max(0.0);
+        let n = (k_high - first) as usize + 1;
+        if n > MAX_COUNT_THRESHOLDS {
+            return None;
+        }
+        let thresholds: Vec<f64> = (0..n)
+            .map(|i| {
+                let (lower, upper) = law.tails(first + i as f64);
+                if lower <= 0.5 { standard_normal_quantile(lower) } else { -standard_normal_quantile(upper) }
+            })
+            .collect();
+        // Monotone thresholds are what the search relies on; the tails are accurate to
+        // ~1e-15, far below the spacing of consecutive thresholds here.
+        if thresholds.iter().any(|t| t.is_nan()) || thresholds.windows(2).any(|w| w[0] > w[1]) {
+            return None;
+        }
+        let n_guide = (2 * n).clamp(64, 4 * MAX_COUNT_THRESHOLDS);
+        let guide_scale = n_guide as f64 / (2.0 * Z_COUNT);
+        let mut guide = Vec::with_capacity(n_guide);
+        let mut index = 0usize;
+        for g in 0..n_guide {
+            let edge = -Z_COUNT + g as f64 / guide_scale;
+            while index < n && thresholds[index] < edge {
+                index += 1;
+            }
+            guide.push(index as u32);
+        }
+        Some(CountTable { first, thresholds, guide, guide_scale })
+    }
+
+    /// The exact quantile at `z`, or `None` where the reference must decide.
+    #[inline(always)]
+    fn eval(&self, z: f64) -> Option<f64> {
+        if z.is_nan() || z.abs() > Z_COUNT {
+            return None;
+        }
+        let g = (((z + Z_COUNT) * self.guide_scale) as usize).min(self.guide.len() - 1);
+        let mut i = self.guide[g] as usize;
+        // The guide may start one cell early (rounding of the cell edge): scan forward.
+        while i < self.thresholds.len() && self.thresholds[i] < z {
+            i += 1;
+        }
+        if i >= self.thresholds.len() || self.thresholds[i] - z <= COUNT_MARGIN {
+            return None;
+        }
+        if i == 0 {
+            // Below every threshold: 0 if the table starts at 0, else outside the range.
+            return if self.first == 0.0 { Some(0.0) } else { None };
+        }
+        if z - self.thresholds[i - 1] <= COUNT_MARGIN {
+            return None;
+        }
+        Some(self.first + i as f64)
+    }
+
+    #[cfg(test)]
+    pub(super) fn thresholds(&self) -> (f64, &[f64]) {
+        (self.first, &self.thresholds)
+    }
+}
+
+/// A marginal with its quantile map ready for many draws: the tables it needs, looked up or
+/// built once. [`FastMarginal::from_standard_normal`] equals
+/// [`Marginal::from_standard_normal`].
+#[derive(Debug, Clone)]
+pub struct FastMarginal {
+    marginal: Marginal,
+    kind: FastKind,
+}
+
+#[derive(Debug, Clone)]
+enum FastKind {
+    Exact,
+    StudentT {
+        location: f64,
+        scale: f64,
+        table: Arc<Piecewise>,
+    },
+    /// `min + range · lower(|z|)` for `z <= 0`, `max - range · upper(z)` for `z > 0`.
+    Bounded {
+        min: f64,
+        max: f64,
+        range: f64,
+        table: Arc<(Piecewise, Piecewise)>,
+    },
+    /// `anchor + lower(|z|)` for `z <= 0`, `anchor + upper(z)` for `z > 0`.
+    Offset {
+        anchor: f64,
+        table: Arc<(Piecewise, Piecewise)>,
+    },
+    Count(Arc<CountTable>),
+}
+
+#[derive(Debug, Clone)]
+enum Table {
+    T(Arc<Piecewise>),
+    Sides(Arc<(Piecewise, Piecewise)>),
+    Count(Option<Arc<CountTable>>),
+}
+
+type Key = (u8, u64, u64, u64);
+
+const MAX_CACHED: usize = 1024;
+
+fn shared_cache() -> &'static RwLock<HashMap<Key, Table>> {
+    static CACHE: OnceLock<RwLock<HashMap<Key, Table>>> = OnceLock::new();
+    CACHE.get_or_init(|| RwLock::new(HashMap::new()))
+}
+
+thread_local! {
+    static LOCAL: RefCell<HashMap<Key, Table>> = RefCell::new(HashMap::new());
+}
+
+/// The table for `key`, from this thread's cache, the shared cache, or built.
+fn cached(key: Key, build: impl FnOnce() -> Table) -> Table {
+    if let Some(t) = LOCAL.with(|l| l.borrow().get(&key).cloned()) {
+        return t;
+    }
+    let shared = shared_cache().read().unwrap_or_else(|e| e.into_inner()).get(&key).cloned();
+    let table = match shared {
+        Some(t) => t,
+        None => {
+            // Built outside the lock; two threads may build the same table, with the same result.
+            let built = build();
+            let mut map = shared_cache().write().unwrap_or_else(|e| e.into_inner());
+            if map.len() >= MAX_CACHED {
+                map.clear();
+            }
+            map.entry(key).or_insert(built).clone()
+        }
+    };
+    LOCAL.with(|l| {
+        let mut l = l.borrow_mut();
+        if l.len() >= MAX_CACHED {
+            l.clear();
+        }
+        l.insert(key, table.clone());
+    });
+    table
+}
+
+impl FastMarginal {
+    /// Prepares `marginal` (which must be valid) for many draws.
+    pub fn new(marginal: &Marginal) -> FastMarginal {
+        let kind = match *marginal {
+            Marginal::StudentT { location, scale, df } => {
+                let Table::T(table) = cached((1, df.to_bits(), 0, 0), || Table::T(Arc::new(student_t_table(df))))
+                else {
+                    unreachable!("key 1 holds t tables")
+                };
+                FastKind::StudentT { location, scale, table }
+            }
+            Marginal::Pert { min, mode, max } => {
+                let (alpha, beta) = pert_shape(min, mode, max);
+                let Table::Sides(table) = cached((2, alpha.to_bits(), beta.to_bits(), 0), || {
+                    Table::Sides(Arc::new(pert_tables(alpha, beta)))
+                }) else {
+                    unreachable!("key 2 holds PERT tables")
+                };
+                FastKind::Bounded { min, max, range: max - min, table }
+            }
+            Marginal::Triangular { min, mode, max } => {
+                let Table::Sides(table) = cached((5, min.to_bits(), mode.to_bits(), max.to_bits()), || {
+                    Table::Sides(Arc::new(triangular_tables(min, mode, max)))
+                }) else {
+                    unreachable!("key 5 holds triangular tables")
+                };
+                FastKind::Bounded { min, max, range: max - min, table }
+            }
+            Marginal::SplitNormal { mode, sd_low, sd_high } if sd_low != sd_high => {
+                let Table::Sides(table) = cached((6, mode.to_bits(), sd_low.to_bits(), sd_high.to_bits()), || {
+                    Table::Sides(Arc::new(split_normal_tables(sd_low, sd_high)))
+                }) else {
+                    unreachable!("key 6 holds split normal tables")
+                };
+                FastKind::Offset { anchor: mode, table }
+            }
+            Marginal::Poisson { mean } if mean > 0.0 => {
+                let m = *marginal;
+                let Table::Count(table) = cached((3, mean.to_bits(), 0, 0), || {
+                    Table::Count(CountTable::build(&m, &PoissonLaw { lambda: mean }).map(Arc::new))
+                }) else {
+                    unreachable!("key 3 holds count tables")
+                };
+                table.map_or(FastKind::Exact, FastKind::Count)
+            }
+            Marginal::NegativeBinomial { mean, dispersion } if mean > 0.0 => {
+                let m = *marginal;
+                let Table::Count(table) = cached((4, mean.to_bits(), dispersion.to_bits(), 0), || {
+                    Table::Count(CountTable::build(&m, &NegBinLaw::new(mean, dispersion)).map(Arc::new))
+                }) else {
+                    unreachable!("key 4 holds count tables")
+                };
+                table.map_or(FastKind::Exact, FastKind::Count)
+            }
+            _ => FastKind::Exact,
+        };
+        FastMarginal { marginal: *marginal, kind }
+    }
+
+    /// The marginal this was prepared for.
+    pub fn marginal(&self) -> &Marginal {
+        &self.marginal
+    }
+
+    /// `Q(Φ(z))`, equal to [`Marginal::from_standard_normal_exact`] within 1e-12 relative
+    /// (Student-t, PERT) or exactly (everything else).
+    #[inline]
+    pub fn from_standard_normal(&self, z: f64) -> f64 {
+        let fast = match &self.kind {
+            FastKind::Exact => None,
+            FastKind::StudentT { location, scale, table } => table.eval(z.abs()).map(|v| {
+                // The reference's `location ∓ scale · t_upper` with `t_upper = |z| v`.
+                (location + scale * (z * v)).clamp(-f64::MAX, f64::MAX)
+            }),
+            FastKind::Bounded { min, max, range, table } => {
+                if z <= 0.0 {
+                    table.0.eval(-z).map(|y| (min + range * y).clamp(*min, *max))
+                } else {
+                    table.1.eval(z).map(|y| (max - range * y).clamp(*min, *max))
+                }
+            }
+            FastKind::Offset { anchor, table } => {
+                let offset = if z <= 0.0 { table.0.eval(-z) } else { table.1.eval(z) };
+                offset.map(|g| (anchor + g).clamp(-f64::MAX, f64::MAX))
+            }
+            FastKind::Count(table) => table.eval(z),
+        };
+        match fast {
+            Some(x) => x,
+            None => self.marginal.from_standard_normal_exact(z),
+        }
+    }
+}
+
+/// `t_upper(Φ(-a)) / a` for the standard t with `df` degrees of freedom.
+fn student_t_table(df: f64) -> Piecewise {
+    Piecewise::build(|a| {
+        let (lower, _) = normal_tails(-a);
+        t_upper_quantile(lower, df) / a
+    })
+}
+
+/// The PERT's standardized distances from `min` (for `z <= 0`) and from `max` (`z > 0`).
+fn pert_tables(alpha: f64, beta: f64) -> (Piecewise, Piecewise) {
+    (
+        Piecewise::build(|a| beta_lower_quantile(alpha, beta, normal_tails(-a).0)),
+        Piecewise::build(|a| beta_lower_quantile(beta, alpha, normal_tails(a).1)),
+    )
+}
+
+/// The triangular's standardized distances from `min` (for `z <= 0`) and from `max`
+/// (`z > 0`): the reference's `x - min` and `max - x` in units of the range, formed as it
+/// forms them (no subtraction of nearly equal numbers).
+fn triangular_tables(min: f64, mode: f64, max: f64) -> (Piecewise, Piecewise) {
+    let range = max - min;
+    let (left, right) = (mode - min, max - mode);
+    let distance = |p: f64, near: f64, far: f64| {
+        if p * range <= near {
+            (p * range * near).sqrt() / range
+        } else {
+            (near + far * p) / (range + ((1.0 - p) * range * far).sqrt())
+        }
+    };
+    (
+        Piecewise::build(|a| distance(normal_tails(-a).0, left, right)),
+        Piecewise::build(|a| distance(normal_tails(a).1, right, left)),
+    )
+}
+
+/// The split normal's `x - mode` for `z <= 0` (at `|z|`) and for `z > 0`, with the
+/// reference's branches (they change at the mode, where the table falls back to it).
+fn split_normal_tables(sd_low: f64, sd_high: f64) -> (Piecewise, Piecewise) {
+    let total = sd_low + sd_high;
+    let (lower_mass, upper_mass) = (sd_low / total, sd_high / total);
+    let below = move |p: f64| sd_low * standard_normal_quantile(p * total / (2.0 * sd_low));
+    let above = move |s: f64| -sd_high * standard_normal_quantile(s * total / (2.0 * sd_high));
+    (
+        Piecewise::build(|a| {
+            let p = normal_tails(-a).0;
+            if p <= lower_mass { below(p) } else { above(1.0 - p) }
+        }),
+        Piecewise::build(|a| {
+            let s = normal_tails(a).1;
+            if s <= upper_mass { above(s) } else { below(1.0 - s) }
+        }),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Dense grid over [-9, 9] (beyond the tables on both sides), with extra points near 0.
+    fn grid(step: f64) -> Vec<f64> {
+        let n = (18.0 / step) as i64;
+        let mut zs: Vec<f64> = (0..=n).map(|i| -9.0 + i as f64 * step).collect();
+        for e in 1..=40 {
+            let tiny = 2f64.powi(-e) * 0.987;
+            zs.extend([tiny, -tiny]);
+        }
+        zs.extend([0.0, -0.0, Z_TABLE, -Z_TABLE, Z_COUNT, -Z_COUNT]);
+        zs
+    }
+
+    fn rel(a: f64, b: f64) -> f64 {
+        if a == b { 0.0 } else { (a - b).abs() / b.abs() }
+    }
+
+    fn student_t(df: f64) -> Marginal {
+        Marginal::StudentT { location: 0.0, scale: 1.0, df }
+    }
+
+    /// Largest relative error of the fast standardized quantile against the reference's, and
+    /// the share of `|z| <= 8` handed to the reference.
+    fn t_error(df: f64, zs: &[f64]) -> (f64, f64) {
+        let m = student_t(df);
+        let fast = FastMarginal::new(&m);
+        let FastKind::StudentT { table, .. } = &fast.kind else { panic!("no table for {m:?}") };
+        let worst =
+            zs.iter().map(|&z| rel(fast.from_standard_normal(z), m.from_standard_normal_exact(z))).fold(0.0, f64::max);
+        (worst, table.exact_width() / Z_TABLE)
+    }
+
+    /// As `t_error` for PERT, on the distances from the nearer end in units of the range
+    /// (the reference's `beta_lower_quantile`), and checking that the draws themselves
+    /// differ by no more than that error times the range plus the rounding of `x`.
+    fn pert_error(min: f64, mode: f64, max: f64, zs: &[f64]) -> (f64, f64) {
+        let m = Marginal::Pert { min, mode, max };
+        let fast = FastMarginal::new(&m);
+        let FastKind::Bounded { table, .. } = &fast.kind else { panic!("no table for {m:?}") };
+        let (alpha, beta) = pert_shape(min, mode, max);
+        let range = max - min;
+        let mut worst = 0.0f64;
+        for &z in zs {
+            let (exact, tabulated) = if z <= 0.0 {
+                (beta_lower_quantile(alpha, beta, normal_tails(z).0), table.0.eval(-z))
+            } else {
+                (beta_lower_quantile(beta, alpha, normal_tails(z).1), table.1.eval(z))
+            };
+            let error = rel(tabulated.unwrap_or(exact), exact);
+            worst = worst.max(error);
+            let (got, want) = (fast.from_standard_normal(z), m.from_standard_normal_exact(z));
+            let allowed = error * range * exact + 2.0 * f64::EPSILON * want.abs().max(range * exact);
+            assert!((got - want).abs() <= allowed * (1.0 + 1e-9), "PERT {min} {mode} {max} at z {z}: {got} vs {want}");
+        }
+        (worst, (table.0.exact_width() + table.1.exact_width()) / (2.0 * Z_TABLE))
+    }
+
+    const T_DFS: [f64; 10] = [1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 7.5, 30.0, 1e3, 1e6];
+    const PERTS: [(f64, f64, f64); 7] = [
+        (0.0, 0.5, 1.0),
+        (0.0, 0.1, 1.0),
+        (0.0, 0.9, 1.0),
+        (0.0, 0.0, 1.0),
+        (0.0, 1.0, 1.0),
+        (-5.0, 2.0, 10.0),
+        (0.02, 0.021, 9.0),
+    ];
+
+    #[test]
+    fn student_t_tables_match_the_reference_within_1e_12() {
+        let zs = grid(7.3e-4);
+        for df in T_DFS {
+            let (worst, exact_share) = t_error(df, &zs);
+            assert!(worst <= 1e-12, "df {df}: relative error {worst:e}");
+            // The tables must do the work: at most the piece next to the median (where the
+            // reference's own p = 1/2 - O(z) loses digits) is left to the reference.
+            assert!(exact_share <= 1.0 / 512.0 + 1e-12, "df {df}: {exact_share} of |z| <= 8 left to the reference");
+        }
+    }
+
+    #[test]
+    fn pert_tables_match_the_reference_within_1e_12() {
+        let zs = grid(7.3e-4);
+        for (min, mode, max) in PERTS {
+            let (worst, exact_share) = pert_error(min, mode, max, &zs);
+            assert!(worst <= 1e-12, "PERT {min} {mode} {max}: relative error {worst:e}");
+            assert!(exact_share <= 1.0 / 512.0 + 1e-12, "PERT {min} {mode} {max}: {exact_share} left to the reference");
+        }
+    }
+
+    /// Location and scale are applied exactly as the reference applies them.
+    #[test]
+    fn student_t_location_and_scale_follow_the_reference() {
+        let m = Marginal::StudentT { location: 4.4, scale: 6.0 / (5.0f64 / 3.0).sqrt(), df: 5.0 };
+        let fast = FastMarginal::new(&m);
+        for z in grid(1.1e-2) {
+            let (got, want) = (fast.from_standard_normal(z), m.from_standard_normal_exact(z));
+            // The error of the standardized quantile, scaled; plus rounding of the sum.
+            let allowed = 1e-12 * (want - 4.4).abs() + 4.0 * f64::EPSILON * want.abs();
+            assert!((got - want).abs() <= allowed, "z {z}: {got} vs {want}");
+        }
+    }
+
+    /// Largest error of the fast draws against the reference, relative to the distance from
+    /// the quantity the draw is formed from (the nearer end of a triangular, the mode of a
+    /// split normal) once the rounding of `x` itself (2 ulps) is allowed for; and the share
+    /// of `|z| <= 8` left to the reference.
+    fn anchored_error(m: Marginal, zs: &[f64]) -> (f64, f64) {
+        let fast = FastMarginal::new(&m);
+        // The anchors for z <= 0 and z > 0.
+        let (tables, anchors) = match (&fast.kind, m) {
+            (FastKind::Bounded { table, .. }, Marginal::Triangular { min, max, .. }) => (table, (min, max)),
+            (FastKind::Offset { table, anchor }, _) => (table, (*anchor, *anchor)),
+            _ => panic!("no table for {m:?}"),
+        };
+        let anchor = |z: f64| if z <= 0.0 { anchors.0 } else { anchors.1 };
+        let mut worst = 0.0f64;
+        for &z in zs {
+            let (got, want) = (fast.from_standard_normal(z), m.from_standard_normal_exact(z));
+            let excess = ((got - want).abs() - 2.0 * f64::EPSILON * want.abs()).max(0.0);
+            if excess > 0.0 {
+                worst = worst.max(excess / (want - anchor(z)).abs());
+            }
+        }
+        (worst, (tables.0.exact_width() + tables.1.exact_width()) / (2.0 * Z_TABLE))
+    }
+
+    const TRIANGULARS: [(f64, f64, f64); 6] = [
+        (0.0, 0.5, 1.0),
+        (7120.0, 7250.0, 7380.0),
+        (0.0, 0.0, 1.0),
+        (0.0, 1.0, 1.0),
+        (-3.0, 2.9, 3.0),
+        (33.0, 45.0, 55.0),
+    ];
+    const SPLIT_NORMALS: [(f64, f64, f64); 4] =
+        [(4.8, 2.0, 1.2), (5.6, 1.3, 2.4), (0.0, 1.0, 1.0001), (-1.0, 0.01, 3.0)];
+
+    #[test]
+    fn triangular_and_split_normal_tables_match_the_reference_within_1e_12() {
+        let zs = grid(7.3e-4);
+        for (min, mode, max) in TRIANGULARS {
+            let (worst, share) = anchored_error(Marginal::Triangular { min, mode, max }, &zs);
+            assert!(worst <= 1e-12, "triangular {min} {mode} {max}: relative error {worst:e}");
+            assert!(share <= 1.0 / 256.0, "triangular {min} {mode} {max}: {share} left to the reference");
+        }
+        for (mode, sd_low, sd_high) in SPLIT_NORMALS {
+            let (worst, share) = anchored_error(Marginal::SplitNormal { mode, sd_low, sd_high }, &zs);
+            assert!(worst <= 1e-12, "split normal {mode} {sd_low} {sd_high}: relative error {worst:e}");
+            // The pieces around the mode (a kink of the second derivative, where `x - mode`
+            // changes sign) are left to it: 0.1% of |z| <= 8, 0.9% for a 1:300 split.
+            assert!(share <= 1.0 / 64.0, "split normal {mode} {sd_low} {sd_high}: {share} left to the reference");
+        }
+    }
+
+    fn count_marginals() -> Vec<Marginal> {
+        let mut v: Vec<Marginal> =
+            [0.01, 0.5, 3.0, 17.5, 300.0, 5000.0].into_iter().map(|mean| Marginal::Poisson { mean }).collect();
+        v.extend(
+            [(1000.0, 5.0), (420.0, 10.0), (3.0, 0.5), (50.0, 200.0), (0.2, 0.05), (500.0, 1.0)]
+                .into_iter()
+                .map(|(mean, dispersion)| Marginal::NegativeBinomial { mean, dispersion }),
+        );
+        v
+    }
+
+    /// The same integer as the reference everywhere: on a dense grid, at and around every
+    /// threshold (inside and outside the margin), and at the edges of the table.
+    #[test]
+    fn count_tables_give_the_reference_integers() {
+        let zs = grid(3.7e-4);
+        for m in count_marginals() {
+            let fast = FastMarginal::new(&m);
+            let FastKind::Count(table) = &fast.kind else { panic!("no table for {m:?}") };
+            let (first, thresholds) = table.thresholds();
+            let mut points = zs.clone();
+            for &t in thresholds {
+                for d in [0.0, 1e-15, 1e-12, 0.5e-9, 0.99e-9, 1.01e-9, 2e-9, 1e-7, 1e-4] {
+                    points.extend([t + d, t - d]);
+                }
+                points.extend([t.next_up(), t.next_down()]);
+            }
+            points.extend([Z_COUNT.next_up(), Z_COUNT.next_down(), (-Z_COUNT).next_up(), (-Z_COUNT).next_down()]);
+            let mut from_table = 0usize;
+            for z in points {
+                let want = m.from_standard_normal_exact(z);
+                let got = fast.from_standard_normal(z);
+                assert_eq!(got.to_bits(), want.to_bits(), "{m:?} at z = {z:e}: {got} vs {want}");
+                from_table += usize::from(table.eval(z).is_some());
+            }
+            assert!(from_table > zs.len() / 2, "{m:?}: the table answered only {from_table} draws");
+            assert!(first >= 0.0 && !thresholds.is_empty());
+        }
+    }
+
+    /// Laws too wide to tabulate keep the reference.
+    #[test]
+    fn very_wide_counts_keep_the_reference() {
+        let m = Marginal::Poisson { mean: 1e8 };
+        let fast = FastMarginal::new(&m);
+        assert!(matches!(fast.kind, FastKind::Exact));
+        for z in [-3.0, 0.0, 0.5, 4.0] {
+            assert_eq!(fast.from_standard_normal(z), m.from_standard_normal_exact(z));
+        }
+    }
+
+    /// The measurement quoted in the module doc (a denser grid; slow in debug builds).
+    #[test]
+    #[ignore]
+    fn measure_table_errors() {
+        let zs = grid(9e-5);
+        for df in T_DFS {
+            let (worst, share) = t_error(df, &zs);
+            println!("student_t df {df}: max relative error {worst:.2e}, reference share {share:.2e}");
+        }
+        for (min, mode, max) in PERTS {
+            let (worst, share) = pert_error(min, mode, max, &zs);
+            println!("pert {min} {mode} {max}: max relative error {worst:.2e}, reference share {share:.2e}");
+        }
+        for (min, mode, max) in TRIANGULARS {
+            let (worst, share) = anchored_error(Marginal::Triangular { min, mode, max }, &zs);
+            println!("triangular {min} {mode} {max}: max relative error {worst:.2e}, reference share {share:.2e}");
+        }
+        for (mode, sd_low, sd_high) in SPLIT_NORMALS {
+            let (worst, share) = anchored_error(Marginal::SplitNormal { mode, sd_low, sd_high }, &zs);
+            println!(
+                "split normal {mode} {sd_low} {sd_high}: max relative error {worst:.2e}, reference share {share:.2e}"
+            );
+        }
+    }
+}
