@@ -26,6 +26,14 @@ const LABELLED: &[(&str, &str, &str, Label)] = &[
     ("targets.csv", "id", "label_zh", Label::Zh),
     ("targets.csv", "id", "label_en", Label::En),
     ("score.csv", "id", "label_zh", Label::Zh),
+    ("sensitivity.csv", "target", "target_label_zh", Label::Zh),
+    ("sensitivity.csv", "target", "target_label_en", Label::En),
+    ("sweep.csv", "target", "target_label_zh", Label::Zh),
+    ("sweep.csv", "target", "target_label_en", Label::En),
+    ("compare.csv", "target", "target_label_zh", Label::Zh),
+    ("sobol.csv", "target", "target_label_zh", Label::Zh),
+    ("separation.csv", "target", "target_label_zh", Label::Zh),
+    ("separation.csv", "target", "target_label_en", Label::En),
 ];
 
 /// (file, column of target ids): every CSV that names targets.
@@ -168,6 +176,14 @@ fn every_csv_reads_back_in_pandas_with_ids_and_chinese_labels() {
     let parameters = column("sensitivity.csv", "parameter");
     assert!(parameters.iter().any(|p| p == "shenyang.gdp_real:mean"), "{parameters:?}");
     assert!(column("sweep.csv", "parameter").iter().all(|p| p == "shenyang.gdp_real:mean"));
+    // Parameters are named in words beside their ids, Chinese intact through pandas.
+    for (file, name) in [("sensitivity.csv", "parameter_label_zh"), ("sweep.csv", "parameter_label_zh")] {
+        let labels = column(file, name);
+        assert!(!labels.is_empty(), "{file}: {name}");
+        for label in &labels {
+            assert!(label.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{file}: {name} {label:?}");
+        }
+    }
     for &(file, name) in NUMERIC {
         let dtype = table(file)["dtypes"][name].as_str().unwrap_or_else(|| panic!("{file}: no column {name}"));
         assert!(matches!(dtype, "float64" | "int64"), "{file}: pandas reads {name} as {dtype}, not as numbers");
