@@ -13,6 +13,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 mod analyses;
 mod calibration_cmds;
+mod report_cmd;
 
 use cli::{Cli, Command, Lang, MergeArgs, RunArgs, ScenarioArgs, SimArgs};
 use feasim::engine::{self, CHUNK, RunConfig};
@@ -29,6 +30,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run(args),
+        Command::Report(mut args) => {
+            args.report = true;
+            run(args)
+        }
         Command::Check(args) => check(args.scenario),
         Command::Sensitivity(args) => analyses::sensitivity(args),
         Command::Sweep(args) => analyses::sweep(args),
@@ -145,6 +150,9 @@ fn run(run_args: RunArgs) -> anyhow::Result<()> {
         return Err(bad_input!("--max-paths must be at least 1"));
     }
     let out_dir = args.out.clone().unwrap_or_else(|| model.name.clone().into());
+    if run_args.report {
+        report_cmd::check_options(&run_args)?;
+    }
     if let Some(shard) = run_args.shard {
         if precision.is_some() {
             return Err(bad_input!(
@@ -195,15 +203,23 @@ fn run(run_args: RunArgs) -> anyhow::Result<()> {
         eprintln!("{note}");
     }
 
+    let report = if run_args.report {
+        Some(report_cmd::write_report(&model, &summary, &run_args, &config, &out_dir)?)
+    } else {
+        None
+    };
     let output =
         Output { dir: out_dir, quiet: args.quiet, no_charts: args.no_charts, lang: args.lang, font: args.font.clone() };
     write_outputs(&summary, &output, |files, dir| {
         let note = precision_note.map(|note| format!("{note}\n")).unwrap_or_default();
+        let (report_files, report_line) =
+            report.map(|(files, line)| (files.len(), format!("\n{line}"))).unwrap_or_default();
         format!(
-            "{note}{} paths in {:.2} s ({:.0} paths/s); wrote {files} files to {}",
+            "{note}{} paths in {:.2} s ({:.0} paths/s); wrote {} files to {}{report_line}",
             config.paths,
             elapsed.as_secs_f64(),
             config.paths as f64 / elapsed.as_secs_f64().max(1e-9),
+            files + report_files,
             dir.display()
         )
     })

@@ -2,6 +2,7 @@
 //! terminal table. Every file is written whole or not at all (temporary file, then rename).
 
 pub mod export;
+pub mod html;
 pub mod table;
 
 use std::io::Write;
