@@ -7,6 +7,7 @@
 //! - `golden`: every file in `scenarios/` against its recorded summary;
 //! - `sampling`: variance reduction (antithetic, Latin hypercube) and `--precision` batches;
 //! - `cli`: the `feasim` command end to end;
+//! - `report`: `feasim report` and report.html in headless Chromium (`tests/browser.py`);
 //! - `shards`: sharded runs in separate processes merged byte for byte, and every refused merge.
 
 mod analysis;
@@ -15,6 +16,7 @@ mod cli;
 mod determinism;
 mod errors;
 mod golden;
+mod report;
 mod sampling;
 mod shards;
 mod sobol;

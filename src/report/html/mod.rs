@@ -658,8 +658,9 @@ fn cards(out: &mut String, input: &ReportInput) {
                 let words = param_words(m, &w.param);
                 let _ = write!(
                     out,
-                    "<div class=\"whatif\" data-target=\"{}\" data-k=\"{k}\"><label><span class=\"wl\">{}</span> <input type=\"range\" min=\"0\" max=\"{}\" step=\"1\" value=\"{start}\" aria-label=\"{}\"></label> <output>{}</output></div>",
+                    "<div class=\"whatif\" data-target=\"{}\" data-param=\"{}\" data-k=\"{k}\"><label><span class=\"wl\">{}</span> <input type=\"range\" min=\"0\" max=\"{}\" step=\"1\" value=\"{start}\" aria-label=\"{}\"></label> <output>{}</output></div>",
                     esc(&ts.id),
+                    esc(&w.param),
                     words.html(),
                     w.values.len().saturating_sub(1),
                     esc(&words.en),
