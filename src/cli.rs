@@ -2,7 +2,20 @@
 
 use std::path::PathBuf;
 
+use clap::builder::RangedU64ValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Most worker threads accepted (`--threads`): more than any machine this runs on has cores.
+pub const MAX_THREADS: u64 = 1024;
+/// `--font PATH`, checked before any work: an existing regular file of a font's size.
+fn font_path(text: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(text);
+    feasim::plot::check_font_file(&path).map_err(|e| format!("{e:#}"))?;
+    Ok(path)
+}
+
+/// Most grid values of one swept parameter (`--steps`).
+pub const MAX_STEPS: u64 = 1000;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -90,7 +103,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "E")]
     pub precision: Option<String>,
     /// Most paths a --precision run may use
-    #[arg(long, default_value_t = 10_000_000)]
+    #[arg(long, default_value_t = 10_000_000, value_parser = clap::value_parser!(u64).range(1..=feasim::engine::MAX_PATHS))]
     pub max_paths: u64,
     /// Variance reduction: independent paths, antithetic pairs, or Latin hypercube blocks of 1024
     #[arg(long, value_enum, default_value_t = SamplingArg::Independent)]
@@ -140,13 +153,13 @@ pub enum SamplingArg {
 #[derive(Debug, Args)]
 pub struct SimArgs {
     /// Number of Monte Carlo paths [default: the scenario's `paths`]
-    #[arg(long, short = 'n')]
+    #[arg(long, short = 'n', value_parser = clap::value_parser!(u64).range(1..=feasim::engine::MAX_PATHS))]
     pub paths: Option<u64>,
     /// Random seed [default: the scenario's `seed`]
     #[arg(long, short = 's')]
     pub seed: Option<u64>,
     /// Worker threads [default: all cores]; results are identical for any number
-    #[arg(long, short = 't')]
+    #[arg(long, short = 't', value_parser = RangedU64ValueParser::<usize>::new().range(1..=MAX_THREADS))]
     pub threads: Option<usize>,
     /// Output folder [default: a folder named after the scenario]
     #[arg(long, short = 'o')]
@@ -161,7 +174,7 @@ pub struct SimArgs {
     #[arg(long, value_enum, default_value_t = Lang::Auto)]
     pub lang: Lang,
     /// Font file (TTF/TTC with Chinese glyphs) for the charts [default: FEASIM_FONT or a system CJK font]
-    #[arg(long)]
+    #[arg(long, value_parser = font_path)]
     pub font: Option<PathBuf>,
 }
 
@@ -198,7 +211,7 @@ pub struct SweepArgs {
     #[arg(long, allow_hyphen_values = true)]
     pub to: Option<f64>,
     /// Number of equally spaced values, both ends included
-    #[arg(long, default_value_t = 11)]
+    #[arg(long, default_value_t = 11, value_parser = RangedU64ValueParser::<usize>::new().range(1..=MAX_STEPS))]
     pub steps: usize,
     /// Simulate only shard I of N (0 ≤ I < N) of the paths and write OUT/shard-I-of-N.json, a partial
     /// sweep for `feasim merge` (see docs/cluster.md)
@@ -261,7 +274,7 @@ pub struct SobolArgs {
     #[command(flatten)]
     pub sim: SimArgs,
     /// Bootstrap resamples for the 95% intervals
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 200, value_parser = RangedU64ValueParser::<usize>::new().range(1..=10_000))]
     pub bootstrap: usize,
     /// Input groups listed per target in the terminal table
     #[arg(long, default_value_t = 5)]
@@ -341,6 +354,6 @@ pub struct MergeArgs {
     #[arg(long, value_enum, default_value_t = Lang::Auto)]
     pub lang: Lang,
     /// Font file (TTF/TTC with Chinese glyphs) for the charts [default: FEASIM_FONT or a system CJK font]
-    #[arg(long)]
+    #[arg(long, value_parser = font_path)]
     pub font: Option<PathBuf>,
 }

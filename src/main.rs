@@ -380,7 +380,20 @@ fn merge_scenario(args: &MergeArgs, recorded: &ScenarioRef) -> anyhow::Result<Mo
         },
     };
     let options = LoadOptions { repair_correlations: recorded.repair_correlations };
-    let model = scenario::load_with(&scenario_path, options)?;
+    let model = match scenario::load_with(&scenario_path, options) {
+        Ok(model) => model,
+        Err(e) if args.scenario.is_some() => return Err(e.into()),
+        // A path read from inside a part: its content is never shown (a damaged or hostile part
+        // could name any file), only that it is not the scenario.
+        Err(_) => {
+            return Err(bad_input!(
+                "the scenario the shards recorded, {}, cannot be loaded as a scenario now; give the scenario \
+                 file with --scenario PATH (its SHA-256 must be {})",
+                scenario_path.display(),
+                recorded.hash
+            ));
+        }
+    };
     if model.hash != recorded.hash {
         return Err(bad_input!(
             "cannot merge: {} is not the scenario the shards simulated: its SHA-256 is {}, the shards' is {} \

@@ -33,6 +33,11 @@ use sha2::{Digest, Sha256};
 use crate::analysis::sweep::{SweepPlan, SweepSpec};
 use crate::engine::{CHUNK, RunConfig, Sampling};
 use crate::model::Model;
+
+/// Most shards a run or sweep can be split into (a Slurm job array is far smaller by default).
+pub const MAX_SHARDS: u64 = 100_000;
+/// Missing shards named one by one in a message; the rest are counted.
+const MISSING_LISTED: usize = 20;
 use crate::summary::{Accumulator, PairedAccumulator};
 
 /// The `format` field of every partial result file.
@@ -60,6 +65,12 @@ impl ShardId {
     pub fn new(index: u64, count: u64) -> Result<Self, String> {
         if count == 0 {
             return Err("the number of shards must be at least 1".into());
+        }
+        if count > MAX_SHARDS {
+            return Err(format!(
+                "{count} shards are more than feasim splits a run into (at most {MAX_SHARDS}); each shard \
+                 simulates whole chunks of {CHUNK} paths, so more shards than chunks only add empty ones"
+            ));
         }
         if index >= count {
             return Err(format!(
@@ -257,7 +268,7 @@ impl PartFile for PartialResult {
                 expected.end - expected.start
             ));
         }
-        Ok(())
+        self.accumulator.check_counts().map_err(|e| format!("its counts are impossible: {e}"))
     }
 }
 
@@ -384,7 +395,11 @@ impl fmt::Display for Problem {
                 write!(f, "shard {shard} is given {} times: {}", files.len(), list(files))
             }
             Problem::Missing { indices, count } => {
-                let names: Vec<String> = indices.iter().map(|i| format!("{i}/{count}")).collect();
+                let mut names: Vec<String> =
+                    indices.iter().take(MISSING_LISTED).map(|i| format!("{i}/{count}")).collect();
+                if indices.len() > MISSING_LISTED {
+                    names.push(format!("and {} more", indices.len() - MISSING_LISTED));
+                }
                 let (noun, verb) = if indices.len() == 1 { ("shard", "is") } else { ("shards", "are") };
                 write!(
                     f,
@@ -853,9 +868,12 @@ impl PartFile for PartialSweep {
         }
         let models = 1 + self.sweep.iter().map(|p| p.steps.max(1)).sum::<usize>();
         match self.accumulator.shape() {
-            Some(shape) if shape.len() == models => Ok(()),
-            _ => Err(format!("its counts do not fit its sweep (the scenario and {models} variants)")),
+            Some(shape) if shape.len() == models => {}
+            _ => return Err(format!("its counts do not fit its sweep (the scenario and {models} variants)")),
         }
+        PairedAccumulator::from(self.accumulator.clone())
+            .check_counts()
+            .map_err(|e| format!("its counts are impossible: {e}"))
     }
 }
 
@@ -1111,6 +1129,42 @@ mod tests {
         // Through the file format, as a merge sees it.
         let result = PartialResult::from_json(&result.to_json().unwrap()).unwrap();
         Part { file: id.file_name().into(), result }
+    }
+
+    #[test]
+    fn impossible_counts_are_refused_even_with_a_recomputed_checksum() {
+        let model = model();
+        let config = RunConfig { paths: 3000, seed: 4, sampling: Sampling::Independent };
+        let good = shard(&model, config, 0, 2).result;
+        let tampered = |edit: &dyn Fn(&mut Accumulator)| {
+            let mut result = good.clone();
+            edit(&mut result.accumulator);
+            result.checksum = checksum_of(&mut result);
+            PartialResult::from_json(&result.to_json().unwrap()).map(|_| ()).map_err(|e| e.to_string())
+        };
+        assert_eq!(tampered(&|_| {}), Ok(()), "an untouched part reads back");
+        let paths = good.accumulator.paths;
+        type Edit<'a> = &'a dyn Fn(&mut Accumulator);
+        let cases: [(&str, Edit); 5] = [
+            ("hits above paths", &|a| a.hits[0] = paths + 1),
+            ("hits plus invalid above paths", &|a| a.invalid[1] = paths - a.hits[1] + 1),
+            ("number hit not adding up", &|a| a.hit_counts[0] += 1),
+            ("region above paths", &|a| a.region_all_hit[0] = 50_000 * paths),
+            ("all above paths", &|a| a.all_hit = u64::MAX),
+        ];
+        for (what, edit) in cases {
+            let error = tampered(edit).expect_err(what);
+            assert!(error.contains("impossible"), "{what}: {error}");
+        }
+    }
+
+    #[test]
+    fn shard_counts_are_bounded_and_missing_shards_listed_briefly() {
+        assert!(ShardId::new(0, u64::MAX).unwrap_err().contains("at most 100000"));
+        assert!(ShardId::new(5, MAX_SHARDS).is_ok());
+        let message = Problem::Missing { indices: (1..MAX_SHARDS).collect(), count: MAX_SHARDS }.to_string();
+        assert!(message.len() < 1_000, "{} bytes", message.len());
+        assert!(message.contains("and 99979 more"), "{message}");
     }
 
     #[test]

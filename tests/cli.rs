@@ -91,3 +91,31 @@ fn bad_input_exits_2_with_a_located_message() {
     assert_eq!(out.status.code(), Some(2), "clap usage errors exit 2");
     assert!(!Path::new("lots").exists());
 }
+
+#[test]
+fn runaway_arguments_are_refused_before_any_work() {
+    let t = "scenarios/tutorial.toml";
+    let never = "/nonexistent/feasim-never";
+    let cases: [(&[&str], &str); 7] = [
+        (&["run", t, "--threads", "10000", "--out", never], "10000 is not in 1..=1024"),
+        (&["run", t, "--paths", "18446744073709551615", "--out", never], "is not in 1..=1000000000000"),
+        (&["run", t, "--paths", "0", "--out", never], "is not in 1..="),
+        (&["run", t, "--font", "/dev/zero", "--out", never], "not a regular file"),
+        (&["run", t, "--font", "/nonexistent/font.ttf", "--out", never], "cannot read font file"),
+        (
+            &["sweep", t, "--param", "shenyang.gdp_real:mean", "--steps", "1000000", "--out", never],
+            "is not in 1..=1000",
+        ),
+        (&["sobol", t, "--bootstrap", "100000000", "--out", never], "is not in 1..=10000"),
+    ];
+    for (args, needle) in cases {
+        let started = std::time::Instant::now();
+        let out = feasim(args);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+        assert!(stderr.len() < 2_000, "{args:?}: a short message");
+        assert!(started.elapsed().as_secs() < 30, "{args:?} answered at once");
+        assert!(!Path::new(never).exists());
+    }
+}

@@ -288,6 +288,33 @@ fn extends_problems_are_reported() {
 }
 
 #[test]
+fn files_that_are_not_scenarios_are_refused_before_reading_them_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let load = |p: &std::path::Path| feasim::scenario::load(p).unwrap_err().to_string();
+    // A folder, and a FIFO that would block a reader forever, given directly or through `extends`.
+    std::fs::create_dir(d.join("folder.toml")).unwrap();
+    assert!(load(&d.join("folder.toml")).contains("is a folder"), "{}", load(&d.join("folder.toml")));
+    let fifo = d.join("fifo.toml");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().is_ok_and(|s| s.success());
+    if made {
+        assert!(load(&fifo).contains("not a regular file"), "{}", load(&fifo));
+        std::fs::write(d.join("v.toml"), "extends = \"fifo.toml\"\n").unwrap();
+        let e = load(&d.join("v.toml"));
+        assert!(e.contains("not a regular file") && e.contains("v.toml:1:11"), "{e}");
+    }
+    // Too large: refused from its size, without reading it.
+    let big = d.join("big.toml");
+    std::fs::File::create(&big).unwrap().set_len(feasim::scenario::MAX_SCENARIO_BYTES + 1).unwrap();
+    assert!(load(&big).contains("scenario files are read up to"), "{}", load(&big));
+    // Not UTF-8 (GBK bytes of 辽宁): named as an encoding problem.
+    let gbk = d.join("gbk.toml");
+    std::fs::write(&gbk, b"[scenario]\nname = \"\xc1\xc9\xc4\xfe\"\n").unwrap();
+    let e = load(&gbk);
+    assert!(e.contains("not UTF-8") && e.contains("GBK"), "{e}");
+}
+
+#[test]
 fn a_variant_overrides_fields_and_errors_point_into_the_variant() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("base.toml"), VALID).unwrap();

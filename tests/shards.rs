@@ -340,6 +340,12 @@ fn a_scenario_edited_or_moved_after_the_shards_is_detected() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     std::fs::write(&scenario, &original).unwrap();
     assert_eq!(outputs(&merged), single_run(arg(&scenario), 3000, 2, &d.join("single"), false));
+    // Whatever file now sits at the recorded path, its content is never printed.
+    std::fs::write(&scenario, "SECRET-TOKEN = hunter2 [not toml\n").unwrap();
+    assert_refused(&[&parts], &[], &["cannot be loaded as a scenario", "--scenario PATH"]);
+    let out = merge(&[&parts], &[], &d.join("never"));
+    assert!(!text(&out.stderr).contains("SECRET") && !text(&out.stdout).contains("SECRET"));
+    std::fs::write(&scenario, &original).unwrap();
     // --scenario pointing to another scenario is refused.
     assert_refused(
         &[&parts],

@@ -27,6 +27,10 @@ pub use path::{DesignedStreams, Sampling, Scratch, SeedStreams, StreamSource};
 /// Paths per unit of parallel work (and per progress tick).
 pub const CHUNK: u64 = 1024;
 
+/// Most paths one run accepts (10^12: about four days on two cores for the reference scenario;
+/// split larger runs into shards and runs with different seeds).
+pub const MAX_PATHS: u64 = 1_000_000_000_000;
+
 /// How many paths to simulate, and from which seed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RunConfig {

@@ -11,6 +11,8 @@ use std::ops::Range;
 /// A compiled expression.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Expr {
+    /// The expression as written in the scenario (for reports).
+    source: String,
     ops: Vec<Op>,
     reads: Vec<usize>,
     base_reads: Vec<usize>,
@@ -100,8 +102,15 @@ impl ExprError {
 impl Expr {
     /// Parse and compile `source`, resolving names with `resolve`.
     pub fn compile(source: &str, resolve: &dyn Fn(&str) -> Resolved) -> Result<Expr, ExprError> {
+        if source.len() > MAX_EXPRESSION_LENGTH {
+            return Err(ExprError::new(
+                0..0,
+                format!("this expression is {} bytes long; at most {MAX_EXPRESSION_LENGTH} are accepted", source.len()),
+            )
+            .help("split it into several derived indicators, or sum a group with sum(group)"));
+        }
         let tokens = tokenize(source)?;
-        let mut parser = Parser { tokens: &tokens, pos: 0, end: source.len() };
+        let mut parser = Parser { tokens: &tokens, pos: 0, end: source.len(), nesting: 0 };
         let ast = parser.expression(0)?;
         if let Some(t) = parser.peek() {
             return Err(ExprError::new(t.span.clone(), "unexpected text after the end of the expression")
@@ -125,7 +134,12 @@ impl Expr {
         let mut base_reads = compiler.base_reads;
         base_reads.sort_unstable();
         base_reads.dedup();
-        Ok(Expr { ops: compiler.ops, reads, base_reads, max_stack: compiler.max_depth })
+        Ok(Expr { source: source.to_string(), ops: compiler.ops, reads, base_reads, max_stack: compiler.max_depth })
+    }
+
+    /// The expression as written in the scenario.
+    pub fn source(&self) -> &str {
+        &self.source
     }
 
     /// Indicators the expression reads, sorted, without duplicates.
@@ -147,6 +161,7 @@ impl Expr {
             })
             .collect();
         Expr {
+            source: self.source.clone(),
             ops,
             reads: self.reads.iter().map(|&i| m(i)).collect(),
             base_reads: self.base_reads.iter().map(|&i| m(i)).collect(),
@@ -395,7 +410,41 @@ fn tokenize(source: &str) -> Result<Vec<Token>, ExprError> {
 struct Node {
     kind: NodeKind,
     span: Range<usize>,
+    /// Levels of nodes below and including this one (a leaf is 1).
+    height: usize,
 }
+
+impl Node {
+    fn leaf(kind: NodeKind, span: Range<usize>) -> Node {
+        Node { kind, span, height: 1 }
+    }
+
+    /// An inner node over `children`; refused when the tree would grow taller than
+    /// [`MAX_EXPRESSION_HEIGHT`] (the compiler and `Drop` recurse over it).
+    fn inner(kind: NodeKind, span: Range<usize>) -> Result<Node, ExprError> {
+        let below = match &kind {
+            NodeKind::Number(_) | NodeKind::Name(_) => 0,
+            NodeKind::Neg(inner) => inner.height,
+            NodeKind::Binary(_, left, right) => left.height.max(right.height),
+            NodeKind::Call(_, _, args) => args.iter().map(|a| a.height).max().unwrap_or(0),
+        };
+        if below >= MAX_EXPRESSION_HEIGHT {
+            return Err(ExprError::new(
+                span,
+                format!("this expression is more than {MAX_EXPRESSION_HEIGHT} operations deep"),
+            )
+            .help("split it into several derived indicators, or add a list with sum(group) instead of a + b + c + …"));
+        }
+        Ok(Node { kind, span, height: below + 1 })
+    }
+}
+
+/// Longest expression accepted, in bytes.
+pub const MAX_EXPRESSION_LENGTH: usize = 20_000;
+/// Deepest expression tree accepted (a chain `a + b + c + …` of n terms is n levels deep).
+pub const MAX_EXPRESSION_HEIGHT: usize = 1_000;
+/// Deepest nesting of parentheses, unary signs, powers and calls accepted.
+pub const MAX_EXPRESSION_NESTING: usize = 200;
 
 #[derive(Debug, Clone)]
 enum NodeKind {
@@ -410,6 +459,8 @@ struct Parser<'a> {
     tokens: &'a [Token],
     pos: usize,
     end: usize,
+    /// Current recursion depth of [`Parser::expression`].
+    nesting: usize,
 }
 
 impl Parser<'_> {
@@ -429,6 +480,21 @@ impl Parser<'_> {
 
     /// Pratt loop: binding powers + − 1, * / 2, unary − 3, ^ 4 (right-associative).
     fn expression(&mut self, min_power: u8) -> Result<Node, ExprError> {
+        if self.nesting >= MAX_EXPRESSION_NESTING {
+            let span = self.peek().map_or_else(|| self.end_span(), |t| t.span.clone());
+            return Err(ExprError::new(
+                span,
+                format!("parentheses, signs, powers and calls are nested more than {MAX_EXPRESSION_NESTING} deep here"),
+            )
+            .help("split the expression into several derived indicators"));
+        }
+        self.nesting += 1;
+        let result = self.expression_inner(min_power);
+        self.nesting -= 1;
+        result
+    }
+
+    fn expression_inner(&mut self, min_power: u8) -> Result<Node, ExprError> {
         let mut left = self.prefix()?;
         while let Some(Token { kind: TokenKind::Symbol(op), .. }) = self.peek() {
             let op = *op;
@@ -444,7 +510,7 @@ impl Parser<'_> {
             self.next();
             let right = self.expression(right_power)?;
             let span = left.span.start..right.span.end;
-            left = Node { kind: NodeKind::Binary(op, Box::new(left), Box::new(right)), span };
+            left = Node::inner(NodeKind::Binary(op, Box::new(left), Box::new(right)), span)?;
         }
         Ok(left)
     }
@@ -455,11 +521,11 @@ impl Parser<'_> {
                 .help("an operator needs a value on both sides"));
         };
         match token.kind {
-            TokenKind::Number(v) => Ok(Node { kind: NodeKind::Number(v), span: token.span }),
+            TokenKind::Number(v) => Ok(Node::leaf(NodeKind::Number(v), token.span)),
             TokenKind::Symbol('-') => {
                 let inner = self.expression(5)?;
                 let span = token.span.start..inner.span.end;
-                Ok(Node { kind: NodeKind::Neg(Box::new(inner)), span })
+                Node::inner(NodeKind::Neg(Box::new(inner)), span)
             }
             TokenKind::Symbol('+') => self.expression(5),
             TokenKind::Symbol('(') => {
@@ -490,9 +556,9 @@ impl Parser<'_> {
                         }
                     }
                     let end = self.tokens.get(self.pos - 1).map_or(self.end, |t| t.span.end);
-                    Ok(Node { kind: NodeKind::Call(name, token.span.clone(), args), span: token.span.start..end })
+                    Node::inner(NodeKind::Call(name, token.span.clone(), args), token.span.start..end)
                 } else {
-                    Ok(Node { kind: NodeKind::Name(name), span: token.span })
+                    Ok(Node::leaf(NodeKind::Name(name), token.span))
                 }
             }
             TokenKind::Symbol(c) => Err(ExprError::new(token.span, format!("expected a value, found '{c}'"))),
@@ -695,6 +761,33 @@ mod tests {
 
     fn error(src: &str) -> ExprError {
         Expr::compile(src, &resolve).unwrap_err()
+    }
+
+    #[test]
+    fn pathological_expressions_are_refused_not_overflowing_the_stack() {
+        // Run on a thread with a small stack: a recursive parser, compiler or drop over these
+        // inputs would overflow it long before the limits.
+        let handle = std::thread::Builder::new()
+            .stack_size(1 << 20)
+            .spawn(|| {
+                let nested = format!("{}a{}", "(".repeat(8_000), ")".repeat(8_000));
+                assert!(error(&nested).message.contains("nested more than"), "{}", error(&nested).message);
+                let signs = format!("{}a", "-".repeat(5_000));
+                assert!(error(&signs).message.contains("nested more than"));
+                let powers = vec!["a"; 3_000].join("^");
+                assert!(error(&powers).message.contains("nested more than"));
+                let chain = vec!["a"; 4_000].join("+");
+                assert!(error(&chain).message.contains("operations deep"), "{}", error(&chain).message);
+                let long = vec!["a"; 20_000].join("+");
+                assert!(error(&long).message.contains("bytes long"));
+                // Within the limits, long expressions still work.
+                let ok = vec!["a"; 900].join("+");
+                assert!(Expr::compile(&ok, &resolve).is_ok());
+                let ok = format!("{}a{}", "(".repeat(150), ")".repeat(150));
+                assert!(Expr::compile(&ok, &resolve).is_ok());
+            })
+            .unwrap();
+        handle.join().expect("no stack overflow or panic");
     }
 
     #[test]

@@ -121,7 +121,7 @@ pub fn load(path: &Path) -> anyhow::Result<&'static LoadedFont> {
     if let Some(font) = loaded.iter().find(|f| f.path == path) {
         return Ok(font);
     }
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read font file {}", path.display()))?;
+    let bytes = read_font_file(path)?;
     let Some(face) = Face::parse(&bytes) else {
         bail!("{} is not a TrueType/OpenType font with a Unicode character map", path.display());
     };
@@ -137,12 +137,34 @@ pub fn load(path: &Path) -> anyhow::Result<&'static LoadedFont> {
     Ok(font)
 }
 
+/// Largest font file read (Noto Sans CJK's collection is about 20 MB).
+const MAX_FONT_BYTES: u64 = 128 << 20;
+
+/// The bytes of a font file: a regular file (not a device such as /dev/zero, or a pipe) of at most
+/// [`MAX_FONT_BYTES`].
+fn read_font_file(path: &Path) -> anyhow::Result<Vec<u8>> {
+    check_font_file(path)?;
+    std::fs::read(path).with_context(|| format!("cannot read font file {}", path.display()))
+}
+
+/// Whether `path` can be a font file (regular, at most [`MAX_FONT_BYTES`]), without reading it.
+pub fn check_font_file(path: &Path) -> anyhow::Result<()> {
+    let meta = std::fs::metadata(path).with_context(|| format!("cannot read font file {}", path.display()))?;
+    if !meta.is_file() {
+        bail!("{} is not a font file (not a regular file); give a .ttf, .otf or .ttc file", path.display());
+    }
+    if meta.len() > MAX_FONT_BYTES {
+        bail!("{} is {} bytes, more than a font file can be ({MAX_FONT_BYTES} at most)", path.display(), meta.len());
+    }
+    Ok(())
+}
+
 /// Whether `path` holds a font with Chinese glyphs, without keeping it in memory.
 fn probe_cjk(path: &Path) -> bool {
     if let Some(font) = LOADED.lock().unwrap_or_else(|e| e.into_inner()).iter().find(|f| f.path == path) {
         return font.cjk;
     }
-    let Ok(bytes) = std::fs::read(path) else { return false };
+    let Ok(bytes) = read_font_file(path) else { return false };
     Face::parse(&bytes).is_some_and(|face| CJK_PROBE.chars().all(|c| face.glyph(&bytes, c) != 0))
 }
 

@@ -36,7 +36,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use crate::summary::Summary;
-pub use font::{FONT_ENV, INSTALL_HINT};
+pub use font::{FONT_ENV, INSTALL_HINT, check_font_file};
 
 /// Language of chart labels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

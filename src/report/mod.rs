@@ -1,6 +1,7 @@
 //! Files and terminal output made from a [`Summary`]: `summary.json`, `targets.csv` and the
 //! terminal table. Every file is written whole or not at all (temporary file, then rename).
 
+pub mod assumptions;
 pub mod export;
 pub mod html;
 pub mod table;

@@ -67,12 +67,9 @@ fn read_chain(
     depth: usize,
     seen: &mut Vec<PathBuf>,
 ) -> Result<RawFile, Vec<Diagnostic>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = read_scenario_text(path).map_err(|(message, help)| {
         let file = sources.add(path, String::new());
-        vec![
-            Diagnostic::new(file, 0..0, format!("cannot read {}: {e}", path.display()))
-                .help("check the path; scenario files are TOML, e.g. scenarios/tutorial.toml"),
-        ]
+        vec![Diagnostic::new(file, 0..0, message).help(help)]
     })?;
     let file = sources.add(path, text);
     let mut raw = parse(sources, file).map_err(|d| vec![d])?;
@@ -89,14 +86,56 @@ fn read_chain(
     seen.push(canonical);
     let base_path = path.parent().unwrap_or(Path::new(".")).join(&extends.value);
     if !base_path.is_file() {
+        let what = if base_path.is_dir() {
+            "is a folder, not a scenario file"
+        } else if base_path.exists() {
+            "is not a regular file (a pipe, socket or device)"
+        } else {
+            "was not found"
+        };
         return Err(vec![
-            Diagnostic::at(&extends, format!("the scenario this file extends was not found: {}", base_path.display()))
+            Diagnostic::at(&extends, format!("the scenario this file extends {what}: {}", base_path.display()))
                 .help("`extends` is a path relative to this file, e.g. extends = \"liaoning-2022-2024.toml\""),
         ]);
     }
     let base = read_chain(&base_path, sources, depth + 1, seen)?;
     raw.extends = None;
     Ok(merge::merge(base, raw))
+}
+
+/// Largest scenario file read (a scenario of 20 000 indicators is about 4 MB).
+pub const MAX_SCENARIO_BYTES: u64 = 16 << 20;
+
+/// The text of a scenario file, or a message and a hint: only regular files (not folders, FIFOs
+/// or devices, which could block or never end), at most [`MAX_SCENARIO_BYTES`], in UTF-8.
+fn read_scenario_text(path: &Path) -> Result<String, (String, String)> {
+    let shown = path.display();
+    let check_path = "check the path; scenario files are TOML, e.g. scenarios/tutorial.toml";
+    let meta = std::fs::metadata(path).map_err(|e| (format!("cannot read {shown}: {e}"), check_path.to_string()))?;
+    if meta.is_dir() {
+        return Err((format!("{shown} is a folder, not a scenario file"), check_path.into()));
+    }
+    if !meta.is_file() {
+        return Err((
+            format!("{shown} is not a regular file (a pipe, socket or device)"),
+            "give the path of a scenario file saved on disk".into(),
+        ));
+    }
+    if meta.len() > MAX_SCENARIO_BYTES {
+        return Err((
+            format!("{shown} is {} bytes; scenario files are read up to {MAX_SCENARIO_BYTES} bytes", meta.len()),
+            "is this really a scenario? Split a very large model into groups, or generate fewer indicators".into(),
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| (format!("cannot read {shown}: {e}"), check_path.to_string()))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        (
+            format!("{shown} is not UTF-8 text (the first byte that is not UTF-8 is at byte {at})"),
+            "save the file as UTF-8 (editors call it \"UTF-8\" or \"Unicode\"; GBK/GB18030 files must be converted)"
+                .into(),
+        )
+    })
 }
 
 fn parse(sources: &Sources, file: FileId) -> Result<RawFile, Diagnostic> {

@@ -395,6 +395,43 @@ impl Accumulator {
         }
     }
 
+    /// Checks the counts of an accumulator read from a file against each other: no target hit
+    /// (or invalid) on more paths than there are, the distribution of the number of targets hit
+    /// adding up to the paths, every sketch well formed and holding at most one value a path, the
+    /// replicate-group sums possible. A merge refuses a part that fails this, whatever its checksum.
+    pub fn check_counts(&self) -> Result<(), String> {
+        let paths = self.paths;
+        for (t, (&hits, &invalid)) in self.hits.iter().zip(&self.invalid).enumerate() {
+            if u128::from(hits) + u128::from(invalid) > u128::from(paths) {
+                return Err(format!("target {t} is hit on {hits} and invalid on {invalid} of {paths} paths"));
+            }
+        }
+        let spread: u128 = self.hit_counts.iter().map(|&c| u128::from(c)).sum();
+        if spread != u128::from(paths) {
+            return Err(format!("the numbers of targets hit cover {spread} paths, not {paths}"));
+        }
+        if let Some(&most) = self.region_all_hit.iter().chain([&self.all_hit]).find(|&&c| c > paths) {
+            return Err(format!("a region's targets are all hit on {most} of {paths} paths"));
+        }
+        for sketch in self.metrics.iter().chain(&self.indicators).chain(&self.shifts) {
+            sketch.check()?;
+            if sketch.count() > paths {
+                return Err(format!("a sketch holds {} values from {paths} paths", sketch.count()));
+            }
+        }
+        if let Some(g) = &self.groups {
+            let n2 = u128::from(g.sum_n2);
+            let impossible = g.groups > paths
+                || n2 > u128::from(paths) * u128::from(paths)
+                || g.sum_h2.len() != g.sum_hn.len()
+                || g.sum_h2.iter().chain(&g.sum_hn).any(|&v| u128::from(v) > n2);
+            if impossible {
+                return Err(format!("its replicate-group sums are impossible for {paths} paths"));
+            }
+        }
+        Ok(())
+    }
+
     /// Add another accumulator of the same model.
     pub fn merge(&mut self, other: &Accumulator) {
         self.paths += other.paths;

@@ -29,6 +29,22 @@ impl PairedAccumulator {
         PairedAccumulator { paths: 0, hits: zeros(), gained: zeros(), lost: zeros() }
     }
 
+    /// Checks counts read from a file: for every model and target, hits, gains and losses of at
+    /// most `paths`, and gains no more than hits (a gain is a hit of the variant).
+    pub fn check_counts(&self) -> Result<(), String> {
+        for (v, ((hits, gained), lost)) in self.hits.iter().zip(&self.gained).zip(&self.lost).enumerate() {
+            for (t, ((&h, &g), &l)) in hits.iter().zip(gained).zip(lost).enumerate() {
+                if h > self.paths || g > h || l > self.paths || g.saturating_add(l) > self.paths {
+                    return Err(format!(
+                        "model {v}, target {t}: {h} hits, {g} gained and {l} lost are impossible on {} paths",
+                        self.paths
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     pub fn merge(&mut self, other: &PairedAccumulator) {
         self.paths += other.paths;
         for (a, b) in [(&mut self.hits, &other.hits), (&mut self.gained, &other.gained), (&mut self.lost, &other.lost)]

@@ -53,6 +53,8 @@ fn representative(index: i32) -> f64 {
 /// each) are counted in a sparse map, so memory follows the number of distinct buckets used
 /// rather than the span of the values.
 const DENSE_MAX: usize = 8 << MANTISSA_BITS;
+/// Largest bucket index an `f64` can fall in (11 exponent bits, then the mantissa bits), with room.
+const MAX_BUCKET_INDEX: i64 = 1 << (12 + MANTISSA_BITS);
 
 /// Counts by bucket index: a dense window `offset..offset + counts.len()` for the bulk of the
 /// values, and a sparse map for buckets outside it. Which bucket lives where depends on the order
@@ -179,6 +181,28 @@ impl Store {
         }
     }
 
+    /// Checks a store read from a file: a dense window of at most [`DENSE_MAX`] buckets at indices
+    /// an `f64` can have, sparse buckets outside the window; returns the total count.
+    fn checked_total(&self) -> Result<u128, String> {
+        let in_range = |index: i64| index.abs() <= MAX_BUCKET_INDEX;
+        if self.counts.len() > DENSE_MAX {
+            return Err(format!("a sketch window of {} buckets (at most {DENSE_MAX})", self.counts.len()));
+        }
+        let (start, end) = (i64::from(self.offset), i64::from(self.offset) + self.counts.len() as i64);
+        if !in_range(start) || !in_range(end) {
+            return Err(format!("a sketch window at bucket {start}, outside the buckets of an f64"));
+        }
+        let mut total: u128 = self.counts.iter().map(|&c| u128::from(c)).sum();
+        for (&index, &count) in &self.sparse {
+            let index = i64::from(index);
+            if !in_range(index) || (start..end).contains(&index) {
+                return Err(format!("a sketch bucket {index} out of place"));
+            }
+            total += u128::from(count);
+        }
+        Ok(total)
+    }
+
     /// Non-empty buckets in increasing index order.
     fn buckets(&self) -> impl DoubleEndedIterator<Item = (i32, u64)> + '_ {
         let end = self.offset + self.counts.len() as i32;
@@ -293,6 +317,23 @@ impl Sketch {
 
     pub fn count(&self) -> u64 {
         self.count
+    }
+
+    /// Checks a sketch read from a file: well-formed stores whose counts add up to its count, and
+    /// minimum and maximum consistent with it (finite and ordered when it holds values).
+    pub fn check(&self) -> Result<(), String> {
+        let total = self.positive.checked_total()? + self.negative.checked_total()? + u128::from(self.zeros);
+        if total != u128::from(self.count) {
+            return Err(format!("a sketch whose buckets hold {total} values but which counts {}", self.count));
+        }
+        let ordered = self.min.is_finite() && self.max.is_finite() && self.min <= self.max;
+        if self.count > 0 && !ordered {
+            return Err(format!(
+                "a sketch of {} values with minimum {} and maximum {}",
+                self.count, self.min, self.max
+            ));
+        }
+        Ok(())
     }
 
     /// Smallest value seen (NaN when empty).
