@@ -90,12 +90,16 @@ def overflow(driver):
     )
 
 
-def requests(driver):
+def requests(driver, url):
+    """Every request made for the page or by it (its document is `url`), from the DevTools log;
+    the browser's own pages (its new-tab page before the report is opened) are not the page's."""
     urls = []
     for entry in driver.get_log("performance"):
         message = json.loads(entry["message"])["message"]
         if message.get("method") == "Network.requestWillBeSent":
-            urls.append(message["params"]["request"]["url"])
+            params = message["params"]
+            if params.get("documentURL", "").split("#")[0] == url:
+                urls.append(params["request"]["url"])
     return urls
 
 
@@ -210,7 +214,10 @@ def main():
             errors = console_errors(driver)
             if errors:
                 fail(f"console errors: {errors}")
-            outside = [u for u in requests(driver) if u != url and not u.startswith("data:")]
+            made = requests(driver, url)
+            if url not in made:
+                fail(f"the DevTools log does not show the page itself being loaded: {made[:5]}")
+            outside = [u for u in made if u.split("#")[0] != url and not u.startswith("data:")]
             if outside:
                 fail(f"requests outside the file: {outside[:5]}")
             print(f"browser test ok: {len(boxes)} sliders ({moved} moved), no console error, no request outside {report.name}, no overflow at 1280 and 390 px")

@@ -62,7 +62,10 @@ fn report_of_the_flagship_works_in_headless_chromium() {
         let id = t["id"].as_str().unwrap();
         assert!(html.contains(&format!("id=\"card-{id}\"")), "a card for {id}");
     }
-    assert!(html.contains("feasim report scenarios/liaoning-2022-2024.toml --paths 2000 --seed 20220131"), "the command to reproduce");
+    assert!(
+        html.contains("feasim report scenarios/liaoning-2022-2024.toml --paths 2000 --seed 20220131"),
+        "the command to reproduce"
+    );
     assert!(html.contains(summary["scenario"]["hash"].as_str().unwrap()));
 
     if let Some(reason) = browser_missing() {
@@ -102,16 +105,41 @@ fn run_with_report_writes_the_page_and_refuses_bad_options() {
     assert!(html.contains("--analysis-paths 2000 --top 3 --steps 11"), "defaults made explicit in the command");
 
     let out_dir = dir.path().join("plain");
-    let out = feasim(&["report", "scenarios/tutorial.toml", "--paths", "1000", "--no-analyses", "--no-charts", "-q", "--out", out_dir.to_str().unwrap()]);
+    let out = feasim(&[
+        "report",
+        "scenarios/tutorial.toml",
+        "--paths",
+        "1000",
+        "--no-analyses",
+        "--no-charts",
+        "-q",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let html = std::fs::read_to_string(out_dir.join("report.html")).unwrap();
     assert!(!html.contains("type=\"range\"") && !out_dir.join("sensitivity.json").exists());
 
     for (flag, value) in [("--steps", "1"), ("--top", "0"), ("--analysis-paths", "0")] {
-        let out = feasim(&["report", "scenarios/tutorial.toml", flag, value, "--out", dir.path().join("bad").to_str().unwrap()]);
+        let out = feasim(&[
+            "report",
+            "scenarios/tutorial.toml",
+            flag,
+            value,
+            "--out",
+            dir.path().join("bad").to_str().unwrap(),
+        ]);
         assert_eq!(out.status.code(), Some(2), "{flag} {value}: {}", text(&out.stderr));
         assert!(text(&out.stderr).contains(flag), "{}", text(&out.stderr));
     }
-    let out = feasim(&["run", "scenarios/tutorial.toml", "--report", "--shard", "0/2", "--out", dir.path().join("bad").to_str().unwrap()]);
+    let out = feasim(&[
+        "run",
+        "scenarios/tutorial.toml",
+        "--report",
+        "--shard",
+        "0/2",
+        "--out",
+        dir.path().join("bad").to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
 }

@@ -20,7 +20,8 @@ use crate::analysis::params::{self, ParamKind, Subject};
 use crate::analysis::sensitivity::{SensitivityReport, fmt_number, metric_reads};
 use crate::analysis::sweep::SweepReport;
 use crate::engine::Sampling;
-use crate::model::{Base, Model, Process};
+use crate::model::{Model, Process};
+use crate::report::assumptions::{self as described, Grounding, target_grounding};
 use crate::summary::{Summary, TargetSummary};
 use escape::text as esc;
 
@@ -146,43 +147,6 @@ fn shift_words(kind: &str, value: f64, unit: &str) -> String {
     } else {
         format!("{} {unit}", fmt_value(value))
     }
-}
-
-/// Whether the base values behind a target are cited statistics or judgements.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Basis {
-    /// Every base value read is a published statistic (its sources).
-    Cited(Vec<String>),
-    /// At least one base value is an assumption (the assumptions' texts).
-    Judgement(Vec<String>),
-}
-
-/// The basis of target `t`: the bases of the indicators its metric reads, through derived
-/// indicators down to the simulated ones.
-pub fn target_basis(model: &Model, t: usize) -> Basis {
-    let target = &model.targets[t];
-    let mut stack: Vec<usize> =
-        metric_reads(&target.metric).into_iter().chain(target.versus.iter().flat_map(metric_reads)).collect();
-    let mut seen = vec![false; model.indicators.len()];
-    let (mut sources, mut judgements) = (Vec::new(), Vec::new());
-    while let Some(i) = stack.pop() {
-        if std::mem::replace(&mut seen[i], true) {
-            continue;
-        }
-        match (&model.indicators[i].base, &model.indicators[i].process) {
-            (Base::Known { source, .. }, _) => sources.push(source.clone()),
-            (Base::Uncertain { assumption, .. }, _) => judgements.push(assumption.clone()),
-            (Base::Derived, Process::Derived { expr }) => stack.extend(expr.reads().iter().chain(expr.base_reads())),
-            (Base::Derived, _) => {}
-        }
-    }
-    let tidy = |mut v: Vec<String>| {
-        v.retain(|s| !s.trim().is_empty());
-        v.sort();
-        v.dedup();
-        v
-    };
-    if judgements.is_empty() { Basis::Cited(tidy(sources)) } else { Basis::Judgement(tidy(judgements)) }
 }
 
 /// One slider's data: P(hit) of a target at every grid value of one driver.
@@ -332,8 +296,7 @@ pub fn findings(input: &ReportInput) -> Vec<Bilingual> {
             ));
         }
     }
-    let judged =
-        (0..input.model.targets.len()).filter(|&t| matches!(target_basis(input.model, t), Basis::Judgement(_))).count();
+    let judged = (0..input.model.targets.len()).filter(|&t| !target_grounding(input.model, t).0).count();
     if judged > 0 {
         out.push(Bilingual::new(
             &format!("{judged} 个目标依赖的基数是判断（没有已公布的统计数），其概率比其余目标更依赖假设。"),
@@ -498,9 +461,9 @@ fn target_table(out: &mut String, input: &ReportInput) {
     }
     out.push_str("</tr></thead><tbody>\n");
     for (t, ts) in s.targets.iter().enumerate() {
-        let _ = write!(out, "<tr><td data-v=\"{0}\"><a href=\"#card-{0}\">{0}</a></td>", esc(&ts.id));
+        let _ = write!(out, "<tr><td class=\"tid\" data-v=\"{0}\"><a href=\"#card-{0}\">{0}</a></td>", esc(&ts.id));
         let label = target_label(ts);
-        let _ = write!(out, "<td data-v=\"{}\">{}</td>", esc(&label.en), label.html());
+        let _ = write!(out, "<td class=\"tlabel\" data-v=\"{}\">{}</td>", esc(&label.en), label.html());
         let test = format!("{} {} {} {}", ts.metric, ts.comparator, fmt_value(ts.threshold), ts.unit);
         let _ = write!(out, "<td class=\"test\" data-v=\"{0}\">{0}</td>", esc(&test));
         cell_num(out, ts.probability, &pct_interval(ts.probability, ts.ci_low, ts.ci_high));
@@ -523,11 +486,13 @@ fn target_table(out: &mut String, input: &ReportInput) {
         for v in [ts.threshold_for_50, ts.threshold_for_80] {
             cell_num(out, v, &fmt_value(v));
         }
-        let basis = match target_basis(input.model, t) {
-            Basis::Cited(_) => Bilingual::new("已公布统计数", "cited statistic"),
-            Basis::Judgement(_) => Bilingual::new("判断", "judgement"),
+        let basis = match target_grounding(input.model, t) {
+            (true, _) => Bilingual::new("已公布统计数", "cited statistic"),
+            (false, ids) => {
+                Bilingual::new(&format!("判断（{}）", ids.join("、")), &format!("judgement ({})", ids.join(", ")))
+            }
         };
-        let _ = writeln!(out, "<td data-v=\"{}\">{}</td></tr>", esc(&basis.en), basis.html());
+        let _ = writeln!(out, "<td class=\"basis\" data-v=\"{}\">{}</td></tr>", esc(&basis.en), basis.html());
     }
     out.push_str("</tbody></table></div>\n</section>\n");
 }
@@ -713,7 +678,6 @@ fn fan_data<'m>(m: &'m Model, s: &Summary, t: usize) -> Option<FanData<'m>> {
 }
 
 fn assumptions(out: &mut String, input: &ReportInput) {
-    let m = input.model;
     let s = input.summary;
     section(out, "assumptions", Bilingual::new("假设", "Assumptions"));
     let _ = writeln!(
@@ -725,43 +689,37 @@ fn assumptions(out: &mut String, input: &ReportInput) {
         Bilingual::new("每年变化", "Yearly movement").html(),
         Bilingual::new("相关", "Correlations").html()
     );
-    let n = m.stochastic.len();
-    for (i, ind) in m.indicators.iter().enumerate() {
-        let label = Bilingual::label(&ind.label_zh, &ind.label_en);
-        let base = match &ind.base {
-            Base::Known { value, .. } => format!("{} {} ({})", fmt_value(*value), ind.unit, m.base_year),
-            Base::Uncertain { marginal, .. } => {
-                format!("≈ {} {} ± {}", fmt_value(marginal.mean()), ind.unit, fmt_value(marginal.sd()))
-            }
-            Base::Derived => String::new(),
-        };
-        let source = match &ind.base {
-            Base::Known { source, .. } => Bilingual::new(&format!("统计：{source}"), &format!("statistic: {source}")),
-            Base::Uncertain { assumption, .. } => {
+    for a in described::describe(input.model) {
+        let label = Bilingual::label(&a.label_zh, &a.label_en);
+        let grounding = match &a.grounding {
+            Grounding::Cited { source } => Bilingual::new(&format!("统计：{source}"), &format!("statistic: {source}")),
+            Grounding::Judgement { assumption } => {
                 Bilingual::new(&format!("判断：{assumption}"), &format!("judgement: {assumption}"))
             }
-            Base::Derived => Bilingual::new("由公式计算", "computed from a formula"),
+            Grounding::Derived { expression } => {
+                Bilingual::new(&format!("公式：{expression}"), &format!("formula: {expression}"))
+            }
         };
-        let movement = movement_words(ind);
-        let correlations = match (m.stochastic.iter().position(|&k| k == i), &m.correlation) {
-            (Some(a), Some(matrix)) => (0..n)
-                .filter(|&b| b != a && matrix[a * n + b] != 0.0)
-                .map(|b| format!("{} {:+.2}", m.indicators[m.stochastic[b]].id, matrix[a * n + b]))
-                .collect::<Vec<_>>()
-                .join(", "),
-            _ => String::new(),
+        let movement = match a.persistence {
+            Some(p) if p != 0.0 => Bilingual::new(
+                &format!("{}；持续性 {}", a.process_zh, described::number(p)),
+                &format!("{}; persistence {}", a.process_en, described::number(p)),
+            ),
+            _ => Bilingual::new(&a.process_zh, &a.process_en),
         };
+        let correlations =
+            a.correlations.iter().map(|(id, rho)| format!("{id} {rho:+.2}")).collect::<Vec<_>>().join(", ");
         let _ = writeln!(
             out,
             "<tr><td class=\"id\">{}</td><td>{}</td><td>{}</td><td>{}{}</td><td>{}</td><td class=\"small\">{}</td></tr>",
-            esc(&ind.id),
+            esc(&a.id),
             label.html(),
-            esc(&base),
-            source.html(),
-            if ind.note.trim().is_empty() {
+            Bilingual::new(&a.base_zh, &a.base_en).html(),
+            grounding.html(),
+            if a.note.trim().is_empty() {
                 String::new()
             } else {
-                format!("<div class=\"note\">{}</div>", esc(&ind.note))
+                format!("<div class=\"note\">{}</div>", esc(&a.note))
             },
             movement.html(),
             esc(&correlations)
@@ -782,26 +740,6 @@ fn assumptions(out: &mut String, input: &ReportInput) {
         out.push_str("</ul>");
     }
     out.push_str("</section>\n");
-}
-
-/// How an indicator moves each year, in words.
-pub fn movement_words(ind: &crate::model::Indicator) -> Bilingual {
-    let dist = |m: &crate::model::Marginal| format!("{} ± {}", fmt_value(m.mean()), fmt_value(m.sd()));
-    match &ind.process {
-        Process::Level { growth, persistence, .. } => Bilingual::new(
-            &format!("年增长率（%）均值±标准差 {}；持续性 {}", dist(&growth[0]), fmt_value(*persistence)),
-            &format!("growth (%/yr), mean ± sd {}; persistence {}", dist(&growth[0]), fmt_value(*persistence)),
-        ),
-        Process::Rate { change, persistence, .. } => Bilingual::new(
-            &format!("年变化（百分点）均值±标准差 {}；持续性 {}", dist(&change[0]), fmt_value(*persistence)),
-            &format!("yearly change (pp), mean ± sd {}; persistence {}", dist(&change[0]), fmt_value(*persistence)),
-        ),
-        Process::Count { additions, persistence } => Bilingual::new(
-            &format!("年新增 均值±标准差 {}；持续性 {}", dist(&additions[0]), fmt_value(*persistence)),
-            &format!("yearly additions, mean ± sd {}; persistence {}", dist(&additions[0]), fmt_value(*persistence)),
-        ),
-        Process::Derived { .. } => Bilingual::new("由其他指标计算", "computed from other indicators"),
-    }
 }
 
 fn method(out: &mut String, input: &ReportInput) {
@@ -869,7 +807,7 @@ const CSS: &str = r#"
 :root{--fg:#212121;--muted:#616161;--line:#e0e0e0;--hit:#2ca02c;--accent:#1f77b4;--red:#c81e2d}
 *{box-sizing:border-box}
 html{-webkit-text-size-adjust:100%}
-body{margin:0;font-family:system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC","WenQuanYi Micro Hei",sans-serif;color:var(--fg);line-height:1.5;overflow-wrap:anywhere}
+body{margin:0;font-family:system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC","WenQuanYi Micro Hei",sans-serif;color:var(--fg);line-height:1.5;overflow-wrap:break-word}
 .show-zh .en,.show-en .zh{display:none}
 header.top{padding:16px 20px;border-bottom:1px solid var(--line)}
 header.top h1{margin:0 0 4px;font-size:1.5rem}
@@ -888,7 +826,8 @@ h2{margin-top:32px;border-bottom:2px solid var(--accent);padding-bottom:4px}
 table{border-collapse:collapse;font-size:.85rem;width:100%}
 th,td{border-bottom:1px solid var(--line);padding:4px 6px;text-align:left;vertical-align:top}
 td.n{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
-td.test{font-size:.8rem;color:var(--muted);min-width:12em}
+td.test{font-size:.8rem;color:var(--muted);min-width:12em;overflow-wrap:anywhere}
+td.tid{white-space:nowrap}td.tlabel{min-width:10em}td.basis{min-width:4.5em}
 table.sortable th{cursor:pointer;user-select:none;background:#f6f6f6;position:sticky;top:0}
 table.sortable th[aria-sort=ascending]::after{content:" ▲"}
 table.sortable th[aria-sort=descending]::after{content:" ▼"}

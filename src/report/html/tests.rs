@@ -239,12 +239,16 @@ fn findings_name_the_least_and_most_likely_targets_and_the_strongest_assumption(
 }
 
 #[test]
-fn basis_follows_derived_indicators_to_their_inputs() {
+fn the_table_says_which_targets_rest_on_a_judgement() {
     let b = build();
-    assert_eq!(target_basis(&b.model, 0), Basis::Cited(vec!["Statistical yearbook & bulletin".into()]));
-    assert!(matches!(target_basis(&b.model, 1), Basis::Judgement(_)));
-    // The share reads a.gdp (cited) and b.gdp (judgement).
-    assert!(matches!(target_basis(&b.model, 2), Basis::Judgement(_)));
+    let html = page_of(&b, Language::English);
+    let table = &html[html.find("id=\"target-table\"").unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    // T1 reads a published base; T2 and the share T3 read b.gdp's uncertain base.
+    assert_eq!(table.matches("cited statistic").count(), 1);
+    assert_eq!(table.matches("judgement (b.gdp)").count(), 2);
+    // The assumptions section has the judgement's text, escaped.
+    assert!(html.contains("judgement: no statistic; &quot;about 50&quot;"));
 }
 
 #[test]
