@@ -573,6 +573,7 @@ fn cards(out: &mut String, input: &ReportInput) {
                     .html()
             );
         }
+        out.push_str("</div>");
         if let Some(sens) = input.sensitivity {
             let rows: Vec<svg::TornadoRow> = sens
                 .top_movers(&ts.id, input.top)
@@ -611,7 +612,6 @@ fn cards(out: &mut String, input: &ReportInput) {
                 warn.map(|w| format!(" <span class=\"warn\">{}</span>", w.html())).unwrap_or_default()
             );
         }
-        out.push_str("</div>");
         if let Some(list) = whatifs.get(&ts.id) {
             let _ = write!(
                 out,
@@ -826,7 +826,7 @@ h2{margin-top:32px;border-bottom:2px solid var(--accent);padding-bottom:4px}
 table{border-collapse:collapse;font-size:.85rem;width:100%}
 th,td{border-bottom:1px solid var(--line);padding:4px 6px;text-align:left;vertical-align:top}
 td.n{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
-td.test{font-size:.8rem;color:var(--muted);min-width:12em;overflow-wrap:anywhere}
+td.test{font-size:.92em;color:var(--muted);min-width:12em;overflow-wrap:anywhere}
 td.tid{white-space:nowrap}td.tlabel{min-width:10em}td.basis{min-width:4.5em}
 table.sortable th{cursor:pointer;user-select:none;background:#f6f6f6;position:sticky;top:0}
 table.sortable th[aria-sort=ascending]::after{content:" ▲"}
@@ -836,12 +836,12 @@ table.sortable th[aria-sort=descending]::after{content:" ▼"}
 .big{font-size:1.1rem;margin:4px 0}.big b{font-size:1.4rem}.ci{color:var(--muted)}
 .meta,.note{color:var(--muted);font-size:.85rem;margin:2px 0}
 .warn{color:#8a4b00}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,300px),1fr));gap:12px;margin-top:8px}
-figure{margin:0;min-width:0}figure.wide{grid-column:1/-1}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,320px),1fr));gap:12px;margin-top:8px}
+figure{margin:0;min-width:0}figure.wide{max-width:760px;margin-top:12px}
 figcaption{font-size:.8rem;color:var(--muted)}
 svg.chart{width:100%;height:auto;display:block;font-family:inherit}
 svg text{font-size:11px;fill:#212121}svg text.tick,svg text.small{font-size:10px;fill:#616161}
-svg text.mark{fill:#c81e2d;font-weight:600}svg text.axis{fill:#616161}svg text.name{font-size:12px}
+svg text.mark{fill:#c81e2d;font-weight:600}svg text.axis{fill:#616161}svg text.name{font-size:12px;font-weight:600}
 .whatifs h4{margin:8px 0 4px}
 .whatif{display:flex;flex-wrap:wrap;align-items:center;gap:4px 10px;margin:4px 0}
 .whatif label{display:flex;flex-wrap:wrap;align-items:center;gap:4px 8px;flex:1 1 260px;min-width:0}
@@ -860,7 +860,9 @@ td.small{font-size:.75rem}
  .card{break-inside:avoid;page-break-inside:avoid}
  .table-wrap{overflow:visible}
  table{font-size:7pt}
- td.test{min-width:0}
+ td.test{min-width:11em}
+ td.n{white-space:normal}
+ td.tlabel{min-width:8em}
  table.sortable th{position:static}
  th,td{padding:2px 3px}
  h2{break-after:avoid}

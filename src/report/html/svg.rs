@@ -275,21 +275,35 @@ pub struct TornadoRow {
     pub d_high: (f64, f64, f64),
 }
 
+/// Width of the tornado's drawing, wider than the other charts (names sit above their bars).
+const TORNADO_WIDTH: f64 = 640.0;
+
+/// At most `max` characters of `s`, with an ellipsis when cut.
+fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        s.chars().take(max - 1).chain(std::iter::once('…')).collect()
+    }
+}
+
 /// Tornado: each driver's ΔP for its low and high value, bars from zero with the paired 95%
-/// interval as a whisker, in percentage points.
+/// interval as a whisker, in percentage points. Each driver's name is written on its own line
+/// above its two bars; each bar's value is written beyond its whisker.
 pub fn tornado(rows: &[TornadoRow], title: &Bilingual) -> String {
-    let row_h = 46.0;
+    let row_h = 56.0;
     let height = TOP + BOTTOM + row_h * rows.len().max(1) as f64;
+    let width = TORNADO_WIDTH;
     let mut out = String::new();
     let _ = write!(
         out,
-        r#"<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" preserveAspectRatio="xMidYMid meet"><title>{}</title>"#,
+        r#"<svg class="chart tornado" viewBox="0 0 {width} {height}" role="img" preserveAspectRatio="xMidYMid meet"><title>{}</title>"#,
         esc(&title.en)
     );
     if rows.is_empty() {
         label(
             &mut out,
-            WIDTH / 2.0,
+            width / 2.0,
             height / 2.0,
             "middle",
             "note",
@@ -300,13 +314,13 @@ pub fn tornado(rows: &[TornadoRow], title: &Bilingual) -> String {
     }
     let extent = rows
         .iter()
-        .flat_map(|r| [r.d_low.1, r.d_low.2, r.d_high.1, r.d_high.2])
+        .flat_map(|r| [r.d_low.0, r.d_low.1, r.d_low.2, r.d_high.0, r.d_high.1, r.d_high.2])
         .filter(|v| v.is_finite())
         .fold(0.0_f64, |m, v| m.max(v.abs()))
         .max(0.005)
-        * 100.0
-        * 1.1;
-    let x = Scale::new(-extent, extent, LEFT + 150.0, WIDTH - RIGHT - 8.0);
+        * 100.0;
+    // Room beyond the longest whisker for its value.
+    let x = Scale::new(-1.8 * extent, 1.8 * extent, 16.0, width - 16.0);
     let zero = x.at(0.0);
     for t in ticks(-extent, extent, 4) {
         let px = x.at(t);
@@ -316,18 +330,19 @@ pub fn tornado(rows: &[TornadoRow], title: &Bilingual) -> String {
     }
     for (k, r) in rows.iter().enumerate() {
         let y0 = TOP + row_h * k as f64;
-        label(&mut out, 8.0, y0 + 18.0, "start", "name", &r.name);
+        let name = Bilingual::new(&shorten(&r.name.zh, 48), &shorten(&r.name.en, 90));
+        label(&mut out, 16.0, y0 + 11.0, "start", "name", &name);
         for (j, (d, what, colour)) in [(r.d_low, &r.low, MISS), (r.d_high, &r.high, DATA)].into_iter().enumerate() {
-            let yy = y0 + 4.0 + 18.0 * j as f64;
+            let yy = y0 + 17.0 + 17.0 * j as f64;
             let end = x.at(100.0 * d.0);
             let (a, b) = if end < zero { (end, zero) } else { (zero, end) };
             let _ = write!(
                 out,
-                r#"<rect x="{a:.1}" y="{yy:.1}" width="{:.1}" height="14" fill="{colour}"/>"#,
+                r#"<rect x="{a:.1}" y="{yy:.1}" width="{:.1}" height="13" fill="{colour}"/>"#,
                 (b - a).max(1.0)
             );
             let (l, h) = (x.at(100.0 * d.1), x.at(100.0 * d.2));
-            let mid = yy + 7.0;
+            let mid = yy + 6.5;
             let _ = write!(
                 out,
                 r##"<path d="M{l:.1} {:.1}V{:.1}M{l:.1} {mid:.1}H{h:.1}M{h:.1} {:.1}V{:.1}" stroke="#212121" fill="none"/>"##,
@@ -336,14 +351,15 @@ pub fn tornado(rows: &[TornadoRow], title: &Bilingual) -> String {
                 mid - 4.0,
                 mid + 4.0
             );
-            let side_left = end < zero;
-            let tx = if side_left { zero + 4.0 } else { zero - 4.0 };
-            let anchor = if side_left { "start" } else { "end" };
             let words = Bilingual::new(
-                &format!("{} {:+.1}", what.zh, 100.0 * d.0),
-                &format!("{} {:+.1}", what.en, 100.0 * d.0),
+                &format!("{} → {:+.1}", what.zh, 100.0 * d.0),
+                &format!("{} → {:+.1}", what.en, 100.0 * d.0),
             );
-            label(&mut out, tx, yy + 11.0, anchor, "small", &words);
+            if d.0 < 0.0 {
+                label(&mut out, l.min(end) - 4.0, yy + 10.5, "end", "small", &words);
+            } else {
+                label(&mut out, h.max(end) + 4.0, yy + 10.5, "start", "small", &words);
+            }
         }
     }
     let _ = write!(
@@ -353,7 +369,7 @@ pub fn tornado(rows: &[TornadoRow], title: &Bilingual) -> String {
     );
     label(
         &mut out,
-        (x.a + x.b) / 2.0,
+        width / 2.0,
         height - 8.0,
         "middle",
         "axis",
