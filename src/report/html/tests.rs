@@ -137,7 +137,7 @@ fn every_target_has_a_card_a_table_row_and_its_charts() {
     let table = &table[..table.find("</table>").unwrap()];
     assert_eq!(table.matches("<tr>").count(), 1 + b.summary.targets.len(), "header and one row per target");
     // Three charts per card (histogram, fan, tornado).
-    assert_eq!(html.matches("<svg class=\"chart\"").count(), 3 * b.summary.targets.len());
+    assert_eq!(html.matches("<svg class=\"chart").count(), 3 * b.summary.targets.len());
 }
 
 #[test]
@@ -245,8 +245,8 @@ fn the_table_says_which_targets_rest_on_a_judgement() {
     let table = &html[html.find("id=\"target-table\"").unwrap()..];
     let table = &table[..table.find("</table>").unwrap()];
     // T1 reads a published base; T2 and the share T3 read b.gdp's uncertain base.
-    assert_eq!(table.matches("cited statistic").count(), 1);
-    assert_eq!(table.matches("judgement (b.gdp)").count(), 2);
+    assert_eq!(table.matches(">cited statistic<").count(), 1);
+    assert_eq!(table.matches(">judgement (b.gdp)<").count(), 2);
     // The assumptions section has the judgement's text, escaped.
     assert!(html.contains("judgement: no statistic; &quot;about 50&quot;"));
 }
