@@ -489,7 +489,15 @@ fn target_table(out: &mut String, input: &ReportInput) {
         let basis = match target_grounding(input.model, t) {
             (true, _) => Bilingual::new("已公布统计数", "cited statistic"),
             (false, ids) => {
-                Bilingual::new(&format!("判断（{}）", ids.join("、")), &format!("judgement ({})", ids.join(", ")))
+                // A rank among many uncertain competitors would list them all: name three.
+                let (zh, en) = match ids.len() {
+                    0..=3 => (ids.join("、"), ids.join(", ")),
+                    n => (
+                        format!("{} 等{n}项", ids[..3].join("、")),
+                        format!("{} and {} more", ids[..3].join(", "), n - 3),
+                    ),
+                };
+                Bilingual::new(&format!("判断（{zh}）"), &format!("judgement ({en})"))
             }
         };
         let _ = writeln!(out, "<td class=\"basis\" data-v=\"{}\">{}</td></tr>", esc(&basis.en), basis.html());
