@@ -82,7 +82,10 @@ pub fn sensitivity(args: SensitivityArgs) -> anyhow::Result<()> {
     if let Some(shift) = args.shift_mean
         && !(shift > 0.0 && shift.is_finite())
     {
-        return Err(bad_input!("--shift-mean must be a positive number of percentage points (got {shift})"));
+        return Err(bad_input!(
+            "--shift-mean must be a positive number of percentage points (got {})",
+            feasim::numbers::shown(shift)
+        ));
     }
     let config = sens::SensitivityConfig { paths, seed, kinds, mean_shift: args.shift_mean, batch: sens::BATCH };
     let plan = sens::plan(&model, &config);
@@ -273,12 +276,12 @@ pub fn solve(args: SolveArgs) -> anyhow::Result<()> {
     };
     let param = find_param(&model, &args.param)?;
     if let Some(p) = args.probabilities.iter().find(|p| !(**p > 0.0 && **p < 1.0)) {
-        return Err(bad_input!("--probability must lie strictly between 0 and 1 (got {p})"));
+        return Err(bad_input!("--probability must lie strictly between 0 and 1 (got {})", feasim::numbers::shown(*p)));
     }
     if let Some(t) = args.tolerance
         && !(t > 0.0 && t.is_finite())
     {
-        return Err(bad_input!("--tolerance must be a positive number (got {t})"));
+        return Err(bad_input!("--tolerance must be a positive number (got {})", feasim::numbers::shown(t)));
     }
     let config =
         solver::SolveConfig { paths, seed, probabilities: args.probabilities.clone(), tolerance: args.tolerance };

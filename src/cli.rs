@@ -66,6 +66,12 @@ the model is evaluated N·(groups + 2) times.")]
     /// Merge the partial results of `feasim run --shard I/N` (or `feasim sweep --shard I/N`) into the outputs of the whole run
     #[command(after_help = MERGE_HELP)]
     Merge(MergeArgs),
+    /// Draft a target catalogue (CSV) from a plan's text: every quantitative target with its sentence
+    #[command(after_help = "See docs/walkthrough.md: from a plan's text to a running scenario.")]
+    Extract(ExtractArgs),
+    /// Write a scenario skeleton (TOML) from a target catalogue, with \"TODO\" where numbers are still needed
+    #[command(after_help = "See docs/walkthrough.md: from a plan's text to a running scenario.")]
+    Init(InitArgs),
 }
 
 const SWEEP_HELP: &str = "Parameters are named <indicator>:mean, :spread, :base, :persistence or <a>~<b>:rho.
@@ -108,6 +114,10 @@ pub struct RunArgs {
     /// Variance reduction: independent paths, antithetic pairs, or Latin hypercube blocks of 1024
     #[arg(long, value_enum, default_value_t = SamplingArg::Independent)]
     pub sampling: SamplingArg,
+    /// Also write report.xlsx: an Excel workbook of targets, indicator quantiles by year,
+    /// assumptions and the run (see docs/workbook.md)
+    #[arg(long)]
+    pub xlsx: bool,
     /// Also write report.html (what `feasim report` writes)
     #[arg(long)]
     pub report: bool,
@@ -176,6 +186,17 @@ pub struct SimArgs {
     /// Font file (TTF/TTC with Chinese glyphs) for the charts [default: FEASIM_FONT or a system CJK font]
     #[arg(long, value_parser = font_path)]
     pub font: Option<PathBuf>,
+    /// Bands of the fan charts: 50% and 90% of paths, or 30%, 60% and 90% (Bank of England style)
+    #[arg(long, value_enum, default_value_t = FanBandsArg::Quartiles)]
+    pub fan_bands: FanBandsArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FanBandsArg {
+    /// 25–75% and 5–95% of paths
+    Quartiles,
+    /// 35–65%, 20–80% and 5–95% of paths (the central 30%, 60% and 90%)
+    Boe,
 }
 
 #[derive(Debug, Args)]
@@ -356,4 +377,31 @@ pub struct MergeArgs {
     /// Font file (TTF/TTC with Chinese glyphs) for the charts [default: FEASIM_FONT or a system CJK font]
     #[arg(long, value_parser = font_path)]
     pub font: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExtractArgs {
+    /// The plan's text (UTF-8, or GB18030/GBK, detected)
+    pub plan: PathBuf,
+    /// Where to write the catalogue (CSV) [default: print it]
+    #[arg(long, short = 'o')]
+    pub out: Option<PathBuf>,
+    /// An answer key (a catalogue such as seeds/targets.csv): print precision, recall and F1
+    #[arg(long)]
+    pub key: Option<PathBuf>,
+    /// Print only errors
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The target catalogue (CSV with the columns of seeds/targets.csv, e.g. written by `feasim extract`)
+    pub catalogue: PathBuf,
+    /// Where to write the scenario (TOML) [default: print it]
+    #[arg(long, short = 'o')]
+    pub out: Option<PathBuf>,
+    /// The scenario's name (lowercase letters, digits, -, _) [default: from the catalogue's file name]
+    #[arg(long)]
+    pub name: Option<String>,
 }

@@ -23,7 +23,9 @@
 pub mod analysis;
 pub mod calibration;
 pub mod engine;
+pub mod extract;
 pub mod model;
+pub mod numbers;
 pub mod plot;
 pub mod report;
 pub mod scenario;

@@ -13,6 +13,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 mod analyses;
 mod calibration_cmds;
+mod plan_cmds;
 mod report_cmd;
 
 use cli::{Cli, Command, Lang, MergeArgs, RunArgs, ScenarioArgs, SimArgs};
@@ -44,6 +45,8 @@ fn main() -> ExitCode {
         Command::Fit(args) => calibration_cmds::fit(args),
         Command::Score(args) => calibration_cmds::score(args),
         Command::Merge(args) => merge(args),
+        Command::Extract(args) => plan_cmds::extract(args),
+        Command::Init(args) => plan_cmds::init(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -94,10 +97,18 @@ fn load(args: &ScenarioArgs) -> anyhow::Result<Model> {
 }
 
 fn check(args: ScenarioArgs) -> anyhow::Result<()> {
-    let model = load(&args)?;
+    let options = LoadOptions { repair_correlations: args.repair_correlations };
+    let draft = scenario::load_draft(&args.scenario, options)?;
+    let model = draft.model;
+    let to_fill = draft.to_fill.diagnostics.len();
     let n_derived = model.indicators.len() - model.stochastic.len();
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{}: ok — {}", args.scenario.display(), model.title)?;
+    let verdict = match to_fill {
+        0 => "ok".to_string(),
+        1 => "valid apart from 1 value still to fill (\"TODO\")".to_string(),
+        n => format!("valid apart from {n} values still to fill (\"TODO\")"),
+    };
+    writeln!(out, "{}: {verdict} — {}", args.scenario.display(), model.title)?;
     writeln!(
         out,
         "  {}, {} with yearly shocks, {} derived; {}, {} not modelled; projection years {}–{}",
@@ -118,6 +129,15 @@ fn check(args: ScenarioArgs) -> anyhow::Result<()> {
             "  correlations repaired: largest change {:.4} ({} ~ {}), Frobenius norm {:.4}",
             r.max_abs_change, r.max_change_between.0, r.max_change_between.1, r.frobenius_change
         )?;
+    }
+    if to_fill > 0 {
+        // Placeholders written by `feasim init`: listed here, refused by `run` and the analyses.
+        writeln!(out, "\n{}", draft.to_fill)?;
+        return Err(bad_input!(
+            "{} still to fill in {}: replace each \"TODO\" with a number, then run it",
+            if to_fill == 1 { "1 value".to_string() } else { format!("{to_fill} values") },
+            args.scenario.display()
+        ));
     }
     Ok(())
 }
@@ -158,6 +178,12 @@ fn run(run_args: RunArgs) -> anyhow::Result<()> {
             return Err(bad_input!(
                 "--precision cannot be split into shards: every shard needs the same fixed --paths (a --precision \
                  run reports the --paths that gives the same result)"
+            ));
+        }
+        if run_args.xlsx {
+            return Err(bad_input!(
+                "--xlsx cannot be used with --shard: a shard writes only its partial result (run the whole scenario \
+                 with --xlsx instead)"
             ));
         }
         return run_shard(&model, &run_args.scenario, config, shard, args, &out_dir);
@@ -208,8 +234,13 @@ fn run(run_args: RunArgs) -> anyhow::Result<()> {
     } else {
         None
     };
+    let charts = chart_options(args);
+    let workbook = run_args
+        .xlsx
+        .then(|| feasim::report::xlsx::workbook(&model, &summary, None, charts.language, &run_args.scenario.scenario))
+        .transpose()?;
     let output =
-        Output { dir: out_dir, quiet: args.quiet, no_charts: args.no_charts, lang: args.lang, font: args.font.clone() };
+        Output { dir: out_dir, quiet: args.quiet, no_charts: args.no_charts, lang: args.lang, charts, workbook };
     write_outputs(&summary, &output, |files, dir| {
         let note = precision_note.map(|note| format!("{note}\n")).unwrap_or_default();
         let (report_files, report_line) =
@@ -231,7 +262,9 @@ struct Output {
     quiet: bool,
     no_charts: bool,
     lang: Lang,
-    font: Option<PathBuf>,
+    charts: feasim::plot::ChartOptions,
+    /// The bytes of report.xlsx, when it was asked for.
+    workbook: Option<Vec<u8>>,
 }
 
 /// Write a run's files (summary.json, targets.csv, charts) and print its table, warnings and
@@ -242,6 +275,11 @@ fn write_outputs(
     last_line: impl FnOnce(usize, &Path) -> String,
 ) -> anyhow::Result<()> {
     let mut written = feasim::report::write_files(summary, &output.dir)?;
+    if let Some(bytes) = &output.workbook {
+        let path = output.dir.join("report.xlsx");
+        feasim::report::atomic_write(&path, bytes)?;
+        written.push(path);
+    }
     let mut notes = Vec::new();
     let labels = match output.lang {
         Lang::Zh => Labels::Chinese,
@@ -249,8 +287,7 @@ fn write_outputs(
         Lang::Auto => Labels::Chinese,
     };
     if !output.no_charts {
-        let options = chart_options_for(output.lang, output.font.clone());
-        let report = feasim::plot::write_charts(summary, &output.dir.join("charts"), &options)?;
+        let report = feasim::plot::write_charts(summary, &output.dir.join("charts"), &output.charts)?;
         notes.extend(report.warnings);
         written.extend(report.files);
     }
@@ -348,7 +385,14 @@ fn merge(args: MergeArgs) -> anyhow::Result<()> {
     let elapsed = started.elapsed();
 
     let dir = args.out.clone().unwrap_or_else(|| model.name.clone().into());
-    let output = Output { dir, quiet: args.quiet, no_charts: args.no_charts, lang: args.lang, font: args.font.clone() };
+    let output = Output {
+        dir,
+        quiet: args.quiet,
+        no_charts: args.no_charts,
+        lang: args.lang,
+        charts: chart_options_for(args.lang, args.font.clone()),
+        workbook: None,
+    };
     write_outputs(&summary, &output, |files, dir| {
         format!(
             "merged {} shards: {} paths (seed {}) in {:.2} s; wrote {files} files to {}",
@@ -451,7 +495,11 @@ fn on_threads<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Send) -> 
 }
 
 fn chart_options(args: &SimArgs) -> feasim::plot::ChartOptions {
-    chart_options_for(args.lang, args.font.clone())
+    let fan_bands = match args.fan_bands {
+        cli::FanBandsArg::Quartiles => feasim::plot::FanBands::Quartiles,
+        cli::FanBandsArg::Boe => feasim::plot::FanBands::Boe,
+    };
+    feasim::plot::ChartOptions { fan_bands, ..chart_options_for(args.lang, args.font.clone()) }
 }
 
 fn chart_options_for(lang: Lang, font_path: Option<PathBuf>) -> feasim::plot::ChartOptions {
@@ -460,7 +508,7 @@ fn chart_options_for(lang: Lang, font_path: Option<PathBuf>) -> feasim::plot::Ch
         Lang::Zh => feasim::plot::Language::Chinese,
         Lang::En => feasim::plot::Language::English,
     };
-    feasim::plot::ChartOptions { language, font_path }
+    feasim::plot::ChartOptions { language, font_path, ..Default::default() }
 }
 
 fn terminal_width() -> Option<u16> {

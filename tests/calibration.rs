@@ -524,6 +524,30 @@ fn score_reads_outcomes_and_lists_what_it_cannot_score() {
     assert!((b4.log_score - (0.5 / 4001.0f64).ln()).abs() < 1e-12, "floored, finite");
     assert_eq!(report.unscored.len(), 6, "the other targets have no outcome");
 
+    // Two different outcomes for one target, a row naming an indicator and a target, a gap row
+    // with a value: each a located refusal, never a silent choice.
+    let read = |name: &str, text: &str| {
+        let path = write(dir.path(), name, text);
+        score::outcomes_from_table(
+            &m,
+            &feasim::calibration::history::read(&path, true).unwrap_or_else(|e| panic!("{e}")),
+        )
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+    };
+    let twice = read("twice.csv", "indicator,region,year,value,target\n,,2024,95,B4\n,,2024,96,B4\n").unwrap_err();
+    assert!(twice.contains("target B4 is 96 here but 95 on line 2") && twice.contains("twice.csv:3:"), "{twice}");
+    assert_eq!(read("same.csv", "indicator,region,year,value,target\n,,2024,95,B4\n,,2024,95,B4\n"), Ok(()));
+    let both = read("both.csv", "indicator,region,year,value,target\nalpha.gdp_real,,2024,95,B4\n").unwrap_err();
+    assert!(both.contains("names both the indicator") && both.contains("both.csv:2:1"), "{both}");
+    let gap = feasim::calibration::history::read(
+        &write(dir.path(), "gap.csv", "indicator,region,year,value,confidence\nalpha.gdp_real,x,2022,1160,gap\n"),
+        true,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(gap.contains("marked as a gap") && gap.contains("gap.csv:2:"), "{gap}");
+
     let bad = write(dir.path(), "bad.csv", "indicator,region,year,value\nalpha.gdp_rael,x,2022,1\n");
     let e = score::outcomes_from_table(&m, &feasim::calibration::history::read(&bad, true).unwrap())
         .unwrap_err()
@@ -738,4 +762,60 @@ fn score_forecasts_are_the_run_summary() {
     let m = model(&std::fs::read_to_string("tests/data/calib-small.toml").unwrap());
     let forecast = score::forecast(&m, 3000, 9, &|_| {});
     assert_eq!(crate::util::json(&forecast.summary), crate::util::json(&crate::util::run(&m, 3000, 9)));
+}
+
+/// Histories at the edges of what a number can be: values near 1e200 (squares overflow), a
+/// series growing at exactly 3% a year (a spread of rounding only), tiny spreads. `fit` must not
+/// panic, and every fragment it writes must load as a variant of the scenario.
+#[test]
+fn extreme_histories_fit_without_panicking_and_their_fragments_load() {
+    let huge: Vec<f64> = (0..12).map(|k| 1e200 * (1.0 + 0.01 * ((k * 7) % 5) as f64)).collect();
+    let huge_b: Vec<f64> = (0..12).map(|k| 3e199 * (1.0 + 0.02 * ((k * 3) % 4) as f64)).collect();
+    let exact: Vec<f64> = (0..12).map(|k| 100.0 * (1.03f64.powi(k + 1) / 1.03f64.powi(k) - 1.0)).collect();
+    let tiny: Vec<f64> = (0..12).map(|k| 4.0 + 1e-6 * ((k % 3) as f64 - 1.0)).collect();
+    let map = r#"
+[fit]
+last_year = 2021
+[[series]]
+indicator = "alpha.gdp_real"
+growth = [{ indicator = "A", region = "sim" }]
+[[series]]
+indicator = "beta.trade"
+growth = [{ indicator = "B", region = "sim" }]
+"#;
+    let scenario = std::fs::canonicalize("tests/data/calib-small.toml").unwrap();
+    for (name, a, b) in [("huge", &huge, &huge_b), ("exact 3%", &exact, &tiny), ("tiny", &tiny, &exact)] {
+        let dir = tempfile::tempdir().unwrap();
+        let h = write(dir.path(), "h.csv", &growth_csv(&[("A", a), ("B", b)]));
+        let m = write(dir.path(), "map.toml", map);
+        let report = fit::fit_files(&FitInputs { history: &h, map: &m, scenario: Some(&scenario) })
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let out = dir.path().join("fitted.toml");
+        let fragment = report.fragment(Some(&out));
+        assert!(
+            !fragment.contains("n/a") && !fragment.contains("NaN") && !fragment.contains("inf"),
+            "{name}:\n{fragment}"
+        );
+        std::fs::write(&out, &fragment).unwrap();
+        feasim::scenario::load(&out).unwrap_or_else(|e| panic!("{name}: the fragment does not load: {e}\n{fragment}"));
+        for fit in &report.indicators {
+            if let Some(p) = fit.proposal.as_ref().filter(|p| !p.blocked) {
+                assert!(p.mean.is_finite() && p.sd > 0.0 && p.sd.is_finite(), "{name}: {p:?}");
+            }
+        }
+    }
+    // A log growth of a fall of more than 100%: a located refusal, its number in scientific notation.
+    let dir = tempfile::tempdir().unwrap();
+    let falls: Vec<f64> = huge.iter().map(|v| -v).collect();
+    let h = write(dir.path(), "h.csv", &growth_csv(&[("A", &exact), ("B", &falls)]));
+    let m = write(dir.path(), "map.toml", map);
+    let e = fit::fit_files(&FitInputs { history: &h, map: &m, scenario: Some(&scenario) }).unwrap_err().to_string();
+    assert!(e.contains("a growth of -1e200% has no log") && e.contains("h.csv:14:12"), "{e}");
+    // The exactly-3% series has no spread to fit: it is said, not proposed as sd = 0.
+    let dir = tempfile::tempdir().unwrap();
+    let h = write(dir.path(), "h.csv", &growth_csv(&[("A", &exact), ("B", &tiny)]));
+    let m = write(dir.path(), "map.toml", map);
+    let report = fit::fit_files(&FitInputs { history: &h, map: &m, scenario: Some(&scenario) }).unwrap();
+    assert!(report.indicators[0].proposal.is_none());
+    assert!(report.indicators[0].notes.iter().any(|n| n.contains("no spread")), "{:?}", report.indicators[0].notes);
 }

@@ -306,7 +306,7 @@ fn files_that_are_not_scenarios_are_refused_before_reading_them_whole() {
     // Too large: refused from its size, without reading it.
     let big = d.join("big.toml");
     std::fs::File::create(&big).unwrap().set_len(feasim::scenario::MAX_SCENARIO_BYTES + 1).unwrap();
-    assert!(load(&big).contains("scenario files are read up to"), "{}", load(&big));
+    assert!(load(&big).contains("files of this kind are read up to"), "{}", load(&big));
     // Not UTF-8 (GBK bytes of 辽宁): named as an encoding problem.
     let gbk = d.join("gbk.toml");
     std::fs::write(&gbk, b"[scenario]\nname = \"\xc1\xc9\xc4\xfe\"\n").unwrap();
@@ -354,4 +354,58 @@ fn truncated_and_mangled_files_never_panic() {
         let mangled: Vec<&str> = lines.iter().enumerate().filter(|(k, _)| *k != skip).map(|(_, l)| *l).collect();
         let _ = load_str("mangled.toml", &mangled.join("\n"));
     }
+}
+
+// The `history` table of an indicator: every bad entry is located at its value.
+const HISTORY: &str = "growth = { dist = \"normal\", mean = 5, sd = 1 }\n";
+
+#[test]
+fn history_year_after_the_base_year() {
+    check(
+        HISTORY,
+        "growth = { dist = \"normal\", mean = 5, sd = 1 }\nhistory = { source = \"yearbook\", values = { 2020 = 95.0, 2022 = 104.0 } }\n",
+        12,
+        "history year 2022 of \"city.gdp\" is after the base year 2021",
+        "up to the base year",
+    );
+}
+
+#[test]
+fn history_key_not_a_year() {
+    check(
+        HISTORY,
+        "growth = { dist = \"normal\", mean = 5, sd = 1 }\nhistory = { source = \"yearbook\", values = { y2020 = 95.0 } }\n",
+        12,
+        "\"y2020\" in the history of \"city.gdp\" is not a year",
+        "years as keys",
+    );
+}
+
+#[test]
+fn history_base_year_disagrees_with_base() {
+    check(
+        HISTORY,
+        "growth = { dist = \"normal\", mean = 5, sd = 1 }\nhistory = { source = \"yearbook\", values = { 2020 = 95.0, 2021 = 101.0 } }\n",
+        12,
+        "history gives 101 for the base year 2021 of \"city.gdp\", but base = 100",
+        "make the two agree",
+    );
+}
+
+#[test]
+fn history_without_source_or_with_impossible_value() {
+    check(
+        HISTORY,
+        "growth = { dist = \"normal\", mean = 5, sd = 1 }\nhistory = { values = { 2020 = 95.0 } }\n",
+        12,
+        "the history of \"city.gdp\" has no source",
+        "history = { source =",
+    );
+    check(
+        HISTORY,
+        "growth = { dist = \"normal\", mean = 5, sd = 1 }\nhistory = { source = \"yearbook\", values = { 2020 = -3.0 } }\n",
+        12,
+        "the history value -3 for 2020 of \"city.gdp\" is impossible: a level is positive",
+        "unit",
+    );
 }

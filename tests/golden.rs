@@ -70,3 +70,53 @@ fn every_flagship_target_is_modelled_or_explained() {
         assert_eq!(modelled + explained, 1, "{id} must be a [[target]] or [[not_modelled]] exactly once");
     }
 }
+
+/// An indicator's `history` reaches the Summary as written (years in order, values, source),
+/// survives summary.json, and is accepted on a derived indicator and in the base year when it
+/// repeats `base`; the flagship's histories are all before or at its base year.
+#[test]
+fn history_round_trips_from_file_to_summary() {
+    let text = format!(
+        "{}{}",
+        crate::util::header(2023),
+        r#"
+[[indicator]]
+id = "city.gdp"
+kind = "level"
+base = 100
+source = "s"
+growth = { dist = "normal", mean = 5, sd = 1 }
+history = { source = "统计年鉴 2021 (medium)", values = { 2019 = 92.5, 2017 = 85.0, 2021 = 100.0 } }
+
+[[indicator]]
+id = "city.gdp_twice"
+kind = "derived"
+expr = "2 * city.gdp"
+history = { source = "derived", values = { 2021 = 200.0 } }
+
+[[target]]
+id = "T1"
+metric = "value"
+indicator = "city.gdp"
+year = 2023
+comparator = ">="
+threshold = 110
+"#
+    );
+    let summary = crate::util::run(&crate::util::model(&text), 256, 7);
+    let gdp = &summary.indicators[0];
+    let points: Vec<(i32, f64)> = gdp.history.iter().map(|h| (h.year, h.value)).collect();
+    assert_eq!(points, [(2017, 85.0), (2019, 92.5), (2021, 100.0)]);
+    assert_eq!(gdp.history_source.as_deref(), Some("统计年鉴 2021 (medium)"));
+    assert_eq!(summary.indicators[1].history.len(), 1);
+    let back: feasim::summary::Summary = serde_json::from_str(&json(&summary)).unwrap();
+    assert_eq!(back.indicators[0].history, gdp.history);
+
+    let flagship = feasim::scenario::load(Path::new("scenarios/liaoning-2022-2024.toml")).unwrap();
+    let with_history: Vec<_> = flagship.indicators.iter().filter(|i| !i.history.is_empty()).collect();
+    assert!(with_history.len() >= 5, "the flagship cites history for its GDP, trade, FDI and more");
+    for i in with_history {
+        assert!(i.history.keys().all(|&y| y <= flagship.base_year), "{}", i.id);
+        assert!(!i.history_source.trim().is_empty(), "{}", i.id);
+    }
+}

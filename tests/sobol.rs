@@ -156,10 +156,12 @@ fn sobol_on_the_flagship_is_deterministic_and_writes_its_files() {
     assert_eq!(written, serde_json::from_str::<serde_json::Value>(&serde_json::to_string(&one).unwrap()).unwrap());
     let _: SobolResult = serde_json::from_value(written).unwrap();
     assert!(!sobol::render_table(&one, 3, Some(120)).is_empty());
-    // Charts: one per target (PNG and SVG), drawn from the result alone.
+    // Charts: two per target (the tested quantity and the hit indicator, PNG and SVG), drawn
+    // from the result alone.
     let few = SobolResult { targets: one.targets[..2].to_vec(), ..one.clone() };
     let charts = feasim::plot::write_sobol_charts(&few, dir.path(), &Default::default()).unwrap();
-    assert_eq!(charts.files.len(), 4);
+    assert_eq!(charts.files.len(), 8);
+    assert!(dir.path().join(format!("sobol_hit/{}.png", few.targets[0].id)).is_file());
 }
 
 /// x drives the target (f = x ≥ 0.5 in 2023, x a rate with normal changes); y is independent.

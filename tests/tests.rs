@@ -9,12 +9,17 @@
 //! - `cli`: the `feasim` command end to end;
 //! - `report`: `feasim report` and report.html in headless Chromium (`tests/browser.py`);
 //! - `shards`: sharded runs in separate processes merged byte for byte, and every refused merge.
+//! - `shards`: sharded runs in separate processes merged byte for byte, and every refused merge;
+//! - `extract`: precision and recall of `feasim extract` against answer keys.
 
 mod analysis;
+mod analysis_labels;
 mod calibration;
 mod cli;
+mod csv_pandas;
 mod determinism;
 mod errors;
+mod extract;
 mod golden;
 mod report;
 mod sampling;
@@ -22,3 +27,4 @@ mod shards;
 mod sobol;
 mod statistics;
 mod util;
+mod workbook;

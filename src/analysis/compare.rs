@@ -90,7 +90,10 @@ impl CompareReport {
         let mut w = csv::Writer::from_writer(Vec::new());
         w.write_record([
             "target",
+            "target_label_zh",
+            "target_label_en",
             "scenario",
+            "scenario_title",
             "hits",
             "probability",
             "ci_low",
@@ -106,7 +109,10 @@ impl CompareReport {
                 let d = |g: fn(&PairedDifference) -> f64| c.difference.as_ref().map_or(String::new(), |x| f(g(x)));
                 w.write_record([
                     t.id.clone(),
+                    t.label_zh.clone(),
+                    t.label_en.clone(),
                     s.name.clone(),
+                    s.title.clone(),
                     c.probability.hits.to_string(),
                     f(c.probability.probability),
                     f(c.probability.ci_low),

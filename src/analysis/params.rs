@@ -16,6 +16,8 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 use crate::model::correlation::CorrelationMatrix;
 use crate::model::{Base, Marginal, Model, Process};
 use crate::scenario::diagnostic::did_you_mean;
@@ -67,6 +69,139 @@ impl fmt::Display for Param {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.id)
     }
+}
+
+/// A text in both chart languages.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Words {
+    pub zh: String,
+    pub en: String,
+}
+
+impl Words {
+    pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Self {
+        Words { zh: zh.into(), en: en.into() }
+    }
+}
+
+/// An indicator's label in Chinese and English, each falling back to the other and then to its id.
+pub fn indicator_words(model: &Model, i: usize) -> Words {
+    let indicator = &model.indicators[i];
+    let pick = |first: &str, second: &str| {
+        [first, second, indicator.id.as_str()]
+            .into_iter()
+            .map(str::trim)
+            .find(|s| !s.is_empty())
+            .unwrap_or("")
+            .to_string()
+    };
+    Words { zh: pick(&indicator.label_zh, &indicator.label_en), en: pick(&indicator.label_en, &indicator.label_zh) }
+}
+
+impl Param {
+    /// What the assumption is called in words, e.g. "沈阳市地区生产总值（2021年价格） · 增速均值" /
+    /// "Shenyang real GDP (2021 prices) · growth mean" (the indicators' labels, never ids).
+    pub fn label(&self, model: &Model) -> Words {
+        match self.subject {
+            Subject::Indicator(i) => {
+                let name = indicator_words(model, i);
+                let (zh, en) = match (self.kind, &model.indicators[i].process) {
+                    (ParamKind::Mean, Process::Level { .. }) => ("增速均值", "growth mean"),
+                    (ParamKind::Mean, Process::Rate { .. }) => ("年变化均值", "yearly change mean"),
+                    (ParamKind::Mean, _) => ("年新增均值", "yearly additions mean"),
+                    (ParamKind::Spread, _) => ("波动幅度", "spread"),
+                    (ParamKind::Base, _) => ("基期值", "base value"),
+                    (ParamKind::Persistence, _) => ("持续性", "persistence"),
+                    (ParamKind::Correlation, _) => ("相关系数", "correlation"),
+                };
+                Words { zh: format!("{} · {zh}", name.zh), en: format!("{} · {en}", name.en) }
+            }
+            Subject::Pair(i, j) => {
+                let (a, b) = (indicator_words(model, i), indicator_words(model, j));
+                Words {
+                    zh: format!("{} ~ {} · 相关系数", a.zh, b.zh),
+                    en: format!("{} ~ {} · correlation", a.en, b.en),
+                }
+            }
+        }
+    }
+
+    /// A move of this assumption from its written value to `value`, in words: "增速均值 −1 个百分点" /
+    /// "growth mean −1 pp", "波动幅度 ÷ 1.5" / "spread ÷ 1.5", "base − sd", "base +1%".
+    pub fn shift_words(&self, model: &Model, value: f64) -> Words {
+        let delta = value - self.value;
+        let sign = |d: f64| if d < 0.0 { "−" } else { "+" };
+        let number = |d: f64| fmt_short(d.abs());
+        match (self.kind, self.subject) {
+            (ParamKind::Mean, Subject::Indicator(i)) => match model.indicators[i].process {
+                Process::Level { .. } => Words::new(
+                    format!("增速均值 {}{} 个百分点", sign(delta), number(delta)),
+                    format!("growth mean {}{} pp", sign(delta), number(delta)),
+                ),
+                Process::Rate { .. } => Words::new(
+                    format!("年变化均值 {}{} 个百分点", sign(delta), number(delta)),
+                    format!("yearly change mean {}{} pp", sign(delta), number(delta)),
+                ),
+                _ => {
+                    let relative = if self.value != 0.0 { 100.0 * delta / self.value } else { f64::NAN };
+                    if relative.is_finite() {
+                        Words::new(
+                            format!("年新增均值 {}{}%", sign(relative), number(relative)),
+                            format!("yearly additions mean {}{}%", sign(relative), number(relative)),
+                        )
+                    } else {
+                        Words::new(
+                            format!("年新增均值 {}{}", sign(delta), number(delta)),
+                            format!("yearly additions mean {}{}", sign(delta), number(delta)),
+                        )
+                    }
+                }
+            },
+            (ParamKind::Spread, _) => {
+                let (op, factor) = if value < 1.0 { ("÷", 1.0 / value) } else { ("×", value) };
+                Words::new(format!("波动幅度 {op} {}", fmt_short(factor)), format!("spread {op} {}", fmt_short(factor)))
+            }
+            (ParamKind::Base, Subject::Indicator(i)) => match &model.indicators[i].base {
+                Base::Uncertain { marginal, .. }
+                    if (delta.abs() - marginal.sd()).abs() <= 1e-9 * marginal.sd().max(1.0) =>
+                {
+                    Words::new(format!("基期值 {} 1 个标准差", sign(delta)), format!("base {} 1 sd", sign(delta)))
+                }
+                _ => {
+                    let relative = if self.value != 0.0 { 100.0 * delta / self.value } else { f64::NAN };
+                    if relative.is_finite() {
+                        Words::new(
+                            format!("基期值 {}{}%", sign(relative), number(relative)),
+                            format!("base {}{}%", sign(relative), number(relative)),
+                        )
+                    } else {
+                        Words::new(
+                            format!("基期值 {}{}", sign(delta), number(delta)),
+                            format!("base {}{}", sign(delta), number(delta)),
+                        )
+                    }
+                }
+            },
+            (ParamKind::Persistence, _) => Words::new(
+                format!("持续性 {}{}", sign(delta), number(delta)),
+                format!("persistence {}{}", sign(delta), number(delta)),
+            ),
+            _ => Words::new(
+                format!("相关系数 {}{}", sign(delta), number(delta)),
+                format!("correlation {}{}", sign(delta), number(delta)),
+            ),
+        }
+    }
+}
+
+/// A positive number in at most three significant digits, no trailing zeros (`1`, `0.5`, `1.5`).
+fn fmt_short(v: f64) -> String {
+    if !v.is_finite() {
+        return "n/a".into();
+    }
+    let decimals = if v == 0.0 { 0 } else { (2 - v.log10().floor() as i32).clamp(0, 6) as usize };
+    let s = format!("{v:.decimals$}");
+    if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
 }
 
 /// Every adjustable assumption of `model`, in the order of the file: per indicator its mean,
@@ -213,7 +348,7 @@ pub fn with_value(model: &Model, param: &Param, value: f64) -> Result<Model, Str
         }
         (ParamKind::Spread, Subject::Indicator(i)) => {
             if value <= 0.0 {
-                return Err(format!("{param}: a spread factor must be > 0 (got {value})"));
+                return Err(format!("{param}: a spread factor must be > 0 (got {})", crate::numbers::shown(value)));
             }
             for m in marginals_mut(&mut out, i) {
                 *m = scaled(m, value);
@@ -230,12 +365,15 @@ pub fn with_value(model: &Model, param: &Param, value: f64) -> Result<Model, Str
                 Base::Derived => return Err(format!("{param}: a derived indicator has no base of its own")),
             }
             if matches!(indicator.process, Process::Level { .. }) && value <= 0.0 {
-                return Err(format!("{param}: a level's base must be positive (got {value})"));
+                return Err(format!("{param}: a level's base must be positive (got {})", crate::numbers::shown(value)));
             }
         }
         (ParamKind::Persistence, Subject::Indicator(i)) => {
             if !(value > -1.0 && value < 1.0) {
-                return Err(format!("{param}: persistence must lie strictly between -1 and 1 (got {value})"));
+                return Err(format!(
+                    "{param}: persistence must lie strictly between -1 and 1 (got {})",
+                    crate::numbers::shown(value)
+                ));
             }
             match &mut out.indicators[i].process {
                 Process::Level { persistence, .. }
@@ -246,7 +384,10 @@ pub fn with_value(model: &Model, param: &Param, value: f64) -> Result<Model, Str
         }
         (ParamKind::Correlation, Subject::Pair(i, j)) => {
             if !(-1.0..=1.0).contains(&value) {
-                return Err(format!("{param}: a correlation lies between -1 and 1 (got {value})"));
+                return Err(format!(
+                    "{param}: a correlation lies between -1 and 1 (got {})",
+                    crate::numbers::shown(value)
+                ));
             }
             let n = out.stochastic.len();
             let position = |k: usize| out.stochastic.iter().position(|&s| s == k);

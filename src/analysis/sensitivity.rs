@@ -18,7 +18,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use super::params::{self, Param, ParamKind, Subject};
+use super::params::{self, Param, ParamKind, Subject, Words};
 use crate::engine;
 use crate::model::{Metric, Model, Process};
 use crate::summary::{PairedDifference, Probability, RunInfo, ScenarioInfo};
@@ -89,6 +89,11 @@ pub struct TargetBaseline {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ParamSensitivity {
     pub id: String,
+    /// The assumption in words (indicator label and kind), for charts and tables.
+    #[serde(default)]
+    pub label_zh: String,
+    #[serde(default)]
+    pub label_en: String,
     pub kind: String,
     pub unit: String,
     /// The value in the scenario as written.
@@ -96,6 +101,11 @@ pub struct ParamSensitivity {
     /// The values tried below and above it.
     pub low: f64,
     pub high: f64,
+    /// The moves down and up in words ("growth mean −1 pp", "spread ÷ 1.5", "base − 1 sd").
+    #[serde(default)]
+    pub shift_low: Words,
+    #[serde(default)]
+    pub shift_high: Words,
     /// The largest |ΔP| over the affected targets and both shifts.
     pub max_abs_difference: f64,
     /// One entry per target the parameter can affect (targets it cannot affect are left out:
@@ -290,8 +300,13 @@ pub fn run(
                     }
                 })
                 .collect();
+            let label = p.param.label(model);
             parameters.push(ParamSensitivity {
                 id: p.param.id.clone(),
+                label_zh: label.zh,
+                label_en: label.en,
+                shift_low: p.param.shift_words(model, p.low),
+                shift_high: p.param.shift_words(model, p.high),
                 kind: p.param.kind.name().to_string(),
                 unit: p.param.unit.clone(),
                 value: p.param.value,
@@ -369,12 +384,18 @@ impl SensitivityReport {
         let mut w = csv::Writer::from_writer(Vec::new());
         w.write_record([
             "parameter",
+            "parameter_label_zh",
+            "parameter_label_en",
             "kind",
             "unit",
             "value",
             "low",
             "high",
+            "shift_low_en",
+            "shift_high_en",
             "target",
+            "target_label_zh",
+            "target_label_en",
             "p_baseline",
             "p_low",
             "p_high",
@@ -387,16 +408,23 @@ impl SensitivityReport {
         ])?;
         for p in &self.parameters {
             for e in &p.effects {
-                let base = self.targets.iter().find(|t| t.id == e.target).map_or(f64::NAN, |t| t.baseline.probability);
+                let target = self.targets.iter().find(|t| t.id == e.target);
+                let base = target.map_or(f64::NAN, |t| t.baseline.probability);
                 let f = |v: f64| v.to_string();
                 w.write_record([
                     p.id.clone(),
+                    p.label_zh.clone(),
+                    p.label_en.clone(),
                     p.kind.clone(),
                     p.unit.clone(),
                     f(p.value),
                     f(p.low),
                     f(p.high),
+                    p.shift_low.en.clone(),
+                    p.shift_high.en.clone(),
                     e.target.clone(),
+                    target.map_or(String::new(), |t| t.label_zh.clone()),
+                    target.map_or(String::new(), |t| t.label_en.clone()),
                     f(base),
                     f(e.p_low),
                     f(e.p_high),
@@ -410,6 +438,27 @@ impl SensitivityReport {
             }
         }
         w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
+    }
+
+    /// The rows of the heatmap: the parameters with at least one effect that is significant (its
+    /// paired 95% interval excludes 0) and at least `min_abs` in size (either shift), largest
+    /// such |ΔP| first, at most `max_rows`; and how many such parameters were left out by the cap.
+    pub fn heatmap_rows(&self, min_abs: f64, max_rows: usize) -> (Vec<&ParamSensitivity>, usize) {
+        let matters = |d: &PairedDifference| d.difference.abs() >= min_abs && (d.ci_low > 0.0 || d.ci_high < 0.0);
+        let strength = |p: &ParamSensitivity| {
+            p.effects
+                .iter()
+                .flat_map(|e| [&e.low, &e.high])
+                .filter(|d| matters(d))
+                .map(|d| d.difference.abs())
+                .fold(0.0, f64::max)
+        };
+        let mut rows: Vec<(&ParamSensitivity, f64)> =
+            self.parameters.iter().map(|p| (p, strength(p))).filter(|(_, s)| *s > 0.0).collect();
+        rows.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.id.cmp(&b.0.id)));
+        let left_out = rows.len().saturating_sub(max_rows);
+        rows.truncate(max_rows);
+        (rows.into_iter().map(|(p, _)| p).collect(), left_out)
     }
 
     /// The parameters moving `target` the most, largest |ΔP| first (at most `n`).

@@ -381,11 +381,18 @@ fn describe(model: &Model, spec: &FeatureSpec, unit: f64, classes: &[ClassAcc; 2
         FeatureKind::Additions => format!("{}/yr", indicator.unit),
         FeatureKind::Base => indicator.unit.clone(),
     };
+    let name = crate::analysis::params::indicator_words(model, spec.indicator);
+    let (kind_zh, kind_en) = match spec.kind {
+        FeatureKind::Growth(_) => ("平均增速", "average growth"),
+        FeatureKind::Change => ("平均年变化", "average yearly change"),
+        FeatureKind::Additions => ("平均年新增", "average yearly additions"),
+        FeatureKind::Base => ("基期值", "base value"),
+    };
     SeparatingFeature {
         id: format!("{}:{}", indicator.id, spec.kind.name()),
         indicator: indicator.id.clone(),
-        label_zh: indicator.label_zh.clone(),
-        label_en: indicator.label_en.clone(),
+        label_zh: format!("{} · {kind_zh}", name.zh),
+        label_en: format!("{} · {kind_en}", name.en),
         kind: spec.kind.name().into(),
         unit: unit_name,
         median_hit: median(hit),
@@ -512,7 +519,11 @@ pub fn to_csv(result: &SeparationResult) -> anyhow::Result<Vec<u8>> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record([
         "target",
+        "target_label_zh",
+        "target_label_en",
         "feature",
+        "feature_label_zh",
+        "feature_label_en",
         "unit",
         "median_hit",
         "median_miss",
@@ -530,7 +541,11 @@ pub fn to_csv(result: &SeparationResult) -> anyhow::Result<Vec<u8>> {
         for f in &t.features {
             writer.write_record([
                 t.id.clone(),
+                t.label_zh.clone(),
+                t.label_en.clone(),
                 f.id.clone(),
+                f.label_zh.clone(),
+                f.label_en.clone(),
                 f.unit.clone(),
                 cell(f.median_hit),
                 cell(f.median_miss),

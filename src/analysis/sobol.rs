@@ -664,12 +664,17 @@ pub fn sobol(model: &Model, config: &SobolConfig, progress: &(dyn Fn(u64) + Sync
             .zip(&group_ids)
             .map(|(g, id)| {
                 let indicator = &model.indicators[g.indicator];
+                let name = crate::analysis::params::indicator_words(model, g.indicator);
+                let (kind_zh, kind_en) = match g.kind {
+                    GroupKind::Shocks => ("各年冲击", "yearly shocks"),
+                    GroupKind::Base => ("基期值", "base value"),
+                };
                 GroupInfo {
                     id: id.clone(),
                     indicator: indicator.id.clone(),
                     kind: g.kind.name().into(),
-                    label_zh: indicator.label_zh.clone(),
-                    label_en: indicator.label_en.clone(),
+                    label_zh: format!("{} · {kind_zh}", name.zh),
+                    label_en: format!("{} · {kind_en}", name.en),
                 }
             })
             .collect(),
@@ -757,8 +762,12 @@ pub fn to_csv(result: &SobolResult) -> anyhow::Result<Vec<u8>> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record([
         "target",
+        "target_label_zh",
+        "target_label_en",
         "quantity",
         "group",
+        "group_label_zh",
+        "group_label_en",
         "first",
         "first_low",
         "first_high",
@@ -772,10 +781,15 @@ pub fn to_csv(result: &SobolResult) -> anyhow::Result<Vec<u8>> {
     for target in &result.targets {
         for (name, q) in [("metric", &target.metric), ("hit", &target.hit)] {
             for g in &q.groups {
+                let group = result.groups.iter().find(|info| info.id == g.group);
                 writer.write_record([
                     target.id.clone(),
+                    target.label_zh.clone(),
+                    target.label_en.clone(),
                     name.to_string(),
                     g.group.clone(),
+                    group.map_or(String::new(), |info| info.label_zh.clone()),
+                    group.map_or(String::new(), |info| info.label_en.clone()),
                     cell(g.first.map(|e| e.value)),
                     cell(g.first.map(|e| e.low)),
                     cell(g.first.map(|e| e.high)),

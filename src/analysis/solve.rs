@@ -18,10 +18,13 @@ use serde::{Deserialize, Serialize};
 
 use super::params::{self, Param};
 use super::sensitivity::{TargetBaseline, fmt_number, scenario_info, target_baselines};
+use super::sweep::{SweepPlan, SweepSpec};
 use crate::engine;
 use crate::model::Model;
 use crate::summary::{Probability, RunInfo, ScenarioInfo, wilson};
 
+/// Values in the evenly spaced grid drawn as the solve chart's curve.
+pub const GRID_STEPS: usize = 41;
 /// Probabilities solved for by default.
 pub const DEFAULT_PROBABILITIES: [f64; 3] = [0.5, 0.8, 0.9];
 /// Doublings of the search range beyond the default range.
@@ -48,6 +51,11 @@ pub struct SolveReport {
     pub run: RunInfo,
     pub target: TargetBaseline,
     pub param: String,
+    /// The assumption in words (indicator label and kind), for charts and tables.
+    #[serde(default)]
+    pub param_label_zh: String,
+    #[serde(default)]
+    pub param_label_en: String,
     pub kind: String,
     pub unit: String,
     /// The value in the scenario as written.
@@ -61,6 +69,27 @@ pub struct SolveReport {
     pub answers: Vec<SolveAnswer>,
     /// Every value simulated during the search, in increasing order, with P(hit) there.
     pub curve: Vec<SolvePoint>,
+    /// P(hit) on [`GRID_STEPS`] evenly spaced values around the answers and the value as written
+    /// (see [`grid_range`]), simulated as a sweep on the same paths as the search (common random
+    /// numbers): the curve the chart draws. Empty in reports written before it existed.
+    #[serde(default)]
+    pub grid: Vec<SolvePoint>,
+}
+
+/// The range of the solve grid: from the lowest to the highest of the answers, their interval
+/// ends and the value as written, widened by a quarter of that width on each side and kept
+/// within the searched range; the whole searched range when nothing was solved.
+pub fn grid_range(answers: &[SolveAnswer], written: f64, searched: (f64, f64)) -> (f64, f64) {
+    let xs: Vec<f64> = answers.iter().flat_map(|a| [a.value, a.ci_low, a.ci_high]).flatten().collect();
+    if xs.is_empty() {
+        return searched;
+    }
+    let (lo, hi) = xs
+        .iter()
+        .chain(std::iter::once(&written))
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+    let pad = 0.25 * (hi - lo).max(1e-9 * written.abs().max(1.0));
+    ((lo - pad).max(searched.0), (hi + pad).min(searched.1))
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -179,7 +208,10 @@ pub fn solve(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<SolveReport, String> {
     if let Some(p) = config.probabilities.iter().find(|p| !(**p > 0.0 && **p < 1.0)) {
-        return Err(format!("a probability to solve for must lie strictly between 0 and 1 (got {p})"));
+        return Err(format!(
+            "a probability to solve for must lie strictly between 0 and 1 (got {})",
+            crate::numbers::shown(*p)
+        ));
     }
     // Simulate only what the target needs: the restricted model computes it bit for bit as the
     // whole model does (see `Model::restricted`). A parameter outside it cannot move the target.
@@ -262,7 +294,7 @@ pub fn solve(
     }
 
     let find = |p: f64, q: Quantity| brackets.iter().find(|((bp, bq), _)| *bp == p && *bq == q).and_then(|(_, b)| *b);
-    let answers = config
+    let answers: Vec<SolveAnswer> = config
         .probabilities
         .iter()
         .map(|&p| {
@@ -318,14 +350,38 @@ pub fn solve(
         })
         .collect();
 
+    // The chart's curve: an evenly spaced grid simulated as a sweep on the same paths.
+    let (grid_low, grid_high) = grid_range(&answers, v0, (searched_low, searched_high));
+    let spec = SweepSpec { param: param.clone(), from: grid_low, to: grid_high, steps: GRID_STEPS };
+    let plan = SweepPlan::new(model, std::slice::from_ref(&spec))?;
+    let acc = plan.simulate(config.seed, 0..config.paths, progress);
+    let target_id = &model.targets[target].id;
+    let in_plan = plan.model.targets.iter().position(|t| t.id == *target_id);
+    let grid = spec
+        .grid()
+        .into_iter()
+        .enumerate()
+        .map(|(k, value)| {
+            // A target the parameter cannot reach is not in the plan: its P(hit) is the baseline's.
+            let hits = match in_plan {
+                Some(t) => acc.hits[1 + k][t],
+                None => e.at(v0).unwrap_or(0),
+            };
+            SolvePoint { value, probability: Probability::new(hits, config.paths) }
+        })
+        .collect();
+
     let baseline = engine::accumulate_paired(&[model], config.seed, 0..config.paths, progress);
     let mut targets = target_baselines(model, &baseline.hits[0], config.paths);
+    let label = param.label(model);
     Ok(SolveReport {
         feasim_version: env!("CARGO_PKG_VERSION").to_string(),
         scenario: scenario_info(model),
         run: RunInfo { paths: config.paths, seed: config.seed, sampling: Default::default() },
         target: targets.swap_remove(target),
         param: param.id.clone(),
+        param_label_zh: label.zh,
+        param_label_en: label.en,
         kind: param.kind.name().to_string(),
         unit: param.unit.clone(),
         value: param.value,
@@ -339,6 +395,7 @@ pub fn solve(
             .values()
             .map(|&(value, hits)| SolvePoint { value, probability: Probability::new(hits, config.paths) })
             .collect(),
+        grid,
     })
 }
 

@@ -55,6 +55,11 @@ pub struct SweepReport {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ParamSweep {
     pub param: String,
+    /// The assumption in words (indicator label and kind), for charts and tables.
+    #[serde(default)]
+    pub label_zh: String,
+    #[serde(default)]
+    pub label_en: String,
     pub kind: String,
     pub unit: String,
     /// The value in the scenario as written.
@@ -181,8 +186,11 @@ pub fn report(model: &Model, specs: &[SweepSpec], acc: &PairedAccumulator, paths
                     .collect(),
             })
             .collect();
+        let label = spec.param.label(model);
         sweeps.push(ParamSweep {
             param: spec.param.id.clone(),
+            label_zh: label.zh,
+            label_en: label.en,
             kind: spec.param.kind.name().to_string(),
             unit: spec.param.unit.clone(),
             value: spec.param.value,
@@ -209,8 +217,12 @@ impl SweepReport {
         let mut w = csv::Writer::from_writer(Vec::new());
         w.write_record([
             "parameter",
+            "parameter_label_zh",
+            "parameter_label_en",
             "value",
             "target",
+            "target_label_zh",
+            "target_label_en",
             "hits",
             "probability",
             "ci_low",
@@ -221,12 +233,19 @@ impl SweepReport {
         ])?;
         for s in &self.sweeps {
             for c in &s.curves {
+                let target = self.targets.iter().find(|t| t.id == c.target);
+                let (target_zh, target_en) =
+                    target.map_or((String::new(), String::new()), |t| (t.label_zh.clone(), t.label_en.clone()));
                 for p in &c.points {
                     let f = |v: f64| v.to_string();
                     w.write_record([
                         s.param.clone(),
+                        s.label_zh.clone(),
+                        s.label_en.clone(),
                         f(p.value),
                         c.target.clone(),
+                        target_zh.clone(),
+                        target_en.clone(),
                         p.probability.hits.to_string(),
                         f(p.probability.probability),
                         f(p.probability.ci_low),

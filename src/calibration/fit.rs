@@ -522,7 +522,10 @@ fn fit(
                             table
                                 .diagnostic(
                                     row.value_span.clone(),
-                                    format!("a growth of {v}% has no log (the level would vanish)"),
+                                    format!(
+                                        "a growth of {}% has no log (the level would vanish)",
+                                        crate::numbers::shown(v)
+                                    ),
                                 )
                                 .help("check the figure"),
                         );
@@ -593,8 +596,11 @@ fn fit(
         if let Some(sh) = &s.shrink {
             if !(sh.value.sd.value > 0.0 && sh.value.sd.value.is_finite()) {
                 diagnostics.push(
-                    Diagnostic::at(&sh.value.sd, format!("the shrinkage sd must be > 0 (got {})", sh.value.sd.value))
-                        .help("how far the two means can plausibly differ, e.g. 1.0 (percentage points)"),
+                    Diagnostic::at(
+                        &sh.value.sd,
+                        format!("the shrinkage sd must be > 0 (got {})", crate::numbers::shown(sh.value.sd.value)),
+                    )
+                    .help("how far the two means can plausibly differ, e.g. 1.0 (percentage points)"),
                 );
             } else {
                 shrinks.push((fits.len() - 1, sh.clone()));
@@ -659,16 +665,28 @@ pub fn estimate(
     excluded: Vec<(i32, String)>,
     missing: Vec<(i32, String)>,
 ) -> IndicatorFit {
-    let y: Vec<f64> = observations.iter().map(|o| o.value).collect();
-    let n = y.len();
+    let n = observations.len();
     let mut notes = Vec::new();
-    let mean = if n > 0 { y.iter().sum::<f64>() / n as f64 } else { f64::NAN };
-    let sd = if n > 1 { (y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt() } else { f64::NAN };
-    // AR(1) from pairs of consecutive years.
+    // Moments of y/s with s = max |y|: sums of squares cannot overflow whatever the magnitudes
+    // (values near 1e200 are legal numbers), and every estimate below is location-scale equivariant.
+    let s = scale_of(observations.iter().map(|o| o.value));
+    let y: Vec<f64> = observations.iter().map(|o| o.value / s).collect();
+    let scaled_mean = if n > 0 { y.iter().sum::<f64>() / n as f64 } else { f64::NAN };
+    let scaled_sd = if n > 1 {
+        (y.iter().map(|v| (v - scaled_mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+    } else {
+        f64::NAN
+    };
+    let mean = scaled_mean * s;
+    // A spread below rounding (a series growing at exactly 3% a year, reported to many digits)
+    // is no spread: a proposal with sd 1e-14 would be refused by the scenario, or printed as 0.
+    let sd = if scaled_sd <= NO_SPREAD * scaled_mean.abs().max(f64::MIN_POSITIVE) { 0.0 } else { scaled_sd * s };
+    // AR(1) from pairs of consecutive years (a ratio of sums: scale-free).
     let pairs: Vec<(f64, f64)> = observations
         .windows(2)
-        .filter(|w| w[1].year == w[0].year + 1)
-        .map(|w| (w[0].value - mean, w[1].value - mean))
+        .zip(y.windows(2))
+        .filter(|(w, _)| w[1].year == w[0].year + 1)
+        .map(|(_, v)| (v[0] - scaled_mean, v[1] - scaled_mean))
         .collect();
     let persistence = if pairs.len() >= MIN_AR_PAIRS {
         let m = pairs.len() as f64;
@@ -691,8 +709,15 @@ pub fn estimate(
     } else {
         f64::NAN
     };
-    let tails = if n >= MIN_TAIL_N && sd > 0.0 {
-        Some(compare_tails(&y))
+    let tails = if n >= MIN_TAIL_N && sd > 0.0 && sd.is_finite() {
+        let mut tails = compare_tails(&y);
+        // Back to the data's scale: location and scale times s, both log-likelihoods shifted alike.
+        tails.location_t *= s;
+        tails.scale_t *= s;
+        let shift = 2.0 * n as f64 * s.ln();
+        tails.aic_normal += shift;
+        tails.aic_t += shift;
+        Some(tails)
     } else {
         if n >= 2 {
             notes.push(format!(
@@ -833,8 +858,16 @@ fn propose(n: usize, mean: f64, sd: f64, tails: Option<&Tails>, notes: &mut Vec<
         notes.push("a single observation gives a level but no spread: no distribution proposed; the assumption stays judgement".into());
         return None;
     }
-    if sd <= 0.0 || !sd.is_finite() {
-        notes.push("every observation is the same: no spread to fit".into());
+    if !(mean.is_finite() && sd.is_finite()) {
+        notes.push(
+            "the mean or spread of these values is not a finite number (values too large to square): no distribution proposed".into(),
+        );
+        return None;
+    }
+    if sd <= 0.0 {
+        notes.push(
+            "every observation is the same (up to rounding): no spread to fit; the spread stays judgement".into(),
+        );
         return None;
     }
     let nf = n as f64;
@@ -901,6 +934,16 @@ fn propose(n: usize, mean: f64, sd: f64, tails: Option<&Tails>, notes: &mut Vec<
         approximate: true,
         blocked: false,
     })
+}
+
+/// Relative spread (sd / |mean|) below which a series counts as constant.
+const NO_SPREAD: f64 = 1e-9;
+
+/// The largest magnitude among `values` when it is a positive finite number, else 1: the factor by
+/// which values are divided before squaring them.
+fn scale_of(values: impl Iterator<Item = f64>) -> f64 {
+    let largest = values.fold(0.0_f64, |m, v| m.max(v.abs()));
+    if largest.is_finite() && largest > 0.0 { largest } else { 1.0 }
 }
 
 /// Normal versus Student-t tails by AIC, t fitted by EM on the grid of df.
@@ -975,6 +1018,9 @@ fn correlations(fits: &[IndicatorFit]) -> CorrelationResult {
                 }
                 continue;
             }
+            // Scaled by each series' largest magnitude: ρ is scale-free, and squares cannot overflow.
+            let (sa, sb) = (scale_of(shared.iter().map(|s| s.1)), scale_of(shared.iter().map(|s| s.2)));
+            let shared: Vec<(i32, f64, f64)> = shared.iter().map(|&(year, va, vb)| (year, va / sa, vb / sb)).collect();
             let m = shared.len() as f64;
             let (ma, mb) = (shared.iter().map(|s| s.1).sum::<f64>() / m, shared.iter().map(|s| s.2).sum::<f64>() / m);
             let sab: f64 = shared.iter().map(|s| (s.1 - ma) * (s.2 - mb)).sum();
@@ -1117,6 +1163,10 @@ pub fn round_sig(v: f64) -> String {
     }
     if v == 0.0 {
         return "0.0".into();
+    }
+    if !(0.01..1e15).contains(&v.abs()) {
+        // Scientific notation keeps three significant digits of small and huge values (TOML reads it).
+        return format!("{v:.2e}");
     }
     let decimals = (2 - v.abs().log10().floor() as i32).clamp(0, 2) as usize;
     let text = format!("{v:.decimals$}");

@@ -128,15 +128,18 @@ impl Table {
     }
 }
 
+/// Largest history or outcome table read (1.5 million rows of a typical table are about 150 MB).
+pub const MAX_TABLE_BYTES: u64 = 512 << 20;
+
 /// Read a long table from a file. `allow_target` admits the `target` column (outcome files).
 pub fn read(path: &Path, allow_target: bool) -> Result<Table, LoadError> {
-    match std::fs::read_to_string(path) {
+    let check_path = "check the path; the file is CSV with a header row indicator,region,year,value,...";
+    match crate::scenario::read_text_file(path, MAX_TABLE_BYTES, check_path) {
         Ok(text) => parse(path, text, allow_target),
-        Err(e) => {
+        Err((message, help)) => {
             let mut sources = Sources::default();
             let file = sources.add(path, String::new());
-            let d = Diagnostic::new(file, 0..0, format!("cannot read {}: {e}", path.display()))
-                .help("check the path; the file is CSV with a header row indicator,region,year,value,...");
+            let d = Diagnostic::new(file, 0..0, message).help(help);
             Err(LoadError { diagnostics: vec![d], sources })
         }
     }
@@ -339,6 +342,11 @@ fn parse_value(text: &str, confidence: &str) -> Result<Value, String> {
     }
     if text.is_empty() {
         return Err("the value is empty".into());
+    }
+    if confidence == "gap" {
+        return Err(format!(
+            "this row is marked as a gap (confidence = gap) but gives the value {text}: a gap has no value"
+        ));
     }
     let looks_numeric = text.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'));
     match text.parse::<f64>() {

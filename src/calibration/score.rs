@@ -62,7 +62,9 @@ pub fn outcomes_from_table(model: &Model, table: &Table) -> Result<Outcomes, Loa
     let n_years = model.n_years();
     let mut values = vec![f64::NAN; model.indicators.len() * n_years];
     let mut given_at: BTreeMap<usize, usize> = BTreeMap::new();
-    let mut direct = vec![None; model.targets.len()];
+    let mut direct: Vec<Option<f64>> = vec![None; model.targets.len()];
+    // Line of the row that gave each target's realised value.
+    let mut direct_at: Vec<Option<usize>> = vec![None; model.targets.len()];
     let mut diagnostics = Vec::new();
     let (mut other_years, mut periods, mut gaps) = (0, 0, 0);
     for row in &table.rows {
@@ -77,9 +79,46 @@ pub fn outcomes_from_table(model: &Model, table: &Table) -> Result<Outcomes, Loa
                 );
                 continue;
             };
-            match row.value {
-                Value::Number(v) => direct[t] = Some(v),
-                Value::Gap => gaps += 1,
+            if !row.indicator.text.is_empty() {
+                diagnostics.push(
+                    table
+                        .diagnostic(
+                            row.indicator.span.clone(),
+                            format!(
+                                "this row names both the indicator \"{}\" and the target \"{}\"",
+                                row.indicator.text, target.text
+                            ),
+                        )
+                        .help("a row gives either an indicator's value in a year or a target's tested quantity: empty one of the two columns"),
+                );
+                continue;
+            }
+            let v = match row.value {
+                Value::Number(v) => v,
+                Value::Gap => {
+                    gaps += 1;
+                    continue;
+                }
+            };
+            match (direct[t], direct_at[t]) {
+                (Some(before), Some(line)) if before.to_bits() != v.to_bits() => diagnostics.push(
+                    table
+                        .diagnostic(
+                            row.value_span.clone(),
+                            format!(
+                                "target {} is {} here but {} on line {line}",
+                                target.text,
+                                crate::numbers::shown(v),
+                                crate::numbers::shown(before)
+                            ),
+                        )
+                        .help("keep one realised value per target"),
+                ),
+                (Some(_), _) => {}
+                (None, _) => {
+                    direct[t] = Some(v);
+                    direct_at[t] = Some(row.line);
+                }
             }
             continue;
         }
@@ -121,7 +160,12 @@ pub fn outcomes_from_table(model: &Model, table: &Table) -> Result<Outcomes, Loa
                     table
                         .diagnostic(
                             row.value_span.clone(),
-                            format!("{} {year} is {v} here but {} on line {line}", row.indicator.text, values[cell]),
+                            format!(
+                                "{} {year} is {} here but {} on line {line}",
+                                row.indicator.text,
+                                crate::numbers::shown(v),
+                                crate::numbers::shown(values[cell])
+                            ),
                         )
                         .help("keep one realised value per indicator and year"),
                 );

@@ -298,7 +298,7 @@ impl Builder<'_> {
             Some(p) if p.value.is_finite() && p.value > -1.0 && p.value < 1.0 => p.value,
             Some(p) => {
                 self.error(
-                    Diagnostic::at(p, format!("persistence must lie strictly between -1 and 1 (got {})", p.value))
+                    Diagnostic::at(p, format!("persistence must lie strictly between -1 and 1 (got {})", crate::numbers::shown(p.value)))
                         .help("it is the AR(1) coefficient of the yearly shocks: 0 = independent years, 0.5 = half of a shock carries over"),
                 );
                 0.0
@@ -374,6 +374,7 @@ impl Builder<'_> {
                 Process::Derived { expr: Expr::compile("0", &|_| Resolved::Unknown(None)).ok()? }
             }
         };
+        let (history, history_source) = self.history(r, &base, &process);
         let label_en = r.label_en.as_ref().map(|l| l.value.clone()).unwrap_or_else(|| id.clone());
         Some(Indicator {
             label_zh: r.label_zh.as_ref().map(|l| l.value.clone()).unwrap_or_else(|| label_en.clone()),
@@ -383,6 +384,8 @@ impl Builder<'_> {
             note: r.note.as_ref().map(|u| u.value.clone()).unwrap_or_default(),
             base,
             process,
+            history,
+            history_source,
             stream_key: fnv1a(&id),
             id,
         })
@@ -414,14 +417,17 @@ impl Builder<'_> {
                 }
                 if kind == "level" && b.value <= 0.0 {
                     self.error(
-                        Diagnostic::at(b, format!("a level with growth needs a positive base (got {})", b.value))
+                        Diagnostic::at(b, format!("a level with growth needs a positive base (got {})", crate::numbers::shown(b.value)))
                             .help("growth rates compound a positive level; model quantities that can be negative as kind = \"rate\""),
                     );
                 }
                 if kind == "count" && (b.value < 0.0 || b.value.fract() != 0.0) {
                     self.error(Diagnostic::at(
                         b,
-                        format!("a count's base must be a whole number of things, 0 or more (got {})", b.value),
+                        format!(
+                            "a count's base must be a whole number of things, 0 or more (got {})",
+                            crate::numbers::shown(b.value)
+                        ),
                     ));
                 }
                 let source = match &r.source {
@@ -482,6 +488,128 @@ impl Builder<'_> {
                 Some(Base::Uncertain { marginal, assumption })
             }
         }
+    }
+
+    /// The `history` table: a source and published values for years up to the base year, each a
+    /// finite number a value of this kind can take; a base-year value must repeat `base`.
+    fn history(&mut self, r: &RawIndicator, base: &Base, process: &Process) -> (BTreeMap<i32, f64>, String) {
+        let mut out = BTreeMap::new();
+        let Some(h) = &r.history else {
+            return (out, String::new());
+        };
+        let id = &r.id.value;
+        let example =
+            "history = { source = \"where the numbers come from\", values = { 2019 = 5865.0, 2020 = 6292.4 } }";
+        let source = match &h.value.source {
+            Some(s) if !s.value.trim().is_empty() => s.value.clone(),
+            Some(s) => {
+                self.error(
+                    Diagnostic::at(s, format!("the history of \"{id}\" has an empty source"))
+                        .help("say where the values come from (address, table, confidence), as for `source` of a base"),
+                );
+                String::new()
+            }
+            None => {
+                self.error(
+                    Diagnostic::at(h, format!("the history of \"{id}\" has no source"))
+                        .help(format!("write {example}")),
+                );
+                String::new()
+            }
+        };
+        let values = match &h.value.values {
+            Some(v) if !v.value.is_empty() => v,
+            Some(v) => {
+                self.error(
+                    Diagnostic::at(v, format!("the history of \"{id}\" lists no values"))
+                        .help(format!("give at least one year, e.g. {example}; or remove `history`")),
+                );
+                return (out, source);
+            }
+            None => {
+                self.error(
+                    Diagnostic::at(h, format!("the history of \"{id}\" has no values"))
+                        .help(format!("write {example}")),
+                );
+                return (out, source);
+            }
+        };
+        for (key, value) in &values.value {
+            let Ok(year) = key.trim().parse::<i32>() else {
+                self.error(
+                    Diagnostic::at(value, format!("\"{key}\" in the history of \"{id}\" is not a year"))
+                        .help("write the years as keys: values = { 2019 = 5865.0, 2020 = 6292.4 }"),
+                );
+                continue;
+            };
+            if year > self.base_year {
+                self.error(
+                    Diagnostic::at(value, format!("history year {year} of \"{id}\" is after the base year {}", self.base_year))
+                        .help("history holds published values up to the base year; the years after it are simulated (remove this year)"),
+                );
+                continue;
+            }
+            if year < self.base_year - 100 {
+                self.error(Diagnostic::at(value, format!("history year {year} of \"{id}\" is not a plausible year")));
+                continue;
+            }
+            let v = value.value;
+            if !v.is_finite() {
+                self.error(
+                    Diagnostic::at(value, format!("the history value for {year} of \"{id}\" is not a finite number"))
+                        .help("leave out a year without a published value"),
+                );
+                continue;
+            }
+            let wrong = match process {
+                Process::Level { .. } if v <= 0.0 => Some("a level is positive".to_string()),
+                Process::Count { .. } if v < 0.0 || v.fract() != 0.0 => {
+                    Some("a count is a whole number, 0 or more".to_string())
+                }
+                Process::Rate { lower, upper, .. } if !(*lower..=*upper).contains(&v) => {
+                    Some(format!("this rate lies within its bounds [{lower}, {upper}]"))
+                }
+                _ => None,
+            };
+            if let Some(why) = wrong {
+                self.error(
+                    Diagnostic::at(value, format!("the history value {v} for {year} of \"{id}\" is impossible: {why}"))
+                        .help("check the number and its unit against the indicator's unit"),
+                );
+                continue;
+            }
+            if year == self.base_year {
+                match base {
+                    Base::Known { value: b, .. } if (v - b).abs() > 1e-9 * b.abs().max(1.0) => {
+                        self.error(
+                            Diagnostic::at(
+                                value,
+                                format!("history gives {v} for the base year {year} of \"{id}\", but base = {b}"),
+                            )
+                            .help(format!(
+                                "the base-year value is `base`; make the two agree or drop {year} from history"
+                            )),
+                        );
+                        continue;
+                    }
+                    Base::Uncertain { .. } => {
+                        self.error(
+                            Diagnostic::at(
+                                value,
+                                format!("history gives a value for the base year {year} of \"{id}\", whose base is uncertain"),
+                            )
+                            .help(format!(
+                                "a statistic for {year} belongs in base = ... with source = \"...\" (replacing base_dist); otherwise drop {year} from history"
+                            )),
+                        );
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
+            out.insert(year, v);
+        }
+        (out, source)
     }
 
     /// The distribution of each projection year: the default, overridden year by year.
@@ -694,7 +822,10 @@ impl Builder<'_> {
         {
             self.error(Diagnostic::at(
                 d,
-                format!("{what}: a fixed number of additions must be a whole number ≥ 0 (got {value})"),
+                format!(
+                    "{what}: a fixed number of additions must be a whole number ≥ 0 (got {})",
+                    crate::numbers::shown(value)
+                ),
             ));
             return None;
         }
@@ -856,7 +987,10 @@ impl Builder<'_> {
                 continue;
             };
             if !(rho.value.is_finite() && (-1.0..=1.0).contains(&rho.value)) {
-                self.error(Diagnostic::at(rho, format!("rho must lie between -1 and 1 (got {})", rho.value)));
+                self.error(Diagnostic::at(
+                    rho,
+                    format!("rho must lie between -1 and 1 (got {})", crate::numbers::shown(rho.value)),
+                ));
                 continue;
             }
             if !is_group && list.value.len() != 2 {
@@ -1001,8 +1135,11 @@ impl Builder<'_> {
                 && r.versus.is_none()
             {
                 self.error(
-                    Diagnostic::at(t, format!("a share is a percentage between 0 and 100 (got {})", t.value))
-                        .help("write 30 for 30%"),
+                    Diagnostic::at(
+                        t,
+                        format!("a share is a percentage between 0 and 100 (got {})", crate::numbers::shown(t.value)),
+                    )
+                    .help("write 30 for 30%"),
                 );
             }
             let (Some(metric), Some(comparator), Some(threshold)) = (metric, comparator, threshold) else { continue };

@@ -173,7 +173,7 @@ impl CorrelationMatrix {
     pub fn set(&mut self, i: usize, j: usize, rho: f64) {
         assert!(i < self.n && j < self.n, "index ({i},{j}) out of range for n = {}", self.n);
         assert!(i != j, "the diagonal of a correlation matrix is fixed at 1 (tried ({i},{i}))");
-        assert!(rho.is_finite(), "correlation ({i},{j}) must be finite (got {rho})");
+        assert!(rho.is_finite(), "correlation ({i},{j}) must be finite (got {})", crate::numbers::shown(rho));
         self.values[i * self.n + j] = rho;
         self.values[j * self.n + i] = rho;
     }

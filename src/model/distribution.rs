@@ -499,7 +499,11 @@ impl Marginal {
 }
 
 fn finite(name: &str, v: f64) -> Result<(), String> {
-    if v.is_finite() { Ok(()) } else { Err(format!("{name} must be a finite number (got {v})")) }
+    if v.is_finite() {
+        Ok(())
+    } else {
+        Err(format!("{name} must be a finite number (got {})", crate::numbers::shown(v)))
+    }
 }
 
 fn positive_sd(name: &str, v: f64) -> Result<(), String> {
@@ -507,7 +511,7 @@ fn positive_sd(name: &str, v: f64) -> Result<(), String> {
     if v > 0.0 {
         Ok(())
     } else {
-        Err(format!("{name} must be > 0 (got {v}); use Fixed for a shock without uncertainty"))
+        Err(format!("{name} must be > 0 (got {}); use Fixed for a shock without uncertainty", crate::numbers::shown(v)))
     }
 }
 
@@ -525,7 +529,7 @@ fn bounds(min: f64, max: f64) -> Result<(), String> {
 fn count_mean(mean: f64) -> Result<(), String> {
     finite("mean", mean)?;
     if mean < 0.0 {
-        return Err(format!("mean must be >= 0 for a count (got {mean})"));
+        return Err(format!("mean must be >= 0 for a count (got {})", crate::numbers::shown(mean)));
     }
     if mean > MAX_COUNT_MEAN {
         return Err(format!(

@@ -71,6 +71,11 @@ pub struct Indicator {
     pub note: String,
     pub base: Base,
     pub process: Process,
+    /// Published values up to the base year (scenario `history`), year → value; empty when the
+    /// scenario gives none. Not simulated: charts draw it before the fan.
+    pub history: std::collections::BTreeMap<i32, f64>,
+    /// Where `history` comes from (empty when there is none).
+    pub history_source: String,
     /// Key of this indicator's random streams: a hash of its id, so that adding or reordering
     /// indicators leaves every other indicator's draws unchanged.
     pub stream_key: u64,
@@ -161,6 +166,35 @@ impl Target {
         matches!(self.comparator, Comparator::Ge | Comparator::Gt)
     }
 
+    /// Whether the tested quantity can only be a whole number: a count's value or change, a rank,
+    /// or the difference of two such quantities.
+    pub fn integer_valued(&self, model: &Model) -> bool {
+        self.metric.integer_valued(model) && self.versus.as_ref().is_none_or(|v| v.integer_valued(model))
+    }
+
+    /// The bounds `[lower, upper]` the tested quantity is clamped to, when it is the value of a
+    /// bounded rate (so it may sit exactly on a bound on many paths).
+    pub fn bounds(&self, model: &Model) -> Option<[f64; 2]> {
+        match (&self.metric, &self.versus) {
+            (Metric::Value { indicator, .. }, None) => match model.indicators[*indicator].process {
+                Process::Rate { lower, upper, .. } => Some([lower, upper]),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// What is tested in words for a reader, with indicator labels instead of ids, in Chinese
+    /// (`zh`) or English: e.g. "沈阳市地区生产总值（现价） 2021–2024年年均增速". Every-year
+    /// metrics name the year that decides (the weakest for `>=`/`>`, the strongest otherwise).
+    pub fn label(&self, model: &Model, zh: bool) -> String {
+        let main = self.metric.label(model, zh, self.reduce_by_min());
+        match &self.versus {
+            Some(v) => format!("{main} − {}", v.label(model, zh, self.reduce_by_min())),
+            None => main,
+        }
+    }
+
     /// Plain-words description of what is tested, e.g. "CAGR of shenyang.gdp_real 2021–2024 (%)".
     pub fn describe(&self, model: &Model) -> String {
         let main = self.metric.describe(model);
@@ -192,6 +226,82 @@ impl Metric {
     /// Whether the metric yields one value per year (tested in every year of its span).
     pub fn is_every_year(&self) -> bool {
         matches!(self, Metric::GrowthEveryYear { .. } | Metric::ChangeEveryYear { .. })
+    }
+
+    /// Whether the metric can only be a whole number: the value or change of a count, or a rank.
+    pub fn integer_valued(&self, model: &Model) -> bool {
+        match self {
+            Metric::Value { indicator, .. }
+            | Metric::Change { indicator, .. }
+            | Metric::ChangeEveryYear { indicator, .. } => {
+                matches!(model.indicators[*indicator].process, Process::Count { .. })
+            }
+            Metric::Rank { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// The metric in words with indicator labels (see [`Target::label`]); `by_min`: an every-year
+    /// metric is decided by its lowest year.
+    pub fn label(&self, model: &Model, zh: bool, by_min: bool) -> String {
+        let name = |i: &usize| {
+            let ind = &model.indicators[*i];
+            let label = if zh { &ind.label_zh } else { &ind.label_en };
+            if label.trim().is_empty() { ind.id.clone() } else { label.trim().to_string() }
+        };
+        let year = |y: &usize| model.base_year + *y as i32;
+        let decisive = match (zh, by_min) {
+            (true, true) => "最低一年",
+            (true, false) => "最高一年",
+            (false, true) => "weakest year",
+            (false, false) => "strongest year",
+        };
+        match (self, zh) {
+            (Metric::Value { indicator, year: y }, true) => format!("{} {}年", name(indicator), year(y)),
+            (Metric::Value { indicator, year: y }, false) => format!("{} in {}", name(indicator), year(y)),
+            (Metric::Share { numerator, denominator, year: y }, true) => {
+                format!("{}占{}的比重 {}年", name(numerator), name(denominator), year(y))
+            }
+            (Metric::Share { numerator, denominator, year: y }, false) => {
+                format!("{} as a share of {} in {}", name(numerator), name(denominator), year(y))
+            }
+            (Metric::Cagr { indicator, from, to }, true) => {
+                format!("{} {}–{}年年均增速", name(indicator), year(from), year(to))
+            }
+            (Metric::Cagr { indicator, from, to }, false) => {
+                format!("Average annual growth of {}, {}–{}", name(indicator), year(from), year(to))
+            }
+            (Metric::GrowthEveryYear { indicator, from, to }, true) => {
+                format!("{} {}–{}年逐年增速（{decisive}）", name(indicator), year(from) + 1, year(to))
+            }
+            (Metric::GrowthEveryYear { indicator, from, to }, false) => {
+                format!("Yearly growth of {}, {}–{} ({decisive})", name(indicator), year(from) + 1, year(to))
+            }
+            (Metric::CumulativeGrowth { indicator, from, to }, true) => {
+                format!("{} {}–{}年累计增长", name(indicator), year(from), year(to))
+            }
+            (Metric::CumulativeGrowth { indicator, from, to }, false) => {
+                format!("Cumulative growth of {}, {}–{}", name(indicator), year(from), year(to))
+            }
+            (Metric::Change { indicator, from, to }, true) => {
+                format!("{} {}–{}年变化", name(indicator), year(from), year(to))
+            }
+            (Metric::Change { indicator, from, to }, false) => {
+                format!("Change in {}, {}–{}", name(indicator), year(from), year(to))
+            }
+            (Metric::ChangeEveryYear { indicator, from, to }, true) => {
+                format!("{} {}–{}年逐年变化（{decisive}）", name(indicator), year(from) + 1, year(to))
+            }
+            (Metric::ChangeEveryYear { indicator, from, to }, false) => {
+                format!("Yearly change in {}, {}–{} ({decisive})", name(indicator), year(from) + 1, year(to))
+            }
+            (Metric::Rank { indicator, year: y, competitors }, true) => {
+                format!("{}在{}个中的名次 {}年", name(indicator), competitors.len() + 1, year(y))
+            }
+            (Metric::Rank { indicator, year: y, competitors }, false) => {
+                format!("Rank of {} among {} in {}", name(indicator), competitors.len() + 1, year(y))
+            }
+        }
     }
 
     /// Natural unit of the metric, given the unit of its indicator.

@@ -1,19 +1,23 @@
-//! Dumbbell chart of scenarios side by side: one row per target, a dot per scenario at its
-//! probability joined to the baseline's dot, rows sorted by the difference of the second scenario
-//! from the baseline (largest gain on top), that difference written on the right.
+//! Dumbbell chart of scenarios side by side: one row per target, a marker per scenario at its
+//! probability with its 95% Wilson interval as a whisker, joined to the baseline's marker; rows
+//! sorted by the difference of the second scenario from the baseline (largest gain on top), that
+//! difference and its paired interval written on the right. Scenarios differ in marker shape
+//! (circle, diamond, square, triangle) and in their vertical place within the row, not only in
+//! hue, so the chart reads in greyscale.
 
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
+use super::analysis_style::whisker;
 use super::canvas::{Axes, Canvas};
 use super::render::{Chart, DrawResult};
 use super::theme::*;
 use crate::analysis::compare::{CompareReport, CompareTarget};
 
-const ROW: i32 = 36;
+const ROW: i32 = 46;
 const X_AXIS: i32 = 84;
-const VALUE_COLUMN: i32 = 130;
+const VALUE_COLUMN: i32 = 250;
 const BASELINE: RGBColor = RGBColor(120, 120, 120);
 
 pub struct CompareChart<'a> {
@@ -28,6 +32,61 @@ pub struct CompareChart<'a> {
 
 fn color(scenario: usize) -> RGBColor {
     if scenario == 0 { BASELINE } else { PALETTE[(scenario - 1) % PALETTE.len()] }
+}
+
+/// Marker shapes, one per scenario (cycling).
+#[derive(Clone, Copy)]
+enum Marker {
+    Circle,
+    Diamond,
+    Square,
+    Triangle,
+}
+
+fn marker(scenario: usize) -> Marker {
+    [Marker::Circle, Marker::Diamond, Marker::Square, Marker::Triangle][scenario % 4]
+}
+
+fn swatch(scenario: usize) -> Swatch {
+    let c = color(scenario).to_rgba();
+    match marker(scenario) {
+        Marker::Circle => Swatch::Point(c),
+        Marker::Diamond => Swatch::Diamond(c),
+        // The legend has no triangle swatch: a square stands for both (they differ in the chart).
+        Marker::Square | Marker::Triangle => Swatch::Box(c),
+    }
+}
+
+/// A filled marker of `shape` centred on a pixel, `r` pixels in radius, with a white outline.
+fn draw_marker<DB: DrawingBackend>(
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+    shape: Marker,
+    (x, y): (i32, i32),
+    r: i32,
+    color: RGBColor,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    for (radius, fill) in [(r + 2, WHITE), (r, color)] {
+        match shape {
+            Marker::Circle => root.draw(&Circle::new((x, y), radius, fill.filled()))?,
+            Marker::Diamond => root.draw(&diamond((x, y), radius + 2, fill.to_rgba()))?,
+            Marker::Square => {
+                root.draw(&Rectangle::new([(x - radius, y - radius), (x + radius, y + radius)], fill.filled()))?
+            }
+            Marker::Triangle => root.draw(&Polygon::new(
+                vec![(x, y - radius - 2), (x + radius + 1, y + radius), (x - radius - 1, y + radius)],
+                fill.filled(),
+            ))?,
+        }
+    }
+    Ok(())
+}
+
+/// Vertical offset of scenario `k` of `count` within its row (data units; rows are 1 apart).
+fn offset(k: usize, count: usize) -> f64 {
+    if count <= 1 { 0.0 } else { 0.25 - 0.5 * k as f64 / (count - 1) as f64 }
 }
 
 /// The difference of the second scenario from the baseline, for sorting (missing last).
@@ -51,8 +110,12 @@ impl<'a> CompareChart<'a> {
             .map(|(k, s)| {
                 let name = t_name(theme, s);
                 let label = if k == 0 { format!("{name} ({})", theme.tr("基准", "baseline")) } else { name };
-                LegendItem::new(Swatch::Point(color(k).to_rgba()), label)
+                LegendItem::new(swatch(k), label)
             })
+            .chain(std::iter::once(LegendItem::new(
+                Swatch::Whisker(TEXT.to_rgba()),
+                theme.tr("95% 置信区间", "95% interval"),
+            )))
             .collect::<Vec<_>>();
         let header = MARGIN + TITLE_SIZE as i32 + 12 + SUBTITLE_SIZE as i32 + 16;
         let top = header + theme.legend_height(&legend, WIDTH as i32 - 2 * MARGIN) + 16;
@@ -79,13 +142,13 @@ impl Chart for CompareChart<'_> {
         root.fill(&WHITE)?;
         let subtitle = if t.zh() {
             format!(
-                "{} 个情景 · {} 条路径（同一组随机数）· 右侧为第二个情景与基准之差（百分点）",
+                "{} 个情景 · {} 条路径（同一组随机数）· 右侧为第二个情景与基准之差及其 95% 配对区间（百分点）",
                 self.report.scenarios.len(),
                 fmt_count(self.report.run.paths)
             )
         } else {
             format!(
-                "{} scenarios · {} paths (common random numbers) · right: second scenario minus baseline (pp)",
+                "{} scenarios · {} paths (common random numbers) · right: second scenario minus baseline, with its 95% paired interval (pp)",
                 self.report.scenarios.len(),
                 fmt_count(self.report.run.paths)
             )
@@ -128,24 +191,30 @@ impl Chart for CompareChart<'_> {
             let y = (n - 1 - i) as f64;
             let (_, py) = chart.backend_coord(&(0.0, y));
             canvas.text(label, LABEL_SIZE, TEXT, (x_pixels.start - 12, py), (HPos::Right, VPos::Center))?;
+            let count = target.scenarios.len();
             let base = target.scenarios.first().and_then(|c| c.as_ref()).map(|c| 100.0 * c.probability.probability);
             for (k, cell) in target.scenarios.iter().enumerate().skip(1) {
                 if let (Some(b), Some(c)) = (base, cell) {
                     let p = 100.0 * c.probability.probability;
                     chart.draw_series(std::iter::once(PathElement::new(
-                        vec![(b, y), (p, y)],
-                        color(k).stroke_width(3),
+                        vec![(b, y + offset(0, count)), (p, y + offset(k, count))],
+                        color(k).mix(0.7).stroke_width(2),
                     )))?;
                 }
             }
             for (k, cell) in target.scenarios.iter().enumerate() {
                 if let Some(c) = cell {
-                    let p = 100.0 * c.probability.probability;
-                    chart.draw_series(std::iter::once(Circle::new((p, y), 8, color(k).filled())))?;
+                    let yk = y + offset(k, count);
+                    let (lo, hi) = (100.0 * c.probability.ci_low, 100.0 * c.probability.ci_high);
+                    chart.draw_series(whisker(lo, hi, yk, 0.12, TEXT.stroke_width(2)))?;
+                    let at = chart.backend_coord(&(100.0 * c.probability.probability, yk));
+                    draw_marker(root, marker(k), at, 7, color(k))?;
                 }
             }
             let difference = target.scenarios.get(1).and_then(|c| c.as_ref()).and_then(|c| c.difference);
-            let text = difference.map_or("—".to_string(), |d| format!("{:+.1} pp", 100.0 * d.difference));
+            let text = difference.map_or("—".to_string(), |d| {
+                format!("{:+.1} [{:+.1}, {:+.1}] pp", 100.0 * d.difference, 100.0 * d.ci_low, 100.0 * d.ci_high)
+            });
             canvas.text(&text, LABEL_SIZE, TEXT, (x_pixels.end + 14, py), (HPos::Left, VPos::Center))?;
         }
         Ok(())

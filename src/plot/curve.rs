@@ -1,10 +1,16 @@
 //! Feasibility curve: a target's probability as one assumption moves over a grid, with the 95%
-//! Wilson interval as a band, the scenario as written as a diamond and the 50% line dashed.
+//! Wilson interval as a band, the scenario as written as a diamond and the 50% line dashed. The
+//! assumption is named in words on the axis and in the subtitle (its id only when it has no label).
+//!
+//! For `solve` the curve is the report's evenly spaced grid (simulated on the search's paths), and
+//! each answer is a point at the probability asked for with its interval drawn as a whisker and
+//! written beside it.
 
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
+use super::analysis_style::{human, whisker};
 use super::canvas::{Axes, Canvas};
 use super::render::{Chart, DrawResult};
 use super::theme::*;
@@ -19,7 +25,8 @@ pub struct CurveChart<'a> {
     theme: &'a Theme,
     /// The target's id and labels.
     target: (&'a str, &'a str, &'a str),
-    param: &'a str,
+    /// The assumption in words.
+    param: String,
     unit: &'a str,
     /// The parameter's value in the scenario as written, and P(hit) there.
     written: (f64, f64),
@@ -36,7 +43,7 @@ impl<'a> CurveChart<'a> {
         CurveChart {
             theme,
             target: target.map_or((&curve.target, "", ""), |x| (&x.id, &x.label_zh, &x.label_en)),
-            param: &sweep.param,
+            param: human(theme, &sweep.param, &sweep.label_zh, &sweep.label_en),
             unit: &sweep.unit,
             written: (sweep.value, curve.baseline.probability),
             paths: report.run.paths,
@@ -46,25 +53,25 @@ impl<'a> CurveChart<'a> {
         }
     }
 
-    /// The curve `feasim solve` traced while searching, with its answers marked.
+    /// The curve of `feasim solve`: its evenly spaced grid, with its answers marked.
     pub fn for_solve(theme: &'a Theme, report: &'a SolveReport) -> Self {
         let marks: Vec<_> =
             report.answers.iter().filter_map(|a| a.value.map(|v| (a.probability, v, a.ci_low, a.ci_high))).collect();
-        // Show the neighbourhood of the answers and the value as written, not the whole search.
-        let mut xs: Vec<f64> = marks.iter().flat_map(|m| [Some(m.1), m.2, m.3]).flatten().collect();
-        xs.push(report.value);
-        let (lo, hi) = xs.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
-        let pad = 0.25 * (hi - lo).max(1e-9);
-        let points: Vec<(f64, Probability)> = report
-            .curve
-            .iter()
-            .filter(|p| marks.is_empty() || (p.value >= lo - pad && p.value <= hi + pad))
-            .map(|p| (p.value, p.probability))
-            .collect();
+        let points: Vec<(f64, Probability)> = if report.grid.is_empty() {
+            // A report written before the grid existed: the search's values near the answers.
+            let (lo, hi) = crate::analysis::solve::grid_range(
+                &report.answers,
+                report.value,
+                (report.searched_low, report.searched_high),
+            );
+            report.curve.iter().filter(|p| p.value >= lo && p.value <= hi).map(|p| (p.value, p.probability)).collect()
+        } else {
+            report.grid.iter().map(|p| (p.value, p.probability)).collect()
+        };
         CurveChart {
             theme,
             target: (&report.target.id, &report.target.label_zh, &report.target.label_en),
-            param: &report.param,
+            param: human(theme, &report.param, &report.param_label_zh, &report.param_label_en),
             unit: &report.unit,
             written: (report.value, report.target.baseline.probability),
             paths: report.run.paths,
@@ -82,9 +89,10 @@ fn legend(theme: &Theme, solved: bool) -> Vec<LegendItem> {
         LegendItem::new(Swatch::Diamond(TARGET.to_rgba()), theme.tr("情景原值", "scenario as written")),
     ];
     if solved {
+        items.push(LegendItem::new(Swatch::Point(TARGET.to_rgba()), theme.tr("求解值", "solved value")));
         items.push(LegendItem::new(
-            Swatch::Line(TARGET.to_rgba(), 3),
-            theme.tr("求解值及区间", "solved value and interval"),
+            Swatch::Whisker(TARGET.to_rgba()),
+            theme.tr("求解值的 95% 区间", "its 95% interval"),
         ));
     } else {
         items.push(LegendItem::new(Swatch::Dashed(MUTED.to_rgba(), 2), "50%"));
@@ -146,8 +154,9 @@ impl Chart for CurveChart<'_> {
             .light_line_style(TRANSPARENT)
             .axis_style(MUTED.stroke_width(1))
             .draw()?;
-        let unit = t.unit(self.unit);
-        let x_desc = if unit.is_empty() { self.param.to_string() } else { format!("{} ({unit})", self.param) };
+        // A spread is a factor on the written spread (1 = as written).
+        let unit = if self.unit == "factor" { t.tr("倍", "factor") } else { self.unit };
+        let x_desc = if t.unit(unit).is_empty() { self.param.clone() } else { t.with_unit(&self.param, unit) };
         let axes = Axes {
             x_ticks: tick_labels(&x_ticks, x_step, ""),
             y_ticks: y_ticks.iter().map(|v| (*v, format!("{v:.0}%"))).collect(),
@@ -179,13 +188,34 @@ impl Chart for CurveChart<'_> {
                 vec![(low, y), (value, y), (value, 0.0)],
                 8,
                 6,
-                TARGET.stroke_width(2),
+                TARGET.mix(0.6).stroke_width(2),
             )))?;
-            let (a, b) = (ci_low.unwrap_or(value).max(low), ci_high.unwrap_or(value).min(high));
-            chart.draw_series(std::iter::once(PathElement::new(vec![(a, y), (b, y)], TARGET.stroke_width(6))))?;
+            // The interval: a whisker with caps; an open end (beyond the searched range) runs to
+            // the frame without a cap.
+            let (a, b) = (ci_low.unwrap_or(low).max(low), ci_high.unwrap_or(high).min(high));
+            let style = TARGET.stroke_width(3);
+            let [line, cap_low, cap_high] = whisker(a, b, y, 2.2, style);
+            chart.draw_series(std::iter::once(line))?;
+            if ci_low.is_some() {
+                chart.draw_series(std::iter::once(cap_low))?;
+            }
+            if ci_high.is_some() {
+                chart.draw_series(std::iter::once(cap_high))?;
+            }
             let (px, py) = chart.backend_coord(&(value, y));
-            let label = format!("{:.0}%: {}", 100.0 * p, fmt_number(value));
-            canvas.text(&label, LABEL_SIZE, TARGET, (px - 12, py - 8), (HPos::Right, VPos::Bottom))?;
+            root.draw(&Circle::new((px, py), 9, WHITE.filled()))?;
+            root.draw(&Circle::new((px, py), 7, TARGET.filled()))?;
+            let show = |v: Option<f64>| v.map_or("…".to_string(), fmt_number);
+            let label = format!("{:.0}%: {} [{}, {}]", 100.0 * p, fmt_number(value), show(ci_low), show(ci_high));
+            // Left of the interval, or right of it when there is no room on the left.
+            let (left_end, _) = chart.backend_coord(&(a, y));
+            let (right_end, _) = chart.backend_coord(&(b, y));
+            let frame = chart.plotting_area().get_pixel_range().0;
+            if left_end - 12 - t.width(&label, LABEL_SIZE) >= frame.start {
+                canvas.text(&label, LABEL_SIZE, TARGET, (left_end - 12, py - 6), (HPos::Right, VPos::Bottom))?;
+            } else {
+                canvas.text(&label, LABEL_SIZE, TARGET, (right_end + 12, py - 6), (HPos::Left, VPos::Bottom))?;
+            }
         }
         let marker = chart.backend_coord(&(self.written.0, 100.0 * self.written.1));
         root.draw(&diamond(marker, 11, TARGET.to_rgba()))?;

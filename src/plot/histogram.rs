@@ -9,7 +9,7 @@ use plotters::style::text_anchor::{HPos, VPos};
 use super::canvas::{Axes, Canvas};
 use super::render::{Chart, DrawResult};
 use super::theme::*;
-use crate::summary::{Summary, TargetSummary};
+use crate::summary::{Summary, TargetSummary, hit_boundary};
 
 const HEIGHT: u32 = 900;
 
@@ -27,6 +27,32 @@ impl<'a> HistogramChart<'a> {
     /// Whether values above the threshold hit the target.
     fn hit_above(&self) -> bool {
         !self.target.comparator.starts_with('<')
+    }
+
+    /// Where bars turn from missing to hitting: the threshold, or for a whole-number quantity the
+    /// half-way point between the last missing and the first hitting whole number (a bin edge).
+    fn boundary(&self) -> f64 {
+        hit_boundary(&self.target.comparator, self.target.threshold, self.target.integer)
+    }
+
+    /// Whether the paths above the histogram's range all sit exactly on the upper bound of a
+    /// bounded quantity (the range ends at that bound).
+    fn above_is_bound(&self, high: f64) -> bool {
+        matches!(self.target.bounds, Some([_, upper]) if high >= upper)
+    }
+
+    /// Labels of the pale bars of the paths below and above the histogram's range: "= upper"
+    /// for paths on the upper bound of a bounded quantity; "≤ k" and "≥ k" for whole numbers.
+    fn end_labels(&self, low: f64, high: f64, numbers: &NumberFormat) -> (String, String) {
+        if self.target.integer {
+            return (format!("≤ {}", numbers.fmt(low - 0.5)), format!("≥ {}", numbers.fmt(high + 0.5)));
+        }
+        let above = if self.above_is_bound(high) {
+            format!("= {}", numbers.fmt(high))
+        } else {
+            format!("> {}", numbers.fmt(high))
+        };
+        (format!("< {}", numbers.fmt(low)), above)
     }
 
     /// The bins to draw and the x range, or why there are none. A histogram whose edges all
@@ -96,7 +122,19 @@ impl Chart for HistogramChart<'_> {
             fmt_count(paths),
             t.tr("条模拟路径", "simulated paths"),
         );
-        let outside = target.histogram.below + target.histogram.above;
+        let bins = self.bins();
+        let on_bound = bins.as_ref().is_ok_and(|b| !b.point && self.above_is_bound(b.high));
+        let bound_paths = if on_bound { target.histogram.above } else { 0 };
+        if bound_paths > 0 && paths > 0 {
+            let bound = target.bounds.map_or(f64::NAN, |b| b[1]);
+            subtitle += &format!(
+                " · {} {} {}",
+                fmt_pct(bound_paths as f64 / paths as f64),
+                t.tr("的路径恰为上限", "exactly at the bound"),
+                fmt_value(bound)
+            );
+        }
+        let outside = target.histogram.below + target.histogram.above - bound_paths;
         if outside > 0 && paths > 0 {
             subtitle += &format!(
                 " · {} {}",
@@ -127,7 +165,7 @@ impl Chart for HistogramChart<'_> {
         canvas.legend(&legend, (MARGIN, legend_top), WIDTH as i32 - 2 * MARGIN)?;
         let bottom = legend_top - 12;
 
-        let bins = match self.bins() {
+        let bins = match bins {
             Ok(bins) => bins,
             Err((zh, en)) => {
                 canvas.message(t.tr(zh, en), (MARGIN, WIDTH as i32 - MARGIN), (header, bottom))?;
@@ -144,7 +182,20 @@ impl Chart for HistogramChart<'_> {
         let plot_low = if below > 0.0 { low - 2.0 * width } else { low };
         let plot_high = if above > 0.0 { high + 2.0 * width } else { high };
         let top = shares.iter().copied().chain([below, above]).fold(0.0, f64::max).max(1e-9) * 1.12;
-        let (x_ticks, x_step) = nice_ticks(low, high, 10);
+        let (mut x_ticks, mut x_step) = nice_ticks(low, high, 10);
+        if target.integer {
+            // Whole-number quantities: ticks on whole numbers only.
+            x_step = x_step.max(1.0).round();
+            x_ticks = if high - low <= 20.0 {
+                (low.ceil() as i64..=high.floor() as i64).map(|k| k as f64).collect()
+            } else {
+                nice_ticks(low, high, 10).0.into_iter().filter(|v| v.fract() == 0.0).collect()
+            };
+            if x_ticks.is_empty() {
+                x_ticks = vec![((low + high) / 2.0).round()];
+            }
+        }
+        let numbers = NumberFormat::new(x_step, x_ticks.iter().copied().chain([low, high]));
         let (y_ticks, y_step) = nice_ticks(0.0, top, 6);
         let y_labels = tick_labels(&y_ticks, y_step, "%");
         let y_label_width = y_labels.iter().map(|(_, l)| t.width(l, TICK_SIZE)).max().unwrap_or(40);
@@ -154,7 +205,7 @@ impl Chart for HistogramChart<'_> {
             .y_label_area_size(y_label_width + 70)
             .build_cartesian_2d(Ticked::new(plot_low..plot_high, x_ticks.clone()), Ticked::new(0.0..top, y_ticks))?;
 
-        let threshold = target.threshold;
+        let threshold = self.boundary();
         let inside = threshold.is_finite() && threshold >= low && threshold <= high;
         // Shade the hit side of the plot.
         let hit_span = match (inside, self.hit_above()) {
@@ -178,9 +229,12 @@ impl Chart for HistogramChart<'_> {
             .light_line_style(TRANSPARENT)
             .axis_style(MUTED.stroke_width(1))
             .draw()?;
-        let metric = t.with_unit(&target.metric, &target.unit);
+        let metric_label = t
+            .label(&target.metric_label_zh, &target.metric_label_en)
+            .unwrap_or_else(|| t.id_label(&target.id, &target.label_zh, &target.label_en));
+        let metric = t.with_unit(&metric_label, &target.unit);
         let axes = Axes {
-            x_ticks: tick_labels(&x_ticks, x_step, ""),
+            x_ticks: numbers.ticks(&x_ticks, ""),
             y_ticks: y_labels,
             x_desc: &metric,
             y_desc: t.tr("路径占比", "Share of paths"),
@@ -189,6 +243,8 @@ impl Chart for HistogramChart<'_> {
 
         // Bars, split where the threshold crosses a bin.
         let hits = |x: f64| if self.hit_above() { x >= threshold } else { x <= threshold };
+        // Bars are split at the boundary only for continuous quantities; a whole-number
+        // quantity's boundary is a bin edge already.
         let mut bars = Vec::new();
         for (k, &share) in shares.iter().enumerate() {
             if share <= 0.0 {
@@ -208,9 +264,11 @@ impl Chart for HistogramChart<'_> {
         chart.draw_series(bars)?;
         // Pale bars for the paths below and above the range, coloured by the side of the
         // threshold they are on when that is known.
+        let (below_label, above_label) = self.end_labels(low, high, &numbers);
+        let line_px = inside.then(|| chart.backend_coord(&(threshold, 0.0)).0);
         for (count, x0, x1, label) in [
-            (below, low - 1.7 * width, low - 0.3 * width, format!("< {}", fmt_value(low))),
-            (above, high + 0.3 * width, high + 1.7 * width, format!("> {}", fmt_value(high))),
+            (below, low - 1.7 * width, low - 0.3 * width, below_label),
+            (above, high + 0.3 * width, high + 1.7 * width, above_label),
         ] {
             if count <= 0.0 {
                 continue;
@@ -225,7 +283,15 @@ impl Chart for HistogramChart<'_> {
             };
             chart.draw_series(std::iter::once(Rectangle::new([(x0, 0.0), (x1, count)], color.mix(0.4).filled())))?;
             let (px, py) = chart.backend_coord(&((x0 + x1) / 2.0, count));
-            canvas.text(&label, NOTE_SIZE, MUTED, (px, py - 4), (HPos::Center, VPos::Bottom))?;
+            // Centred over its bar unless that crosses the threshold line: then beside the line,
+            // on the bar's side.
+            let half = t.width(&t.clean(&label), NOTE_SIZE) / 2 + 4;
+            let (x, anchor) = match line_px {
+                Some(line) if (px - half..=px + half).contains(&line) && px >= line => (line + 8, HPos::Left),
+                Some(line) if (px - half..=px + half).contains(&line) => (line - 8, HPos::Right),
+                _ => (px, HPos::Center),
+            };
+            canvas.text(&label, NOTE_SIZE, MUTED, (x, py - 4), (anchor, VPos::Bottom))?;
         }
         // Thin white separators between bins.
         chart.draw_series(

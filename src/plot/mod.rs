@@ -13,6 +13,7 @@
 //! font with Chinese glyphs; there is no per-glyph fallback); shared styling lives in [`theme`],
 //! and all text is placed by [`canvas`].
 
+mod analysis_style;
 mod calibration;
 mod canvas;
 mod compare;
@@ -54,6 +55,19 @@ pub struct ChartOptions {
     pub language: Language,
     /// Font file to use; otherwise `FEASIM_FONT`, then well-known system fonts.
     pub font_path: Option<PathBuf>,
+    /// The bands of the fan charts.
+    pub fan_bands: FanBands,
+}
+
+/// The bands of paths a fan chart shades around the median.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FanBands {
+    /// 25–75% and 5–95% of paths.
+    #[default]
+    Quartiles,
+    /// The central 30%, 60% and 90% of paths (35–65%, 20–80%, 5–95%), as the Bank of England
+    /// draws its fan charts.
+    Boe,
 }
 
 /// What [`write_charts`] did.
@@ -82,7 +96,7 @@ pub fn write_charts(summary: &Summary, dir: &Path, options: &ChartOptions) -> an
                 &summary.indicators,
                 |i| &i.id,
                 theme,
-                |i| fan::FanChart::new(theme, summary, i),
+                |i| fan::FanChart::new(theme, summary, i, options.fan_bands),
             )?);
         }
         if !summary.targets.is_empty() {
@@ -159,15 +173,30 @@ pub fn write_compare_chart(
     draw_into(dir, options, |theme| render::write(dir, "compare", &compare::CompareChart::new(theme, report), theme))
 }
 
-/// Writes one Sobol' chart per target (`sobol/<target>.png|svg`, the top groups by total effect
-/// on the tested quantity) into `dir`; see [`crate::analysis::sobol`].
+/// Writes two Sobol' charts per target into `dir`: `sobol/<target>.png|svg` (the top groups by
+/// total effect on the tested quantity) and `sobol_hit/<target>.png|svg` (the same for the hit
+/// indicator: what decides hit or miss); see [`crate::analysis::sobol`].
 pub fn write_sobol_charts(
     result: &crate::analysis::sobol::SobolResult,
     dir: &Path,
     options: &ChartOptions,
 ) -> anyhow::Result<ChartReport> {
     draw_into(dir, options, |theme| {
-        write_each(&dir.join("sobol"), &result.targets, |t| &t.id, theme, |t| sobol::SobolChart::new(theme, result, t))
+        let mut files = write_each(
+            &dir.join("sobol"),
+            &result.targets,
+            |t| &t.id,
+            theme,
+            |t| sobol::SobolChart::new(theme, result, t, sobol::Quantity::Metric),
+        )?;
+        files.extend(write_each(
+            &dir.join("sobol_hit"),
+            &result.targets,
+            |t| &t.id,
+            theme,
+            |t| sobol::SobolChart::new(theme, result, t, sobol::Quantity::Hit),
+        )?);
+        Ok(files)
     })
 }
 
@@ -270,5 +299,7 @@ impl FileNames {
     }
 }
 
+#[cfg(test)]
+mod analysis_tests;
 #[cfg(test)]
 mod tests;

@@ -1,10 +1,13 @@
 //! One chart per target: the assumptions whose draws differ most between the paths that hit the
 //! target and those that miss it, as horizontal bars of the standardised difference
 //! (mean among hits − mean among misses) / sd, with the medians among hits and misses beside.
+//! Assumptions are named in words; the two bar colours are Okabe–Ito blue and vermillion
+//! (colour-blind safe), and the legend says which side is hits and which misses.
 
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
+use super::analysis_style::{OKABE_ITO, human};
 use super::canvas::{Axes, Canvas};
 use super::render::{Chart, DrawResult};
 use super::theme::*;
@@ -14,7 +17,10 @@ use crate::analysis::separation::{SeparatingFeature, SeparationResult, TargetSep
 pub const TOP: usize = 10;
 const ROW: i32 = 44;
 const X_AXIS: i32 = 84;
-const VALUE_COLUMN: i32 = 360;
+const VALUE_COLUMN: i32 = 480;
+/// Bars of assumptions higher on hits than on misses, and lower.
+const HIGHER_ON_HITS: RGBColor = OKABE_ITO[0];
+const LOWER_ON_HITS: RGBColor = OKABE_ITO[1];
 
 pub struct SeparationChart<'a> {
     theme: &'a Theme,
@@ -31,14 +37,20 @@ impl<'a> SeparationChart<'a> {
     pub fn new(theme: &'a Theme, result: &'a SeparationResult, target: &'a TargetSeparation) -> Self {
         let rows: Vec<&SeparatingFeature> =
             target.features.iter().filter(|f| f.standardized_difference.is_some()).take(TOP).collect();
-        let raw: Vec<String> = rows.iter().map(|f| theme.id_label(&f.id, &f.label_zh, &f.label_en)).collect();
+        let raw: Vec<String> = rows.iter().map(|f| human(theme, &f.id, &f.label_zh, &f.label_en)).collect();
         let max_label = (WIDTH as f64 * 0.36) as i32;
         let widest = raw.iter().map(|l| theme.width(l, LABEL_SIZE)).max().unwrap_or(0);
         let label_width = (widest + 24).clamp(160, max_label);
         let labels = raw.iter().map(|l| theme.fit(l, LABEL_SIZE, label_width - 24)).collect();
         let legend = vec![
-            LegendItem::new(Swatch::Box(HIT.to_rgba()), theme.tr("实现目标的路径中更高", "higher on paths that hit")),
-            LegendItem::new(Swatch::Box(TARGET.to_rgba()), theme.tr("实现目标的路径中更低", "lower on paths that hit")),
+            LegendItem::new(
+                Swatch::Box(HIGHER_ON_HITS.to_rgba()),
+                theme.tr("实现目标的路径高于未实现的路径", "higher on paths that hit than on paths that miss"),
+            ),
+            LegendItem::new(
+                Swatch::Box(LOWER_ON_HITS.to_rgba()),
+                theme.tr("实现目标的路径低于未实现的路径", "lower on paths that hit than on paths that miss"),
+            ),
         ];
         let header = MARGIN + TITLE_SIZE as i32 + 12 + SUBTITLE_SIZE as i32 + 16;
         let top = header + theme.legend_height(&legend, WIDTH as i32 - 2 * MARGIN) + 16;
@@ -69,7 +81,13 @@ impl Chart for SeparationChart<'_> {
                 fmt_count(target.misses)
             )
         } else {
-            target.summary.clone()
+            format!(
+                "P(hit) {} · {} simulated paths ({} hit, {} miss)",
+                fmt_pct(target.probability),
+                fmt_count(self.result.run.paths),
+                fmt_count(target.hits),
+                fmt_count(target.misses)
+            )
         };
         let title = format!(
             "{}{}",
@@ -81,7 +99,8 @@ impl Chart for SeparationChart<'_> {
 
         let n = self.rows.len();
         let extent =
-            self.rows.iter().filter_map(|f| f.standardized_difference).map(f64::abs).fold(0.5f64, f64::max).min(10.0);
+            self.rows.iter().filter_map(|f| f.standardized_difference).map(f64::abs).fold(0.5f64, f64::max).min(10.0)
+                * 1.05;
         let (ticks, step) = nice_ticks(-extent, extent, 8);
         let (x0, x1) = (-extent.max(-ticks[0]), extent.max(*ticks.last().unwrap_or(&extent)));
         let area = root.margin(self.top, MARGIN, MARGIN, MARGIN + VALUE_COLUMN);
@@ -118,7 +137,7 @@ impl Chart for SeparationChart<'_> {
             let (_, py) = chart.backend_coord(&(0.0, y));
             canvas.text(label, LABEL_SIZE, TEXT, (x_pixels.start - 12, py), right)?;
             let d = feature.standardized_difference.unwrap_or(0.0);
-            let color = if d >= 0.0 { HIT } else { TARGET };
+            let color = if d >= 0.0 { HIGHER_ON_HITS } else { LOWER_ON_HITS };
             chart.draw_series(std::iter::once(Rectangle::new(
                 [(0.0, y - 0.3), (d.clamp(x0, x1), y + 0.3)],
                 color.filled(),
@@ -126,7 +145,7 @@ impl Chart for SeparationChart<'_> {
             let median = |v: Option<f64>| v.map_or("n/a".into(), fmt_value);
             let text = if t.zh() {
                 format!(
-                    "{:+.2} · 中位数 {} / {} {}",
+                    "{:+.2} · 中位数：实现 {} / 未实现 {} {}",
                     d,
                     median(feature.median_hit),
                     median(feature.median_miss),
@@ -134,7 +153,7 @@ impl Chart for SeparationChart<'_> {
                 )
             } else {
                 format!(
-                    "{:+.2} · median {} vs {} {}",
+                    "{:+.2} · median hit {} / miss {} {}",
                     d,
                     median(feature.median_hit),
                     median(feature.median_miss),

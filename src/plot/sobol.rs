@@ -1,16 +1,29 @@
-//! One chart per target of a Sobol' analysis: for the groups of random inputs with the largest
-//! total effect on the target's tested quantity, the first-order index S_i and the total-effect
-//! index ST_i as paired horizontal bars with their 95% bootstrap intervals. The gap between the
-//! two bars is the share of variance the group contributes through interactions.
+//! Charts of a Sobol' analysis, two per target: one for the target's tested quantity (the
+//! metric) and one for its hit indicator (1 when the target is hit, else 0, whose variance is
+//! P(1 − P)). Each shows, for the groups of random inputs with the largest total effect, the
+//! first-order index S_i and the total-effect index ST_i as paired horizontal bars with their 95%
+//! bootstrap intervals; the gap between the two bars is the share of variance the group
+//! contributes through interactions. Groups are named in words; an interval reaching beyond the
+//! axis is cut at the frame and drawn without a cap there.
 
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
+use super::analysis_style::human;
 use super::canvas::{Axes, Canvas};
 use super::render::{Chart, DrawResult};
 use super::theme::*;
-use crate::analysis::sobol::{GroupIndices, SobolResult, TargetSobol};
+use crate::analysis::sobol::{GroupIndices, QuantityIndices, SobolResult, TargetSobol};
+
+/// Which quantity of a target the chart decomposes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quantity {
+    /// The tested quantity (e.g. the growth rate compared with the threshold).
+    Metric,
+    /// The hit indicator: 1 when the target is hit, else 0.
+    Hit,
+}
 
 /// Groups shown per chart.
 pub const TOP: usize = 12;
@@ -24,6 +37,7 @@ pub struct SobolChart<'a> {
     theme: &'a Theme,
     result: &'a SobolResult,
     target: &'a TargetSobol,
+    quantity: Quantity,
     rows: Vec<&'a GroupIndices>,
     labels: Vec<String>,
     label_width: i32,
@@ -32,12 +46,12 @@ pub struct SobolChart<'a> {
 }
 
 impl<'a> SobolChart<'a> {
-    pub fn new(theme: &'a Theme, result: &'a SobolResult, target: &'a TargetSobol) -> Self {
-        let rows = target.metric.top(TOP);
+    pub fn new(theme: &'a Theme, result: &'a SobolResult, target: &'a TargetSobol, quantity: Quantity) -> Self {
+        let rows = Self::indices_of(target, quantity).top(TOP);
         let raw: Vec<String> = rows
             .iter()
             .map(|g| match result.groups.iter().find(|info| info.id == g.group) {
-                Some(info) => theme.id_label(&info.id, &info.label_zh, &info.label_en),
+                Some(info) => human(theme, &info.id, &info.label_zh, &info.label_en),
                 None => theme.clean(&g.group),
             })
             .collect();
@@ -55,7 +69,18 @@ impl<'a> SobolChart<'a> {
         ];
         let header = MARGIN + TITLE_SIZE as i32 + 12 + SUBTITLE_SIZE as i32 + 16;
         let top = header + theme.legend_height(&legend, WIDTH as i32 - 2 * MARGIN) + 16;
-        SobolChart { theme, result, target, rows, labels, label_width, legend, top }
+        SobolChart { theme, result, target, quantity, rows, labels, label_width, legend, top }
+    }
+
+    fn indices_of(target: &TargetSobol, quantity: Quantity) -> &QuantityIndices {
+        match quantity {
+            Quantity::Metric => &target.metric,
+            Quantity::Hit => &target.hit,
+        }
+    }
+
+    fn indices(&self) -> &QuantityIndices {
+        Self::indices_of(self.target, self.quantity)
     }
 
     /// The x range: 0 to the largest upper bound (at least 0.1), below 0 if an interval is.
@@ -70,7 +95,9 @@ impl<'a> SobolChart<'a> {
                 }
             }
         }
-        (low, high.min(1.5))
+        // A margin so that whiskers end visibly inside the frame.
+        let pad = 0.04 * (high - low);
+        ((low - if low < 0.0 { pad } else { 0.0 }).max(-0.5), (high + pad).min(1.5))
     }
 }
 
@@ -88,11 +115,17 @@ impl Chart for SobolChart<'_> {
         let target = self.target;
         let root = canvas.root;
         root.fill(&WHITE)?;
-        let sum = target.metric.sum_first.map_or("n/a".into(), |s| format!("{s:.2}"));
+        let sum = self.indices().sum_first.map_or("n/a".into(), |s| format!("{s:.2}"));
+        let what = match (self.quantity, t.zh()) {
+            (Quantity::Metric, true) => format!("考察量 {} 的 Sobol 指数", t.clean(&target.metric_description)),
+            (Quantity::Metric, false) => format!("Sobol' indices of {}", target.metric_description),
+            (Quantity::Hit, true) => "是否实现目标（1 = 实现，0 = 未实现）的 Sobol 指数".to_string(),
+            (Quantity::Hit, false) => "Sobol' indices of hit (1) or miss (0)".to_string(),
+        };
         let subtitle = if t.zh() {
             format!(
                 "{} · N = {} · 实现概率 {} · ΣS = {}",
-                t.clean(&target.metric_description),
+                what,
                 fmt_count(self.result.run.samples),
                 fmt_pct(target.probability),
                 sum
@@ -100,17 +133,17 @@ impl Chart for SobolChart<'_> {
         } else {
             format!(
                 "{} · N = {} · P(hit) = {} · ΣS = {}",
-                target.metric_description,
+                what,
                 fmt_count(self.result.run.samples),
                 fmt_pct(target.probability),
                 sum
             )
         };
-        let title = format!(
-            "{}{}",
-            t.tr("方差来源（Sobol 指数）：", "Where the variance comes from (Sobol' indices): "),
-            t.id_label(&target.id, &target.label_zh, &target.label_en)
-        );
+        let prefix = match self.quantity {
+            Quantity::Metric => t.tr("方差来源：", "Where the variance comes from: "),
+            Quantity::Hit => t.tr("实现与否取决于什么：", "What decides hit or miss: "),
+        };
+        let title = format!("{prefix}{}", t.id_label(&target.id, &target.label_zh, &target.label_en));
         let header = canvas.header(&title, &subtitle)?;
         canvas.legend(&self.legend, (MARGIN, header), WIDTH as i32 - 2 * MARGIN)?;
 
@@ -128,13 +161,26 @@ impl Chart for SobolChart<'_> {
         let axes = Axes {
             x_ticks: tick_labels(&ticks, step, ""),
             y_ticks: vec![],
-            x_desc: t.tr("方差份额", "Share of the variance of the tested quantity"),
+            x_desc: match self.quantity {
+                Quantity::Metric => t.tr("考察量方差的份额", "Share of the variance of the tested quantity"),
+                Quantity::Hit => t.tr("是否实现目标（0/1）方差的份额", "Share of the variance of hit (1) or miss (0)"),
+            },
             y_desc: "",
         };
         canvas.axes(&chart, &axes)?;
         let (x_pixels, y_pixels) = chart.plotting_area().get_pixel_range();
-        if n == 0 {
-            let message = t.tr("没有随机输入影响此目标", "No random input reaches this target");
+        if n == 0 || self.rows.iter().all(|g| g.first.is_none() && g.total.is_none()) {
+            let message = match &self.indices().note {
+                Some(note) if !t.zh() => note.clone(),
+                _ if n > 0 => t
+                    .tr(
+                        "指数无法估计（实现或未实现的路径太少，或考察量恒定）",
+                        "The indices cannot be estimated (too few hits or misses, or a constant quantity)",
+                    )
+                    .to_string(),
+                _ => t.tr("没有随机输入影响此目标", "No random input reaches this target").to_string(),
+            };
+            let message = message.as_str();
             canvas.message(message, (x_pixels.start, x_pixels.end), (y_pixels.start, y_pixels.end))?;
             return Ok(());
         }
@@ -160,13 +206,18 @@ impl Chart for SobolChart<'_> {
                     [(0.0f64.clamp(x0, x1), yc - 0.14), (v, yc + 0.14)],
                     color.filled(),
                 )))?;
+                // Cut at the frame; a cut end has no cap (the interval goes on beyond it).
                 let (lo, hi) = (e.low.clamp(x0, x1), e.high.clamp(x0, x1));
                 let whisker = TEXT.stroke_width(2);
-                chart.draw_series([
-                    PathElement::new(vec![(lo, yc), (hi, yc)], whisker),
-                    PathElement::new(vec![(lo, yc - 0.09), (lo, yc + 0.09)], whisker),
-                    PathElement::new(vec![(hi, yc - 0.09), (hi, yc + 0.09)], whisker),
-                ])?;
+                chart.draw_series(std::iter::once(PathElement::new(vec![(lo, yc), (hi, yc)], whisker)))?;
+                for (end, raw) in [(lo, e.low), (hi, e.high)] {
+                    if end == raw {
+                        chart.draw_series(std::iter::once(PathElement::new(
+                            vec![(end, yc - 0.09), (end, yc + 0.09)],
+                            whisker,
+                        )))?;
+                    }
+                }
             }
             let value =
                 |e: Option<crate::analysis::sobol::Estimate>| e.map_or("n/a".into(), |e| format!("{:.2}", e.value));

@@ -69,10 +69,13 @@ pub fn synthetic_summary(n_targets: usize, paths: u64) -> Summary {
         source: Some("辽宁统计年鉴 2022".into()),
         assumption: None,
         note: String::new(),
+        history: vec![],
+        history_source: None,
         years: (0..4)
             .map(|y| YearQuantiles {
                 year: 2021 + y,
                 quantiles: quantiles(base * 1.05f64.powi(y), base * sd * (y as f64).sqrt()),
+                central: None,
             })
             .collect(),
     })
@@ -104,6 +107,8 @@ pub fn synthetic_summary(n_targets: usize, paths: u64) -> Summary {
                 wording: "力争达到".into(),
                 note: String::new(),
                 metric: format!("100·x{i}/gdp in 2024 − national.avg"),
+                metric_label_zh: format!("指标{i}占地区生产总值的比重 2024年 − 全国平均"),
+                metric_label_en: format!("Indicator {i} as a share of GDP in 2024 − national average"),
                 unit: if i % 3 == 0 { "亿元".into() } else { "%".into() },
                 comparator: [">=", ">", "<=", "<"][i % 4].into(),
                 threshold,
@@ -118,6 +123,8 @@ pub fn synthetic_summary(n_targets: usize, paths: u64) -> Summary {
                 threshold_for_80: mean - 0.8416 * sd,
                 histogram: histogram(mean, sd, paths, threshold),
                 marker,
+                integer: false,
+                bounds: None,
                 needed_growth: None,
             }
         })
@@ -209,7 +216,7 @@ fn cjk_font() -> Option<PathBuf> {
 }
 
 fn options(language: Language) -> ChartOptions {
-    ChartOptions { language, font_path: cjk_font().or_else(|| font::installed(false)) }
+    ChartOptions { language, font_path: cjk_font().or_else(|| font::installed(false)), ..Default::default() }
 }
 
 #[test]
@@ -218,8 +225,12 @@ fn writes_every_chart_as_png_and_svg() {
     let summary = synthetic_summary(55, 10_000);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("charts");
-    let report =
-        write_charts(&summary, &out, &ChartOptions { language: Language::Auto, font_path: Some(font) }).unwrap();
+    let report = write_charts(
+        &summary,
+        &out,
+        &ChartOptions { language: Language::Auto, font_path: Some(font), ..Default::default() },
+    )
+    .unwrap();
     assert_eq!(report.language_used, Language::Chinese);
     assert!(report.warnings.is_empty());
     assert_eq!(report.files.len(), 2 * (2 + summary.indicators.len() + summary.targets.len()));
@@ -303,9 +314,12 @@ fn english_labels_use_the_english_text() {
     let Some(font) = cjk_font() else { return };
     let summary = synthetic_summary(3, 100);
     let dir = tempfile::tempdir().unwrap();
-    let report =
-        write_charts(&summary, dir.path(), &ChartOptions { language: Language::English, font_path: Some(font) })
-            .unwrap();
+    let report = write_charts(
+        &summary,
+        dir.path(),
+        &ChartOptions { language: Language::English, font_path: Some(font), ..Default::default() },
+    )
+    .unwrap();
     assert_eq!(report.language_used, Language::English);
     let svg = std::fs::read_to_string(dir.path().join("probability.svg")).unwrap();
     assert!(svg.contains("Probability of hitting each target"));
@@ -319,8 +333,12 @@ fn latin_font_gives_english_labels_and_a_warning() {
     let Some(latin) = font::installed(false) else { return };
     let summary = synthetic_summary(5, 100);
     let dir = tempfile::tempdir().unwrap();
-    let report =
-        write_charts(&summary, dir.path(), &ChartOptions { language: Language::Auto, font_path: Some(latin) }).unwrap();
+    let report = write_charts(
+        &summary,
+        dir.path(),
+        &ChartOptions { language: Language::Auto, font_path: Some(latin), ..Default::default() },
+    )
+    .unwrap();
     assert_eq!(report.language_used, Language::English);
     assert_eq!(report.warnings.len(), 1);
     // Region names the font cannot draw are replaced, not drawn as boxes or question marks.
@@ -442,7 +460,7 @@ fn preview() {
         let report = write_charts(&summary, &out.join(dir), &options(language)).unwrap();
         eprintln!("{dir}: {} files, font {:?}, {:?}", report.files.len(), report.font, report.warnings);
     }
-    let latin = ChartOptions { language: Language::Auto, font_path: font::installed(false) };
+    let latin = ChartOptions { language: Language::Auto, font_path: font::installed(false), ..Default::default() };
     write_charts(&synthetic_summary(8, 1000), &out.join("latin"), &latin).unwrap();
     for (i, (_, summary)) in degenerate_cases().into_iter().enumerate() {
         write_charts(&summary, &out.join(format!("edge{i}")), &options(Language::Auto)).unwrap();

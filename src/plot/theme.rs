@@ -487,6 +487,107 @@ pub fn padded(low: f64, high: f64, fraction: f64) -> (f64, f64) {
     }
 }
 
+/// Published history on fan charts.
+pub const HISTORY: RGBColor = RGBColor(66, 66, 66);
+
+/// One number format for every number of a chart (ticks, point labels, target levels): the
+/// decimals the tick step needs, and thousands separators on every number from four digits
+/// when any number shown has five or more.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NumberFormat {
+    pub decimals: usize,
+    pub group: bool,
+}
+
+impl NumberFormat {
+    /// The format for ticks `step` apart on an axis also showing `values`.
+    pub fn new(step: f64, values: impl IntoIterator<Item = f64>) -> Self {
+        let decimals =
+            tick_labels(&[0.0], step, "").first().map_or(0, |(_, l)| l.split_once('.').map_or(0, |(_, f)| f.len()));
+        let group = values.into_iter().any(|v| v.is_finite() && v.abs() >= 9999.5);
+        NumberFormat { decimals, group }
+    }
+
+    pub fn fmt(&self, v: f64) -> String {
+        if !v.is_finite() {
+            return fmt_value(v);
+        }
+        let decimals = self.decimals;
+        let text = format!("{v:.decimals$}");
+        let text = if text.trim_start_matches('-').chars().all(|c| c == '0' || c == '.') {
+            format!("{:.decimals$}", 0.0)
+        } else {
+            text
+        };
+        if self.group { group_digits(&text, 4) } else { text }
+    }
+
+    /// Tick labels in this format, each followed by `suffix`.
+    pub fn ticks(&self, ticks: &[f64], suffix: &str) -> Vec<(f64, String)> {
+        ticks.iter().map(|&v| (v, format!("{}{suffix}", self.fmt(v)))).collect()
+    }
+}
+
+/// Fills that stay apart in greyscale print: colours in clearly different lightness steps
+/// (dark, light, medium, very light), the second four hatched; beyond eight they repeat.
+pub const GREY_SAFE: [(RGBColor, bool); 8] = [
+    (RGBColor(31, 73, 125), false),
+    (RGBColor(245, 166, 35), false),
+    (RGBColor(196, 58, 58), true),
+    (RGBColor(150, 215, 205), true),
+    (RGBColor(90, 90, 90), true),
+    (RGBColor(120, 180, 235), false),
+    (RGBColor(110, 60, 140), false),
+    (RGBColor(230, 200, 120), true),
+];
+
+/// Segments (in pixels) of diagonal hatching every `spacing` pixels inside the rectangle from
+/// `(x0, y0)` (top left) to `(x1, y1)` (bottom right).
+pub fn hatch_lines((x0, y0): (i32, i32), (x1, y1): (i32, i32), spacing: i32) -> Vec<[(i32, i32); 2]> {
+    let height = y1 - y0;
+    if height <= 0 || x1 <= x0 || spacing <= 0 {
+        return vec![];
+    }
+    // Lines x = c + t, y = y1 − t for t in 0..=height, clipped to x0..=x1.
+    let mut lines = Vec::new();
+    let mut c = x0 - height;
+    while c <= x1 {
+        let (a, b) = ((x0 - c).max(0), (x1 - c).min(height));
+        if a < b {
+            lines.push([(c + a, y1 - a), (c + b, y1 - b)]);
+        }
+        c += spacing;
+    }
+    lines
+}
+
+/// `text` broken into at most two lines that each fit `max_width` pixels at `size` (at spaces
+/// when there are any, else between characters); a second line still too long gets an ellipsis.
+pub fn wrap_two_lines(theme: &Theme, text: &str, size: f64, max_width: i32) -> Vec<String> {
+    let text = theme.clean(text);
+    if theme.width(&text, size) <= max_width {
+        return vec![text];
+    }
+    let chars: Vec<char> = text.chars().collect();
+    // The longest first line that fits, ended at a space when the text has spaces.
+    let mut cut = 0;
+    for k in 1..chars.len() {
+        let head: String = chars[..k].iter().collect();
+        if theme.width(head.trim_end(), size) > max_width {
+            break;
+        }
+        if !text.contains(' ') || chars[k] == ' ' {
+            cut = k;
+        }
+    }
+    if cut == 0 {
+        return vec![theme.fit(&text, size, max_width)];
+    }
+    let first: String = chars[..cut].iter().collect::<String>().trim_end().to_string();
+    let rest: String = chars[cut..].iter().collect::<String>().trim_start().to_string();
+    vec![first, theme.fit(&rest, size, max_width)]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -508,6 +609,32 @@ mod tests {
         assert_eq!(tick_labels(&[0.5], 0.25, "%")[0].1, "0.50%");
         assert_eq!(tick_labels(&[-1e-17], 0.1, "")[0].1, "0.0");
         assert_eq!(fmt_count(1_000_000), "1,000,000");
+    }
+
+    /// Ticks, end labels and point labels of one chart share decimals and digit grouping (a
+    /// histogram once showed "< 7844" beside ticks "8,000").
+    #[test]
+    fn one_number_format_per_chart() {
+        let f = NumberFormat::new(250.0, [7843.7, 10000.0]);
+        assert_eq!(f.fmt(7843.7), "7,844");
+        assert_eq!(f.ticks(&[8000.0, 10000.0], ""), [(8000.0, "8,000".to_string()), (10000.0, "10,000".to_string())]);
+        let f = NumberFormat::new(0.5, [2.25, 3.0]);
+        assert_eq!((f.fmt(2.26), f.fmt(3.0), f.fmt(-0.01)), ("2.3".into(), "3.0".into(), "0.0".into()));
+        assert_eq!(NumberFormat::new(2.0, [84.52, 9000.0]).fmt(9000.0), "9000");
+    }
+
+    /// Hatching stays inside its rectangle and covers it evenly.
+    #[test]
+    fn hatching_is_clipped_to_its_rectangle() {
+        let lines = hatch_lines((10, 20), (110, 40), 7);
+        assert!(lines.len() >= 100 / 7);
+        for [(xa, ya), (xb, yb)] in lines {
+            for (x, y) in [(xa, ya), (xb, yb)] {
+                assert!((10..=110).contains(&x) && (20..=40).contains(&y), "({x}, {y})");
+            }
+            assert_eq!(xb - xa, ya - yb, "45 degrees");
+        }
+        assert!(hatch_lines((0, 0), (0, 10), 7).is_empty());
     }
 
     #[test]

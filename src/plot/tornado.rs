@@ -1,15 +1,21 @@
 //! Tornado chart of one target: the ten assumptions that move its probability the most, each a
 //! pair of horizontal bars from the baseline probability to the probability with the assumption
-//! moved down (blue) and up (orange), biggest mover on top, labelled with the values tried.
+//! moved down (blue) and up (orange), biggest mover on top, each bar with the paired 95% interval
+//! of its end. Rows are named in words (the indicator's label and the kind of assumption), with
+//! the shifts tried in words below ("growth mean −1 pp / +1 pp", "spread ÷ 1.5 / × 1.5"). A
+//! warning is drawn when the baseline has fewer than 30 hits or misses (the intervals are then
+//! unreliable).
 
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
+use super::analysis_style::{MIN_SIDE, human, joined_shifts, whisker};
 use super::canvas::{Axes, Canvas};
 use super::render::{Chart, DrawResult};
 use super::theme::*;
 use crate::analysis::sensitivity::{SensitivityReport, TargetBaseline, fmt_number};
+use crate::summary::PairedDifference;
 
 /// Parameters shown.
 pub const TOP: usize = 10;
@@ -21,8 +27,12 @@ const HIGH: RGBColor = PALETTE[1];
 
 struct Row {
     label: String,
+    /// The shifts tried, in words.
+    shifts: String,
     p_low: f64,
     p_high: f64,
+    low: PairedDifference,
+    high: PairedDifference,
     delta: String,
 }
 
@@ -33,40 +43,78 @@ pub struct TornadoChart<'a> {
     rows: Vec<Row>,
     label_width: i32,
     legend: Vec<LegendItem>,
+    /// Why the intervals are unreliable, when the baseline has too few hits or misses.
+    warning: Option<String>,
     top: i32,
+}
+
+/// The warning drawn when the baseline has fewer than [`MIN_SIDE`] hits or misses.
+fn few_paths_warning(theme: &Theme, hits: u64, paths: u64) -> Option<String> {
+    let misses = paths.saturating_sub(hits);
+    let (count, zh, en) = if hits < MIN_SIDE {
+        (hits, "实现目标", "hit the target")
+    } else if misses < MIN_SIDE {
+        (misses, "未实现目标", "miss the target")
+    } else {
+        return None;
+    };
+    Some(if theme.zh() {
+        format!("注意：基准情形中仅 {count} 条路径{zh}（少于 {MIN_SIDE} 条）：概率变化及其区间不可靠，请增加 --paths")
+    } else {
+        format!(
+            "Warning: only {count} baseline paths {en} (fewer than {MIN_SIDE}): the changes and their intervals are unreliable; use more --paths"
+        )
+    })
 }
 
 impl<'a> TornadoChart<'a> {
     pub fn new(theme: &'a Theme, report: &'a SensitivityReport, target: &'a TargetBaseline) -> Self {
-        let raw: Vec<(String, f64, f64, String)> = report
-            .top_movers(&target.id, TOP)
-            .into_iter()
-            .map(|(p, e)| {
-                let label = format!("{} ({} / {})", p.id, fmt_number(p.low), fmt_number(p.high));
-                let delta = format!("{:+.1} / {:+.1} pp", 100.0 * e.low.difference, 100.0 * e.high.difference);
-                (label, e.p_low, e.p_high, delta)
+        let movers = report.top_movers(&target.id, TOP);
+        let raw: Vec<(String, String)> = movers
+            .iter()
+            .map(|(p, _)| {
+                let label = human(theme, &p.id, &p.label_zh, &p.label_en);
+                let (low, high) =
+                    if theme.zh() { (&p.shift_low.zh, &p.shift_high.zh) } else { (&p.shift_low.en, &p.shift_high.en) };
+                let shifts = if low.is_empty() || high.is_empty() || !theme.drawable(low) || !theme.drawable(high) {
+                    format!("{} / {}", fmt_number(p.low), fmt_number(p.high))
+                } else {
+                    joined_shifts(low, high)
+                };
+                (label, shifts)
             })
             .collect();
-        let max_label = (WIDTH as f64 * 0.5) as i32;
-        let widest = raw.iter().map(|r| theme.width(&theme.clean(&r.0), LABEL_SIZE)).max().unwrap_or(0);
+        let max_label = (WIDTH as f64 * 0.45) as i32;
+        let widest = raw
+            .iter()
+            .map(|r| theme.width(&theme.clean(&r.0), LABEL_SIZE).max(theme.width(&theme.clean(&r.1), NOTE_SIZE)))
+            .max()
+            .unwrap_or(0);
         let label_width = (widest + 24).clamp(160, max_label);
         let rows = raw
             .into_iter()
-            .map(|(label, p_low, p_high, delta)| Row {
+            .zip(&movers)
+            .map(|((label, shifts), (_, e))| Row {
                 label: theme.fit(&label, LABEL_SIZE, label_width - 24),
-                p_low,
-                p_high,
-                delta,
+                shifts: theme.fit(&shifts, NOTE_SIZE, label_width - 24),
+                p_low: e.p_low,
+                p_high: e.p_high,
+                low: e.low,
+                high: e.high,
+                delta: format!("{:+.1} / {:+.1} pp", 100.0 * e.low.difference, 100.0 * e.high.difference),
             })
             .collect();
         let legend = vec![
             LegendItem::new(Swatch::Box(LOW.to_rgba()), theme.tr("假设下调", "assumption lowered")),
             LegendItem::new(Swatch::Box(HIGH.to_rgba()), theme.tr("假设上调", "assumption raised")),
             LegendItem::new(Swatch::Line(TARGET.to_rgba(), 3), theme.tr("基准概率", "baseline probability")),
+            LegendItem::new(Swatch::Whisker(TEXT.to_rgba()), theme.tr("95% 配对区间", "95% paired interval")),
         ];
+        let warning = few_paths_warning(theme, target.baseline.hits, report.run.paths);
         let header = MARGIN + TITLE_SIZE as i32 + 12 + SUBTITLE_SIZE as i32 + 16;
-        let top = header + theme.legend_height(&legend, WIDTH as i32 - 2 * MARGIN) + 16;
-        TornadoChart { theme, report, target, rows, label_width, legend, top }
+        let warning_height = if warning.is_some() { LABEL_SIZE as i32 + 14 } else { 0 };
+        let top = header + theme.legend_height(&legend, WIDTH as i32 - 2 * MARGIN) + warning_height + 16;
+        TornadoChart { theme, report, target, rows, label_width, legend, warning, top }
     }
 }
 
@@ -106,13 +154,18 @@ impl Chart for TornadoChart<'_> {
         };
         let header = canvas.header(&title, &subtitle)?;
         canvas.legend(&self.legend, (MARGIN, header), WIDTH as i32 - 2 * MARGIN)?;
+        if let Some(warning) = &self.warning {
+            let y = header + t.legend_height(&self.legend, WIDTH as i32 - 2 * MARGIN) + 4;
+            let text = t.fit(warning, LABEL_SIZE, WIDTH as i32 - 2 * MARGIN);
+            canvas.text(&text, LABEL_SIZE, TARGET, (MARGIN, y), (HPos::Left, VPos::Top))?;
+        }
 
         let n = self.rows.len();
         let mut low = base;
         let mut high = base;
         for r in &self.rows {
-            low = low.min(r.p_low).min(r.p_high);
-            high = high.max(r.p_low).max(r.p_high);
+            low = low.min(r.p_low).min(r.p_high).min(base + r.low.ci_low).min(base + r.high.ci_low);
+            high = high.max(r.p_low).max(r.p_high).max(base + r.low.ci_high).max(base + r.high.ci_high);
         }
         let (low, high) = padded(100.0 * low, 100.0 * high, 0.08);
         let (low, high) = (low.max(0.0), high.min(100.0));
@@ -152,11 +205,30 @@ impl Chart for TornadoChart<'_> {
         for (i, row) in self.rows.iter().enumerate() {
             let y = (n - 1 - i) as f64;
             let (_, py) = chart.backend_coord(&(low, y));
-            canvas.text(&row.label, LABEL_SIZE, TEXT, (x_pixels.start - 12, py), (HPos::Right, VPos::Center))?;
+            canvas.text(&row.label, LABEL_SIZE, TEXT, (x_pixels.start - 12, py - 2), (HPos::Right, VPos::Bottom))?;
+            canvas.text(&row.shifts, NOTE_SIZE, MUTED, (x_pixels.start - 12, py + 2), (HPos::Right, VPos::Top))?;
+            // Lowered below the row's centre, raised above it (the legend's order, top to bottom:
+            // the raised bar is drawn nearer the top).
             chart.draw_series([
                 Rectangle::new([(b, y - 0.36), (100.0 * row.p_low, y - 0.02)], LOW.filled()),
                 Rectangle::new([(b, y + 0.02), (100.0 * row.p_high, y + 0.36)], HIGH.filled()),
             ])?;
+            let clip = |v: f64| (100.0 * v).clamp(low, high);
+            let style = TEXT.stroke_width(2);
+            chart.draw_series(whisker(
+                clip(base + row.low.ci_low),
+                clip(base + row.low.ci_high),
+                y - 0.19,
+                0.1,
+                style,
+            ))?;
+            chart.draw_series(whisker(
+                clip(base + row.high.ci_low),
+                clip(base + row.high.ci_high),
+                y + 0.19,
+                0.1,
+                style,
+            ))?;
             canvas.text(&row.delta, LABEL_SIZE, TEXT, (x_pixels.end + 14, py), (HPos::Left, VPos::Center))?;
         }
         chart.draw_series(std::iter::once(PathElement::new(

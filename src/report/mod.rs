@@ -5,6 +5,7 @@ pub mod assumptions;
 pub mod export;
 pub mod html;
 pub mod table;
+pub mod xlsx;
 
 use std::io::Write;
 use std::path::Path;

@@ -31,10 +31,16 @@ pub fn merge(mut base: RawFile, variant: RawFile) -> RawFile {
     for (name, group) in variant.groups {
         base.groups.insert(name, group);
     }
+    // Indexed by id: a variant of thousands of indicators merges in linear time.
+    let mut at: std::collections::HashMap<String, usize> =
+        base.indicator.iter().enumerate().map(|(k, i)| (i.value.id.value.clone(), k)).collect();
     for over in variant.indicator {
-        match base.indicator.iter_mut().find(|i| i.value.id.value == over.value.id.value) {
-            Some(existing) => merge_indicator(&mut existing.value, over.value),
-            None => base.indicator.push(over),
+        match at.get(&over.value.id.value) {
+            Some(&k) => merge_indicator(&mut base.indicator[k].value, over.value),
+            None => {
+                at.insert(over.value.id.value.clone(), base.indicator.len());
+                base.indicator.push(over);
+            }
         }
     }
     for over in variant.correlation {
@@ -48,10 +54,15 @@ pub fn merge(mut base: RawFile, variant: RawFile) -> RawFile {
             None => base.correlation.push(over),
         }
     }
+    let mut at: std::collections::HashMap<String, usize> =
+        base.target.iter().enumerate().map(|(k, t)| (t.value.id.value.clone(), k)).collect();
     for over in variant.target {
-        match base.target.iter_mut().find(|t| t.value.id.value == over.value.id.value) {
-            Some(existing) => merge_target(&mut existing.value, over.value),
-            None => base.target.push(over),
+        match at.get(&over.value.id.value) {
+            Some(&k) => merge_target(&mut base.target[k].value, over.value),
+            None => {
+                at.insert(over.value.id.value.clone(), base.target.len());
+                base.target.push(over);
+            }
         }
     }
     for over in variant.not_modelled {
@@ -100,7 +111,8 @@ fn merge_indicator(base: &mut RawIndicator, over: RawIndicator) {
             compounding,
             bounds,
             expr,
-            note
+            note,
+            history
         ]
     );
 }

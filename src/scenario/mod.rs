@@ -3,6 +3,7 @@
 
 pub mod diagnostic;
 pub mod merge;
+pub mod placeholder;
 pub mod raw;
 
 use std::path::{Path, PathBuf};
@@ -29,18 +30,61 @@ pub fn load(path: &Path) -> Result<Model, LoadError> {
     load_with(path, LoadOptions::default())
 }
 
-/// [`load`] with options.
+/// [`load`] with options. A scenario with values still to fill (`"TODO"`, see [`placeholder`])
+/// is refused, each placeholder listed with its place.
 pub fn load_with(path: &Path, options: LoadOptions) -> Result<Model, LoadError> {
+    let draft = load_draft(path, options)?;
+    if draft.to_fill.diagnostics.is_empty() { Ok(draft.model) } else { Err(draft.to_fill) }
+}
+
+/// A scenario that is valid apart from its placeholders.
+#[derive(Debug)]
+pub struct Draft {
+    /// The model, built with a stand-in number for every placeholder: not for simulating.
+    pub model: Model,
+    /// One diagnostic per value still to fill (empty when the scenario is complete).
+    pub to_fill: LoadError,
+}
+
+/// Read, merge and validate a scenario that may still hold placeholders (`feasim check`).
+pub fn load_draft(path: &Path, options: LoadOptions) -> Result<Draft, LoadError> {
     let mut sources = Sources::default();
     let raw = match read_chain(path, &mut sources, 0, &mut Vec::new()) {
         Ok(raw) => raw,
         Err(diagnostics) => return Err(LoadError { diagnostics, sources }),
     };
     let hash = hash_sources(&sources);
+    let to_fill = placeholder_diagnostics(&sources);
     match model::build::build(raw, &sources, options, hash) {
-        Ok(model) => Ok(model),
-        Err(diagnostics) => Err(LoadError { diagnostics, sources }),
+        Ok(model) => Ok(Draft { model, to_fill: LoadError { diagnostics: to_fill, sources } }),
+        Err(diagnostics) => {
+            // Problems caused by a stand-in (a triangular with min = max = 1) are not the user's.
+            let mut real: Vec<Diagnostic> = diagnostics
+                .into_iter()
+                .filter(|d| {
+                    !to_fill.iter().any(|p| {
+                        p.file == d.file && p.span.start < d.span.end.max(d.span.start + 1) && d.span.start < p.span.end
+                    })
+                })
+                .collect();
+            real.extend(to_fill);
+            Err(LoadError { diagnostics: real, sources })
+        }
     }
+}
+
+/// One diagnostic per placeholder in every file of the scenario.
+fn placeholder_diagnostics(sources: &Sources) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    for file in (0..sources.len()).rev() {
+        for p in placeholder::find(sources.text(file)) {
+            found.push(
+                Diagnostic::new(file, p.span, format!("value still to fill: {}", p.field))
+                    .help("replace \"TODO\" with a number: a statistic for a base (cite it in `source`), an assumption for growth (`feasim fit` proposes them from history)"),
+            );
+        }
+    }
+    found
 }
 
 /// Parse a scenario given as text (for tests and tools); `name` is shown in messages.
@@ -57,8 +101,15 @@ pub fn load_str(name: &str, text: &str) -> Result<Model, LoadError> {
         return Err(LoadError { diagnostics: vec![d], sources });
     }
     let hash = hash_sources(&sources);
-    model::build::build(raw, &sources, LoadOptions::default(), hash)
-        .map_err(|diagnostics| LoadError { diagnostics, sources })
+    let to_fill = placeholder_diagnostics(&sources);
+    match model::build::build(raw, &sources, LoadOptions::default(), hash) {
+        Ok(model) if to_fill.is_empty() => Ok(model),
+        Ok(_) => Err(LoadError { diagnostics: to_fill, sources }),
+        Err(mut diagnostics) => {
+            diagnostics.extend(to_fill);
+            Err(LoadError { diagnostics, sources })
+        }
+    }
 }
 
 fn read_chain(
@@ -109,8 +160,14 @@ pub const MAX_SCENARIO_BYTES: u64 = 16 << 20;
 /// The text of a scenario file, or a message and a hint: only regular files (not folders, FIFOs
 /// or devices, which could block or never end), at most [`MAX_SCENARIO_BYTES`], in UTF-8.
 fn read_scenario_text(path: &Path) -> Result<String, (String, String)> {
+    read_text_file(path, MAX_SCENARIO_BYTES, "check the path; scenario files are TOML, e.g. scenarios/tutorial.toml")
+}
+
+/// The text of an input file, or a message and a hint (`check_path` when it cannot be read): only
+/// regular files (not folders, FIFOs or devices, which could block or never end), at most
+/// `max_bytes`, in UTF-8.
+pub fn read_text_file(path: &Path, max_bytes: u64, check_path: &str) -> Result<String, (String, String)> {
     let shown = path.display();
-    let check_path = "check the path; scenario files are TOML, e.g. scenarios/tutorial.toml";
     let meta = std::fs::metadata(path).map_err(|e| (format!("cannot read {shown}: {e}"), check_path.to_string()))?;
     if meta.is_dir() {
         return Err((format!("{shown} is a folder, not a scenario file"), check_path.into()));
@@ -121,31 +178,39 @@ fn read_scenario_text(path: &Path) -> Result<String, (String, String)> {
             "give the path of a scenario file saved on disk".into(),
         ));
     }
-    if meta.len() > MAX_SCENARIO_BYTES {
+    if meta.len() > max_bytes {
         return Err((
-            format!("{shown} is {} bytes; scenario files are read up to {MAX_SCENARIO_BYTES} bytes", meta.len()),
-            "is this really a scenario? Split a very large model into groups, or generate fewer indicators".into(),
+            format!("{shown} is {} bytes; files of this kind are read up to {max_bytes} bytes", meta.len()),
+            "is this the right file? Split a very large input into several smaller ones".into(),
         ));
     }
     let bytes = std::fs::read(path).map_err(|e| (format!("cannot read {shown}: {e}"), check_path.to_string()))?;
+    // A UTF-8 byte order mark (Excel writes one) is not part of the text.
+    let bytes = match bytes.strip_prefix(b"\xef\xbb\xbf") {
+        Some(rest) => rest.to_vec(),
+        None => bytes,
+    };
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         (
             format!("{shown} is not UTF-8 text (the first byte that is not UTF-8 is at byte {at})"),
-            "save the file as UTF-8 (editors call it \"UTF-8\" or \"Unicode\"; GBK/GB18030 files must be converted)"
+            "save the file as UTF-8 (editors call it \"UTF-8\" or \"Unicode\"; GBK/GB18030 files must be converted, \
+             e.g. iconv -f GB18030 -t UTF-8)"
                 .into(),
         )
     })
 }
 
 fn parse(sources: &Sources, file: FileId) -> Result<RawFile, Diagnostic> {
-    let text = sources.text(file);
-    if text.trim().is_empty() {
+    let original = sources.text(file);
+    if original.trim().is_empty() {
         return Err(Diagnostic::new(file, 0..0, "the scenario file is empty").help(
             "a scenario needs at least a [scenario] table, indicators and targets; start from scenarios/tutorial.toml",
         ));
     }
-    raw::with_current_file(file, || toml::from_str::<RawFile>(text)).map_err(|e| {
+    // Placeholders become stand-in numbers of the same length; `load` lists and refuses them.
+    let text = placeholder::with_stand_ins(original, &placeholder::find(original));
+    raw::with_current_file(file, || toml::from_str::<RawFile>(&text)).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
         let message = e.message().trim_end_matches('\n').to_string();
         Diagnostic::new(file, span, message).maybe_help(toml_help(e.message()))

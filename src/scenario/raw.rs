@@ -140,6 +140,16 @@ pub struct RawIndicator {
     pub bounds: Option<Loc<Vec<f64>>>,
     pub expr: Option<LocStr>,
     pub note: Option<LocStr>,
+    pub history: Option<Loc<RawHistory>>,
+}
+
+/// An indicator's `history = { source = "...", values = { 2017 = 5865.0, 2018 = 6292.4 } }`:
+/// published values up to the base year, drawn before the fan (checked in `model::build`).
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawHistory {
+    pub source: Option<LocStr>,
+    pub values: Option<Loc<BTreeMap<String, Loc<f64>>>>,
 }
 
 /// One `[[correlation]]`: a pair (`between`) or a group with one common `rho`.

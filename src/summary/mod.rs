@@ -604,6 +604,11 @@ pub struct TargetSummary {
     pub note: String,
     /// What is tested, in words.
     pub metric: String,
+    /// What is tested, in words for readers: indicator labels instead of ids (charts' axes).
+    #[serde(default)]
+    pub metric_label_zh: String,
+    #[serde(default)]
+    pub metric_label_en: String,
     pub unit: String,
     pub comparator: String,
     pub threshold: f64,
@@ -624,6 +629,16 @@ pub struct TargetSummary {
     pub threshold_for_80: f64,
     pub histogram: Histogram,
     pub marker: Option<TargetMarker>,
+    /// The tested quantity can only be a whole number (a count, a rank): its histogram has one
+    /// bar per whole number (or whole-number-aligned bars) with an edge between the last
+    /// missing and the first hitting value (see [`hit_boundary`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub integer: bool,
+    /// `[lower, upper]` the tested quantity is clamped to (the value of a bounded rate), so
+    /// paths may sit exactly on a bound; the histogram then ends at the upper bound reached and
+    /// `histogram.above` counts the paths exactly on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bounds: Option<[f64; 2]>,
     /// The mean growth of the level behind the target needed for a 50% and an 80% chance, when
     /// it is exact and cheap to compute (see [`needed`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -651,6 +666,37 @@ pub struct YearQuantiles {
     pub year: i32,
     #[serde(flatten)]
     pub quantiles: Quantiles,
+    /// The quantiles bounding the central 30% and 60% of paths (with p05–p95, the 90%), for fan
+    /// charts in the Bank of England style.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub central: Option<CentralQuantiles>,
+}
+
+/// Quantiles of the central 30% (p35–p65) and 60% (p20–p80) of paths.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct CentralQuantiles {
+    pub p20: f64,
+    pub p35: f64,
+    pub p65: f64,
+    pub p80: f64,
+}
+
+impl CentralQuantiles {
+    pub fn of(sketch: &Sketch) -> Self {
+        CentralQuantiles {
+            p20: sketch.quantile(0.20),
+            p35: sketch.quantile(0.35),
+            p65: sketch.quantile(0.65),
+            p80: sketch.quantile(0.80),
+        }
+    }
+}
+
+/// A published value of an indicator before (or in) the base year.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct HistoryPoint {
+    pub year: i32,
+    pub value: f64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -670,6 +716,12 @@ pub struct IndicatorSummary {
     pub note: String,
     /// Quantiles per year, base year first.
     pub years: Vec<YearQuantiles>,
+    /// Published values up to the base year (the scenario's `history`), oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<HistoryPoint>,
+    /// Where `history` comes from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history_source: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -709,6 +761,8 @@ impl Summary {
                     wording: target.wording.clone(),
                     note: target.note.clone(),
                     metric: target.describe(model),
+                    metric_label_zh: target.label(model, true),
+                    metric_label_en: target.label(model, false),
                     unit: target.unit.clone(),
                     comparator: target.comparator.ascii().to_string(),
                     threshold: target.threshold,
@@ -721,8 +775,16 @@ impl Summary {
                     quantiles: Quantiles::of(sketch),
                     threshold_for_50,
                     threshold_for_80,
-                    histogram: histogram(sketch, target.threshold),
+                    histogram: histogram(
+                        sketch,
+                        target.comparator.ascii(),
+                        target.threshold,
+                        target.integer_valued(model),
+                        target.bounds(model),
+                    ),
                     marker: marker(model, target),
+                    integer: target.integer_valued(model),
+                    bounds: target.bounds(model),
                     needed_growth: acc
                         .needed
                         .iter()
@@ -763,11 +825,17 @@ impl Summary {
                     assumption,
                     note: ind.note.clone(),
                     years: (0..n_years)
-                        .map(|y| YearQuantiles {
-                            year: model.base_year + y as i32,
-                            quantiles: Quantiles::of(&acc.indicator(i, y)),
+                        .map(|y| {
+                            let sketch = acc.indicator(i, y);
+                            YearQuantiles {
+                                year: model.base_year + y as i32,
+                                quantiles: Quantiles::of(&sketch),
+                                central: Some(CentralQuantiles::of(&sketch)),
+                            }
                         })
                         .collect(),
+                    history: ind.history.iter().map(|(&year, &value)| HistoryPoint { year, value }).collect(),
+                    history_source: (!ind.history.is_empty()).then(|| ind.history_source.clone()),
                 }
             })
             .collect();
@@ -828,22 +896,57 @@ pub fn thresholds_for<const K: usize>(
     })
 }
 
+/// Where a histogram separates the paths that hit a target from those that miss it: the
+/// threshold itself, or for a whole-number quantity the half-way point between the last missing
+/// and the first hitting whole number (so `>= 3` and `> 2` both give 2.5), which is then a bin
+/// edge and no bar is part hit, part missed.
+pub fn hit_boundary(comparator: &str, threshold: f64, integer: bool) -> f64 {
+    if !integer || !threshold.is_finite() {
+        return threshold;
+    }
+    match comparator {
+        ">=" | "<" => threshold.ceil() - 0.5,
+        _ => threshold.floor() + 0.5,
+    }
+}
+
 /// Histogram over the 0.5–99.5% range, widened to show the threshold when it is close by.
-/// Whole-number quantities (counts, ranks) over a short range get one bin per value.
-fn histogram(sketch: &Sketch, threshold: f64) -> Histogram {
+/// Whole-number quantities (counts, ranks) get bins of one or more whole numbers, centred on
+/// them, with an edge at the [`hit_boundary`]. A bounded quantity that reaches its upper bound
+/// ends at it, so the paths exactly on the bound are the ones counted `above`.
+fn histogram(sketch: &Sketch, comparator: &str, threshold: f64, integer: bool, bounds: Option<[f64; 2]>) -> Histogram {
     if sketch.count() == 0 {
         return Histogram { edges: vec![], counts: vec![], below: 0, above: 0 };
     }
-    let mut low = sketch.quantile(0.005);
-    let mut high = sketch.quantile(0.995);
+    let integer = integer || sketch.is_integer_valued();
+    let (mut low, mut high) = if integer && sketch.max() - sketch.min() < HISTOGRAM_BINS as f64 {
+        // Few whole numbers: every one of them gets its bar, none is left to a pale end bar.
+        (sketch.min(), sketch.max())
+    } else {
+        (sketch.quantile(0.005), sketch.quantile(0.995))
+    };
     let span = (high - low).max(1e-9 * low.abs().max(1.0));
     if threshold.is_finite() && threshold > low - span && threshold < high + span {
         low = low.min(threshold);
         high = high.max(threshold);
     }
-    let edges: Vec<f64> = if sketch.is_integer_valued() && high - low <= 2.0 * HISTOGRAM_BINS as f64 {
-        let (first, last) = (low.floor(), high.ceil());
-        (0..=(last - first) as usize + 1).map(|k| first - 0.5 + k as f64).collect()
+    if let Some([_, upper]) = bounds
+        && !integer
+        && sketch.max() >= upper
+        && low < upper
+    {
+        high = upper;
+    }
+    let edges: Vec<f64> = if integer {
+        let (first, last) = (low.floor() - 0.5, high.ceil() + 0.5);
+        let width = ((last - first) / HISTOGRAM_BINS as f64).ceil().max(1.0);
+        let anchor = if threshold.is_finite() { hit_boundary(comparator, threshold, true) } else { first };
+        let start = anchor - width * ((anchor - first) / width).ceil();
+        let mut edges = vec![start];
+        while edges[edges.len() - 1] < last {
+            edges.push(start + width * edges.len() as f64);
+        }
+        edges
     } else {
         if high <= low {
             let pad = 0.5_f64.max(low.abs() * 0.01);
@@ -885,4 +988,63 @@ fn marker(model: &Model, target: &crate::model::Target) -> Option<TargetMarker> 
         return None;
     }
     Some(TargetMarker { indicator: model.indicators[indicator].id.clone(), year: year(y), level })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sketch_of(values: impl IntoIterator<Item = f64>) -> Sketch {
+        let mut sketch = Sketch::new();
+        for v in values {
+            sketch.add(v);
+        }
+        sketch
+    }
+
+    /// A whole-number quantity gets bins centred on whole numbers, one per value, with the
+    /// boundary between missing and hitting values on an edge, for every comparator; the counts
+    /// are exact.
+    #[test]
+    fn whole_number_histograms_put_the_hit_boundary_on_an_edge() {
+        // Values 0..=8, value k seen k + 1 times.
+        let values: Vec<f64> = (0..=8).flat_map(|k| std::iter::repeat_n(k as f64, k + 1)).collect();
+        let sketch = sketch_of(values.iter().copied());
+        for (comparator, threshold, boundary) in
+            [(">=", 3.0, 2.5), (">", 3.0, 3.5), ("<=", 5.0, 5.5), ("<", 5.0, 4.5), (">=", 2.4, 2.5)]
+        {
+            assert_eq!(hit_boundary(comparator, threshold, true), boundary);
+            let h = histogram(&sketch, comparator, threshold, true, None);
+            assert!(h.edges.iter().all(|e| (e - e.floor() - 0.5).abs() < 1e-12), "{:?}", h.edges);
+            assert!(h.edges.windows(2).all(|w| (w[1] - w[0] - 1.0).abs() < 1e-12), "one value per bin");
+            assert!(h.edges.contains(&boundary), "{comparator} {threshold}: {:?}", h.edges);
+            assert_eq!((h.below, h.above), (0, 0));
+            for (k, &c) in h.counts.iter().enumerate() {
+                let centre = (h.edges[k] + h.edges[k + 1]) / 2.0;
+                assert_eq!(c, values.iter().filter(|&&v| v == centre).count() as u64, "bin at {centre}");
+            }
+        }
+        // A wide range: bins several whole numbers wide, still with an edge at the boundary.
+        let wide = sketch_of((0..=1000).map(f64::from));
+        let h = histogram(&wide, ">=", 300.0, true, None);
+        let width = h.edges[1] - h.edges[0];
+        assert!(width > 1.0 && width.fract() == 0.0, "{width}");
+        assert!(h.edges.contains(&299.5), "{:?}", h.edges);
+        assert!(h.counts.len() <= HISTOGRAM_BINS + 1);
+        // Without the flag a continuous quantity is split evenly, threshold or not.
+        let h = histogram(&sketch_of((0..100).map(|k| k as f64 * 0.37)), ">=", 10.0, false, None);
+        assert_eq!(h.counts.len(), HISTOGRAM_BINS);
+    }
+
+    /// A bounded rate with paths exactly on its upper bound: the histogram ends at the bound and
+    /// those paths, and only those, are counted above it.
+    #[test]
+    fn mass_on_an_upper_bound_is_counted_above_the_last_edge() {
+        let values: Vec<f64> =
+            (0..600).map(|k| 90.0 + k as f64 / 60.0).chain(std::iter::repeat_n(100.0, 400)).collect();
+        let h = histogram(&sketch_of(values.iter().copied()), ">=", 100.0, false, Some([0.0, 100.0]));
+        assert_eq!(*h.edges.last().unwrap(), 100.0);
+        assert_eq!(h.above, 400);
+        assert_eq!(h.counts.iter().sum::<u64>() + h.below, 600);
+    }
 }
