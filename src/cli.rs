@@ -32,6 +32,10 @@ pub struct Cli {
 pub enum Command {
     /// Simulate a scenario: probability of every target, tables, summary.json, targets.csv and charts
     Run(RunArgs),
+    /// Simulate a scenario and write report.html: the run, the sensitivity analysis and sweeps of each
+    /// target's strongest drivers on common random numbers, in one self-contained page
+    #[command(after_help = REPORT_HELP)]
+    Report(RunArgs),
     /// Validate a scenario file without simulating
     Check(CheckArgs),
     /// Move every assumption down and up; the change in every target's probability (paired 95% CI)
@@ -114,6 +118,37 @@ pub struct RunArgs {
     /// assumptions and the run (see docs/workbook.md)
     #[arg(long)]
     pub xlsx: bool,
+    /// Also write report.html (what `feasim report` writes)
+    #[arg(long)]
+    pub report: bool,
+    #[command(flatten)]
+    pub report_options: ReportOptions,
+}
+
+const REPORT_HELP: &str =
+    "report.html is one file (charts, styles and script inside it; it opens offline) in the output folder,
+beside summary.json, targets.csv, the charts, sensitivity.json and sweep.json. The sensitivity analysis and
+the sweeps use --analysis-paths paths (default: --paths capped at 2000) with the run's seed.
+
+Examples:
+  feasim report scenarios/liaoning-2022-2024.toml --threads 2
+  feasim run scenarios/tutorial.toml --report --lang en --analysis-paths 5000";
+
+/// What `feasim report` (and `run --report`) adds to a run.
+#[derive(Debug, Args)]
+pub struct ReportOptions {
+    /// Paths of the sensitivity analysis and the sweeps [default: --paths capped at 2000]
+    #[arg(long, value_name = "N")]
+    pub analysis_paths: Option<u64>,
+    /// Drivers per target shown (tornado rows and what-if sliders) and swept
+    #[arg(long, default_value_t = 3)]
+    pub top: usize,
+    /// Grid values of each swept driver (both ends of its default range included)
+    #[arg(long, default_value_t = 11)]
+    pub steps: usize,
+    /// Only the run in report.html: no sensitivity analysis, no sweeps
+    #[arg(long)]
+    pub no_analyses: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

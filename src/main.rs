@@ -14,6 +14,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 mod analyses;
 mod calibration_cmds;
 mod plan_cmds;
+mod report_cmd;
 
 use cli::{Cli, Command, Lang, MergeArgs, RunArgs, ScenarioArgs, SimArgs};
 use feasim::engine::{self, CHUNK, RunConfig};
@@ -30,6 +31,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run(args),
+        Command::Report(mut args) => {
+            args.report = true;
+            run(args)
+        }
         Command::Check(args) => check(args.scenario),
         Command::Sensitivity(args) => analyses::sensitivity(args),
         Command::Sweep(args) => analyses::sweep(args),
@@ -174,6 +179,9 @@ fn run(run_args: RunArgs) -> anyhow::Result<()> {
         return Err(bad_input!("--max-paths must be at least 1"));
     }
     let out_dir = args.out.clone().unwrap_or_else(|| model.name.clone().into());
+    if run_args.report {
+        report_cmd::check_options(&run_args)?;
+    }
     if let Some(shard) = run_args.shard {
         if precision.is_some() {
             return Err(bad_input!(
@@ -230,6 +238,11 @@ fn run(run_args: RunArgs) -> anyhow::Result<()> {
         eprintln!("{note}");
     }
 
+    let report = if run_args.report {
+        Some(report_cmd::write_report(&model, &summary, &run_args, &config, &out_dir)?)
+    } else {
+        None
+    };
     let charts = chart_options(args);
     let workbook = run_args
         .xlsx
@@ -239,11 +252,14 @@ fn run(run_args: RunArgs) -> anyhow::Result<()> {
         Output { dir: out_dir, quiet: args.quiet, no_charts: args.no_charts, lang: args.lang, charts, workbook };
     write_outputs(&summary, &output, |files, dir| {
         let note = precision_note.map(|note| format!("{note}\n")).unwrap_or_default();
+        let (report_files, report_line) =
+            report.map(|(files, line)| (files.len(), format!("\n{line}"))).unwrap_or_default();
         format!(
-            "{note}{} paths in {:.2} s ({} paths/s); wrote {files} files to {}",
+            "{note}{} paths in {:.2} s ({} paths/s); wrote {} files to {}{report_line}",
             feasim::units::thousands(config.paths as f64, 0),
             elapsed.as_secs_f64(),
             feasim::units::thousands(config.paths as f64 / elapsed.as_secs_f64().max(1e-9), 0),
+            files + report_files,
             dir.display()
         )
     })

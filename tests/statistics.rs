@@ -204,3 +204,66 @@ fn derived_indicators_shares_and_ranks_are_computed_exactly() {
     assert_eq!(summary.targets[3].hits, 0, "b is second of two");
     assert_eq!(p50(3), 2.0);
 }
+
+/// The thresholds hit with 50% and 80% probability are quantiles of the tested quantity: for a
+/// lognormal level X₃ = X₀·exp(S/100), S ~ N(3μ, 3σ²), the threshold x with P(X₃ ≥ x) = 0.8 is
+/// X₀·exp((3μ + σ√3·z₀.₂)/100), and with P(X₃ ≤ x) = 0.8 it is the same with z₀.₈. The bound is
+/// the sketch's relative accuracy 2^-10 plus 4.5 standard errors of a sample quantile,
+/// √(q(1−q)/n)/f(x_q), which for the lognormal is x_q·s·√(q(1−q)/n)/φ(z_q) with s = σ√3/100.
+#[test]
+fn thresholds_for_50_and_80_percent_are_the_lognormal_quantiles() {
+    use statrs::distribution::Normal;
+    let (x0, mu, sigma, n_years) = (100.0_f64, 5.0, 3.0, 3.0_f64);
+    let mut text = header(2024);
+    text += &format!(
+        "[[indicator]]\nid = \"x\"\nkind = \"level\"\nbase = {x0}\nsource = \"test\"\ncompounding = \"log\"\ngrowth = {{ dist = \"normal\", mean = {mu}, sd = {sigma} }}\n"
+    );
+    for (id, comparator) in [("ge", ">="), ("le", "<=")] {
+        text += &format!(
+            "[[target]]\nid = \"{id}\"\nmetric = \"value\"\nindicator = \"x\"\nyear = 2024\ncomparator = \"{comparator}\"\nthreshold = 115\n"
+        );
+    }
+    let summary = run(&model(&text), N, SEED);
+    let standard = Normal::standard();
+    let s = sigma * n_years.sqrt() / 100.0;
+    let quantile = |q: f64| {
+        let z = standard.inverse_cdf(q);
+        let x = x0 * (n_years * mu / 100.0 + s * z).exp();
+        let density_z = (-0.5 * z * z).exp() / (2.0 * std::f64::consts::PI).sqrt();
+        let se = x * s * (q * (1.0 - q) / N as f64).sqrt() / density_z;
+        (x, 4.5 * se + x * 2f64.powi(-10))
+    };
+    let cases = [
+        ("ge 50%", summary.targets[0].threshold_for_50, quantile(0.5)),
+        ("ge 80%", summary.targets[0].threshold_for_80, quantile(0.2)),
+        ("le 50%", summary.targets[1].threshold_for_50, quantile(0.5)),
+        ("le 80%", summary.targets[1].threshold_for_80, quantile(0.8)),
+    ];
+    for (what, got, (exact, bound)) in cases {
+        assert!(
+            (got - exact).abs() <= bound,
+            "{what}: threshold {got:.4} differs from exact {exact:.4} by more than {bound:.4}"
+        );
+    }
+}
+
+/// For a whole-number quantity the strict comparators move the threshold by one: a count
+/// X₁ = 10 + Poisson(4) is > x with probability ≥ 80% for x = q₀.₂ − 1, and < x for x = q₀.₈ + 1.
+#[test]
+fn thresholds_for_strict_comparators_of_counts_step_by_one() {
+    let mut text = header(2022);
+    text += "[[indicator]]\nid = \"n\"\nkind = \"count\"\nbase = 10\nsource = \"test\"\nadditions = { dist = \"poisson\", mean = 4 }\n";
+    for (id, comparator) in [("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")] {
+        text += &format!(
+            "[[target]]\nid = \"{id}\"\nmetric = \"value\"\nindicator = \"n\"\nyear = 2022\ncomparator = \"{comparator}\"\nthreshold = 14\n"
+        );
+    }
+    let summary = run(&model(&text), N, SEED);
+    let poisson = Poisson::new(4.0).unwrap();
+    // Smallest k with P(N ≤ k) ≥ q, the q quantile of 10 + N.
+    let quantile = |q: f64| 10.0 + (0..).find(|&k| poisson.cdf(k) >= q).unwrap() as f64;
+    let t = &summary.targets;
+    assert_eq!([t[0].threshold_for_80, t[1].threshold_for_80], [quantile(0.2), quantile(0.2) - 1.0]);
+    assert_eq!([t[2].threshold_for_80, t[3].threshold_for_80], [quantile(0.8), quantile(0.8) + 1.0]);
+    assert_eq!(t[0].threshold_for_50, quantile(0.5));
+}

@@ -7,6 +7,8 @@
 //! - `golden`: every file in `scenarios/` against its recorded summary;
 //! - `sampling`: variance reduction (antithetic, Latin hypercube) and `--precision` batches;
 //! - `cli`: the `feasim` command end to end;
+//! - `report`: `feasim report` and report.html in headless Chromium (`tests/browser.py`);
+//! - `shards`: sharded runs in separate processes merged byte for byte, and every refused merge.
 //! - `shards`: sharded runs in separate processes merged byte for byte, and every refused merge;
 //! - `extract`: precision and recall of `feasim extract` against answer keys.
 
@@ -19,6 +21,7 @@ mod determinism;
 mod errors;
 mod extract;
 mod golden;
+mod report;
 mod sampling;
 mod shards;
 mod sobol;

@@ -119,6 +119,8 @@ pub fn synthetic_summary(n_targets: usize, paths: u64) -> Summary {
                 ci_high: prob.ci_high,
                 std_error: (prob.probability * (1.0 - prob.probability) / paths as f64).sqrt(),
                 quantiles: quantiles(mean, sd),
+                threshold_for_50: mean,
+                threshold_for_80: mean - 0.8416 * sd,
                 histogram: histogram(mean, sd, paths, threshold),
                 marker,
                 integer: false,

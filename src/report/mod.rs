@@ -3,6 +3,7 @@
 
 pub mod assumptions;
 pub mod export;
+pub mod html;
 pub mod table;
 pub mod xlsx;
 

@@ -676,6 +676,12 @@ pub struct TargetSummary {
     /// Monte Carlo standard error of the probability, sqrt(p(1−p)/n).
     pub std_error: f64,
     pub quantiles: Quantiles,
+    /// The threshold this target would be hit at with probability 50%: the median of the tested
+    /// quantity (for every comparator).
+    pub threshold_for_50: f64,
+    /// The threshold this target would be hit at with probability 80%: the 20th percentile of the
+    /// tested quantity for `>=`/`>` targets, the 80th for `<=`/`<` (see [`thresholds_for`]).
+    pub threshold_for_80: f64,
     pub histogram: Histogram,
     pub marker: Option<TargetMarker>,
     /// The tested quantity can only be a whole number (a count, a rank): its histogram has one
@@ -800,6 +806,7 @@ impl Summary {
             .map(|(t, target)| {
                 let sketch = &*acc.metric(t);
                 let (p, std_error) = acc.probability(t, acc.hits[t]);
+                let [threshold_for_50, threshold_for_80] = thresholds_for(sketch, target.comparator, [0.5, 0.8]);
                 TargetSummary {
                     id: target.id.clone(),
                     label_zh: target.label_zh.clone(),
@@ -821,6 +828,8 @@ impl Summary {
                     ci_high: p.ci_high,
                     std_error,
                     quantiles: Quantiles::of(sketch),
+                    threshold_for_50,
+                    threshold_for_80,
                     histogram: histogram(
                         sketch,
                         target.comparator.ascii(),
@@ -912,6 +921,27 @@ impl Summary {
             }),
         }
     }
+}
+
+/// The thresholds at which a target with `comparator` would be hit with each probability of
+/// `probabilities`, read off the sketch of its tested quantity Q: for `>=`/`>` the threshold x
+/// with P(Q ≥ x) = p is the (1 − p) quantile of Q, for `<=`/`<` the threshold with P(Q ≤ x) = p
+/// is the p quantile (within the sketch's 2^-10 relative accuracy). Strict and non-strict
+/// comparators differ only at atoms of Q: for a whole-number quantity (a count, a rank) a `>`
+/// target needs one less than the `>=` threshold, a `<` target one more than the `<=` one.
+pub fn thresholds_for<const K: usize>(
+    sketch: &Sketch,
+    comparator: crate::model::Comparator,
+    probabilities: [f64; K],
+) -> [f64; K] {
+    use crate::model::Comparator;
+    let step = if sketch.is_integer_valued() { 1.0 } else { 0.0 };
+    probabilities.map(|p| match comparator {
+        Comparator::Ge => sketch.quantile(1.0 - p),
+        Comparator::Gt => sketch.quantile(1.0 - p) - step,
+        Comparator::Le => sketch.quantile(p),
+        Comparator::Lt => sketch.quantile(p) + step,
+    })
 }
 
 /// Where a histogram separates the paths that hit a target from those that miss it: the
