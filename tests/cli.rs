@@ -220,3 +220,29 @@ fn runaway_arguments_are_refused_before_any_work() {
         assert!(!Path::new(never).exists());
     }
 }
+
+#[test]
+fn a_rerun_removes_its_own_stale_outputs_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = out.to_str().unwrap();
+    let first = feasim(&["run", "scenarios/tutorial.toml", "--paths", "2000", "--out", o, "-q"]);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    assert!(out.join("charts/probability.png").exists());
+    std::fs::write(out.join("charts/my-own.png"), b"mine").unwrap();
+    std::fs::write(out.join("notes.txt"), b"mine").unwrap();
+    // The same command again without charts: the previous run's charts would describe another run.
+    let second = feasim(&["run", "scenarios/tutorial.toml", "--paths", "3000", "--no-charts", "--out", o]);
+    assert!(second.status.success(), "{}", text(&second.stderr));
+    assert!(text(&second.stdout).contains("removed"), "{}", text(&second.stdout));
+    assert!(!out.join("charts/probability.png").exists(), "stale chart removed");
+    assert!(out.join("charts/my-own.png").exists() && out.join("notes.txt").exists(), "the user's files stay");
+    assert!(out.join("summary.json").exists());
+    // No temporary file is left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".feasim-tmp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

@@ -6,7 +6,6 @@
 //! embed fonts: the private family name the font is registered under is replaced by a font stack
 //! of common Chinese fonts.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -40,8 +39,9 @@ pub fn write(dir: &Path, stem: &str, chart: &impl Chart, theme: &Theme) -> anyho
     let svg = dir.join(format!("{stem}.svg"));
 
     // The bitmap backend picks the encoder from the file extension, hence the suffix.
+    crate::report::manifest::sweep_temporaries(dir);
     let tmp = tempfile::Builder::new()
-        .prefix(".feasim-")
+        .prefix(&crate::report::manifest::temp_prefix())
         .suffix(".png")
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
@@ -64,10 +64,7 @@ pub fn write(dir: &Path, stem: &str, chart: &impl Chart, theme: &Theme) -> anyho
     }
     let text =
         text.replace(&format!("font-family=\"{}\"", theme.font.family), &format!("font-family=\"{SVG_FONT_STACK}\""));
-    let mut tmp = NamedTempFile::with_prefix_in(".feasim-", dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    tmp.write_all(text.as_bytes()).with_context(|| format!("writing {}", svg.display()))?;
-    persist(tmp, &svg)?;
+    crate::report::atomic_write(&svg, text.as_bytes())?;
     Ok(vec![png, svg])
 }
 
@@ -80,5 +77,6 @@ fn persist(tmp: NamedTempFile, target: &Path) -> anyhow::Result<()> {
         let _ = tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644));
     }
     tmp.persist(target).with_context(|| format!("cannot move the chart into place at {}", target.display()))?;
+    crate::report::manifest::record(target);
     Ok(())
 }

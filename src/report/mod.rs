@@ -4,6 +4,7 @@
 pub mod assumptions;
 pub mod export;
 pub mod html;
+pub mod manifest;
 pub mod table;
 pub mod xlsx;
 
@@ -28,7 +29,10 @@ pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create the folder {}", dir.display()))?;
+    manifest::sweep_temporaries(dir);
+    let prefix = manifest::temp_prefix();
     let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -44,6 +48,7 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     tmp.write_all(bytes).with_context(|| format!("cannot write {}", path.display()))?;
     tmp.as_file().sync_all().ok();
     tmp.persist(path).map_err(|e| e.error).with_context(|| format!("cannot write {}", path.display()))?;
+    manifest::record(path);
     Ok(())
 }
 

@@ -49,6 +49,7 @@ fn write_all(dir: &Path, files: Vec<(&str, Vec<u8>)>) -> anyhow::Result<Vec<Path
 }
 
 fn finish(
+    command: &str,
     sim: &SimArgs,
     table: &str,
     notes: &[String],
@@ -56,11 +57,19 @@ fn finish(
     dir: &Path,
     seconds: f64,
 ) -> anyhow::Result<()> {
+    let removed = feasim::report::manifest::finish(dir, command)?;
     if sim.quiet {
         return Ok(());
     }
     let mut out = std::io::stdout().lock();
     write!(out, "{table}")?;
+    if !removed.is_empty() {
+        writeln!(
+            out,
+            "removed {} outputs of the previous `feasim {command}` in this folder that this one did not write",
+            removed.len()
+        )?;
+    }
     for note in notes {
         writeln!(out, "warning: {note}")?;
     }
@@ -114,7 +123,7 @@ pub fn sensitivity(args: SensitivityArgs) -> anyhow::Result<()> {
         report.targets.len(),
         paths
     );
-    finish(&args.sim, &table, &notes, written.len(), &dir, seconds)
+    finish("sensitivity", &args.sim, &table, &notes, written.len(), &dir, seconds)
 }
 
 fn parse_kind(name: &str) -> Option<ParamKind> {
@@ -162,7 +171,7 @@ pub fn sweep(args: SweepArgs) -> anyhow::Result<()> {
     let seconds = started.elapsed().as_secs_f64();
     bar.finish_and_clear();
     let (written, notes) = write_sweep(&report, &dir, args.sim.no_charts, &chart_options(&args.sim))?;
-    finish(&args.sim, &report.render(), &notes, written, &dir, seconds)
+    finish("sweep", &args.sim, &report.render(), &notes, written, &dir, seconds)
 }
 
 /// Write a sweep's files (sweep.json, sweep.csv and, unless `no_charts`, the charts) into `dir`;
@@ -247,6 +256,8 @@ pub fn merge_sweep(merger: SweepMerger, args: &MergeArgs, started: std::time::In
     let dir = args.out.clone().unwrap_or_else(|| format!("{}-sweep", model.name).into());
     let options = chart_options_for(args.lang, args.font.clone());
     let (written, notes) = write_sweep(&report, &dir, args.no_charts, &options)?;
+    // The merged sweep's files are the single sweep's: the same manifest entry.
+    feasim::report::manifest::finish(&dir, "sweep")?;
     if args.quiet {
         return Ok(());
     }
@@ -299,7 +310,7 @@ pub fn solve(args: SolveArgs) -> anyhow::Result<()> {
         notes.extend(charts.warnings);
         written.extend(charts.files);
     }
-    finish(&args.sim, &report.render(), &notes, written.len(), &dir, seconds)
+    finish("solve", &args.sim, &report.render(), &notes, written.len(), &dir, seconds)
 }
 
 pub fn compare(args: CompareArgs) -> anyhow::Result<()> {
@@ -323,7 +334,7 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<()> {
         written.extend(charts.files);
     }
     let table = format!("{}{paths} paths, seed {seed}, the same paths for every scenario\n", report.render());
-    finish(&args.sim, &table, &notes, written.len(), &dir, seconds)
+    finish("compare", &args.sim, &table, &notes, written.len(), &dir, seconds)
 }
 
 /// Default N of `feasim sobol`: with ~150 input groups the flagship needs N·152 evaluations.
@@ -359,7 +370,7 @@ pub fn sobol(args: SobolArgs) -> anyhow::Result<()> {
         result.run.model_evaluations,
         result.run.model_evaluations as f64 / seconds.max(1e-9)
     );
-    finish(&args.sim, &table, &notes, written.len(), &dir, seconds)
+    finish("sobol", &args.sim, &table, &notes, written.len(), &dir, seconds)
 }
 
 pub fn separate(args: SeparateArgs) -> anyhow::Result<()> {
@@ -381,5 +392,5 @@ pub fn separate(args: SeparateArgs) -> anyhow::Result<()> {
         written.extend(charts.files);
     }
     let table = feasim::analysis::separation::render_table(&result, args.top, Some(160));
-    finish(&args.sim, &table, &notes, written.len(), &dir, seconds)
+    finish("separate", &args.sim, &table, &notes, written.len(), &dir, seconds)
 }

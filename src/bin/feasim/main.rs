@@ -300,12 +300,21 @@ fn write_outputs(
         notes.extend(report.warnings);
         written.extend(report.files);
     }
+    // `run` and `merge` write the same outputs: one manifest entry for both.
+    let removed = feasim::report::manifest::finish(&output.dir, "run")?;
     if !output.quiet {
         let width = terminal_width();
         let mut out = std::io::stdout().lock();
         write!(out, "{}", feasim::report::table::render(summary, labels, width))?;
         for note in &notes {
             writeln!(out, "warning: {note}")?;
+        }
+        if !removed.is_empty() {
+            writeln!(
+                out,
+                "removed {} outputs of the previous run in this folder that this one did not write",
+                removed.len()
+            )?;
         }
         writeln!(out, "{}", last_line(written.len(), &output.dir))?;
     }
