@@ -294,16 +294,7 @@ pub fn number(v: f64) -> String {
         return format!("{v:.3e}");
     }
     if a >= 1000.0 {
-        let rounded = v.round();
-        let digits = format!("{}", rounded.abs() as u64);
-        let mut grouped = String::new();
-        for (k, c) in digits.chars().enumerate() {
-            if k > 0 && (digits.len() - k) % 3 == 0 {
-                grouped.push(',');
-            }
-            grouped.push(c);
-        }
-        return if rounded < 0.0 { format!("-{grouped}") } else { grouped };
+        return crate::units::thousands(v, 0);
     }
     let text = format!("{:.*}", significant_decimals(a), v);
     if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text }
