@@ -10,6 +10,7 @@ pub mod correlation;
 pub mod distribution;
 pub mod expr;
 mod restrict;
+pub mod validate;
 pub mod warnings;
 
 pub use distribution::Marginal;
@@ -91,12 +92,7 @@ pub struct Indicator {
 
 impl Indicator {
     pub fn kind_name(&self) -> &'static str {
-        match self.process {
-            Process::Level { .. } => "level",
-            Process::Rate { .. } => "rate",
-            Process::Count { .. } => "count",
-            Process::Derived { .. } => "derived",
-        }
+        validate::Kind::of(&self.process).name()
     }
 }
 
