@@ -293,7 +293,7 @@ pub fn uncertain_base(kind: Kind, m: &Marginal, what: &str) -> Result<(), Refusa
     if kind == Kind::Level {
         let (low, _) = m.support();
         let p = m.cdf(0.0);
-        if low <= 0.0 && !(p <= NEGLIGIBLE) {
+        if low <= 0.0 && (p > NEGLIGIBLE || p.is_nan()) {
             return Err(Refusal::new(format!(
                 "this base distribution gives a zero or negative level with probability {p:.2e}"
             ))
