@@ -22,6 +22,10 @@ use crate::units::{self, Dimension, Unit};
 /// Default number of paths when the scenario does not say.
 pub const DEFAULT_PATHS: u64 = 10_000;
 
+/// The start of a refusal by the model's gate ([`Model::validate`]) of a model whose checks here
+/// found nothing: a rule the located checks miss (the fuzzer in tests/fuzz.rs looks for it).
+pub const UNLOCATED_GATE: &str = "the model breaks a rule of feasim's gate: ";
+
 /// Build the model, or every problem found.
 pub fn build(raw: RawFile, sources: &Sources, options: LoadOptions, hash: String) -> Result<Model, Vec<Diagnostic>> {
     let mut b = Builder {
@@ -38,7 +42,7 @@ pub fn build(raw: RawFile, sources: &Sources, options: LoadOptions, hash: String
             // The same gate every analysis variant passes; the checks above located each
             // problem, so a refusal here is a rule they missed, still reported, never simulated.
             if let Err(refusal) = model.validate() {
-                return Err(vec![Diagnostic::new(0, 0..0, refusal.message)]);
+                return Err(vec![Diagnostic::new(0, 0..0, format!("{UNLOCATED_GATE}{}", refusal.message))]);
             }
             model.warnings = b.warnings.iter().map(|d| render_warning(sources, d)).collect();
             Ok(model)
