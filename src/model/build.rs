@@ -12,6 +12,7 @@ use super::validate::{self, Family, Kind, Use, family_names};
 use super::{
     Base, Comparator, Compounding, CorrelationRepair, Indicator, Marginal, Metric, Model, NotModelled, Process, Target,
 };
+use crate::numbers::shown;
 use crate::scenario::LoadOptions;
 use crate::scenario::diagnostic::{Diagnostic, Sources, did_you_mean, render_warning};
 use crate::scenario::raw::{
@@ -21,6 +22,9 @@ use crate::units::{self, Dimension, Unit};
 
 /// Default number of paths when the scenario does not say.
 pub const DEFAULT_PATHS: u64 = 10_000;
+
+/// Most projection years after the base year.
+pub const MAX_YEARS: i64 = 100;
 
 /// The start of a refusal by the model's gate ([`Model::validate`]) of a model whose checks here
 /// found nothing: a rule the located checks miss (the fuzzer in tests/fuzz.rs looks for it).
@@ -119,13 +123,28 @@ impl Builder<'_> {
             self.error(Diagnostic::at(base_year, format!("base_year {} is not a plausible year", base_year.value)));
             return None;
         }
-        if end_year.value <= base_year.value || end_year.value - base_year.value > 100 {
+        if end_year.value <= base_year.value {
             self.error(
                 Diagnostic::at(
                     end_year,
                     format!("end_year {} must be after base_year {}", end_year.value, base_year.value),
                 )
                 .help("the projection runs over the years base_year+1 ..= end_year"),
+            );
+            return None;
+        }
+        if end_year.value - base_year.value > MAX_YEARS {
+            self.error(
+                Diagnostic::at(
+                    end_year,
+                    format!(
+                        "end_year {} is {} years after base_year {}; feasim projects at most {MAX_YEARS} years",
+                        end_year.value,
+                        end_year.value.saturating_sub(base_year.value),
+                        base_year.value
+                    ),
+                )
+                .help("a plan's horizon is a few years; check both years for a typo"),
             );
             return None;
         }
@@ -612,14 +631,17 @@ impl Builder<'_> {
                     Some("a count is a whole number, 0 or more".to_string())
                 }
                 Process::Rate { lower, upper, .. } if !(*lower..=*upper).contains(&v) => {
-                    Some(format!("this rate lies within its bounds [{lower}, {upper}]"))
+                    Some(format!("this rate lies within its bounds [{}, {}]", shown(*lower), shown(*upper)))
                 }
                 _ => None,
             };
             if let Some(why) = wrong {
                 self.error(
-                    Diagnostic::at(value, format!("the history value {v} for {year} of \"{id}\" is impossible: {why}"))
-                        .help("check the number and its unit against the indicator's unit"),
+                    Diagnostic::at(
+                        value,
+                        format!("the history value {} for {year} of \"{id}\" is impossible: {why}", shown(v)),
+                    )
+                    .help("check the number and its unit against the indicator's unit"),
                 );
                 continue;
             }
@@ -629,7 +651,11 @@ impl Builder<'_> {
                         self.error(
                             Diagnostic::at(
                                 value,
-                                format!("history gives {v} for the base year {year} of \"{id}\", but base = {b}"),
+                                format!(
+                                    "history gives {} for the base year {year} of \"{id}\", but base = {}",
+                                    shown(v),
+                                    shown(*b)
+                                ),
                             )
                             .help(format!(
                                 "the base-year value is `base`; make the two agree or drop {year} from history"

@@ -359,7 +359,8 @@ impl Model {
             (Some(matrix), Some(factor)) if matrix.len() == n * n && factor.len() == n * n => {
                 for a in 0..n {
                     let diagonal = matrix[a * n + a];
-                    if diagonal != 1.0 || !factor[a * n + a].is_finite() || factor[a * n + a] <= 0.0 {
+                    // A correlation of exactly ±1 makes the factor's diagonal 0: valid.
+                    if diagonal != 1.0 || !factor[a * n + a].is_finite() || factor[a * n + a] < 0.0 {
                         return Err(Refusal::new(format!(
                             "the correlation matrix is not valid at \"{}\"",
                             self.indicators[self.stochastic[a]].id
