@@ -528,3 +528,12 @@ fn huge_numbers_in_messages_are_in_scientific_notation() {
     assert!(e.contains("the history value -3e199 for 2020"), "{e}");
     assert!(!e.contains("000000000000000000000"), "{e}");
 }
+
+#[test]
+fn huge_thresholds_in_warnings_are_in_scientific_notation() {
+    let text = VALID.replace("threshold = 110", "threshold = 1.6e294");
+    let model = load_str("case.toml", &text).unwrap();
+    let warnings = model.warnings.join("\n");
+    assert!(warnings.contains("1.6e294"), "{warnings}");
+    assert!(!warnings.contains("000000000000000000000"), "a long decimal in:\n{warnings}");
+}
