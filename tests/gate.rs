@@ -133,3 +133,39 @@ fn the_gate_accepts_every_shipped_scenario_and_adds_no_refusal_of_its_default_sh
         assert!(refused.is_empty(), "{path}: {refused:#?}");
     }
 }
+
+fn feasim(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_feasim")).args(args).output().expect("feasim runs")
+}
+
+#[test]
+fn the_command_line_refuses_before_simulating() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("gate.toml");
+    std::fs::write(&file, text(3.0)).unwrap();
+    let file = file.to_str().unwrap();
+    let out_dir = dir.path().join("out");
+    let out_dir = out_dir.to_str().unwrap();
+
+    // The case: a spread `check` refuses is not simulated.
+    let out = feasim(&["sweep", file, "--param", "x:spread=1:40", "--paths", "256", "--out", out_dir]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--param x:spread=1:40: x:spread = ") && stderr.contains("fall of 100% or more"),
+        "{stderr}"
+    );
+    assert!(!std::path::Path::new(out_dir).exists(), "nothing written");
+
+    // Scenarios over other years.
+    let later = dir.path().join("later.toml");
+    std::fs::write(&later, text(3.0).replace("end_year = 2024", "end_year = 2025")).unwrap();
+    let later = later.to_str().unwrap();
+    let out = feasim(&["compare", file, later, "--paths", "256", "--out", out_dir]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("runs 2021–2025") && stderr.contains("--allow-different-years"), "{stderr}");
+    let out =
+        feasim(&["compare", file, later, "--allow-different-years", "--paths", "256", "--no-charts", "--out", out_dir]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
