@@ -672,18 +672,33 @@ fn checksum_of<T: PartFile>(part: &mut T) -> String {
     sha256_hex(&bytes)
 }
 
+/// A message about a file's content, at most 300 characters with control characters escaped: an
+/// error may quote whatever a damaged or hostile file holds.
+fn clipped(e: &dyn std::fmt::Display) -> String {
+    let text = e.to_string();
+    let mut out: String = text
+        .chars()
+        .take(300)
+        .flat_map(|c| if c.is_control() { c.escape_debug().collect::<Vec<_>>() } else { vec![c] })
+        .collect();
+    if text.chars().count() > 300 {
+        out.push('…');
+    }
+    out
+}
+
 /// A part read from its JSON value, after checking its layout version, checksum and consistency.
 fn verified<T: PartFile>(value: serde_json::Value, layout: &'static str, version: u32) -> Result<T, PartError> {
     check_versions(&value, layout, version)?;
-    let mut part: T =
-        serde_json::from_value(value).map_err(|e| PartError::Damaged(format!("unexpected content: {e}")))?;
+    let mut part: T = serde_json::from_value(value)
+        .map_err(|e| PartError::Damaged(format!("unexpected content: {}", clipped(&e))))?;
     let written = part.checksum_field().clone();
     if checksum_of(&mut part) != written {
         return Err(PartError::Damaged(
             "its checksum does not match: the file was changed after it was written".into(),
         ));
     }
-    part.check_itself().map_err(PartError::Damaged)?;
+    part.check_itself().map_err(|e| PartError::Damaged(clipped(&e)))?;
     Ok(part)
 }
 
@@ -916,7 +931,7 @@ fn check_versions(value: &serde_json::Value, layout: &'static str, version: u32)
     }
     match value.get("feasim_version").and_then(|v| v.as_str()) {
         Some(FEASIM_VERSION) => Ok(()),
-        other => Err(PartError::FeasimVersion(other.unwrap_or("none").to_string())),
+        other => Err(PartError::FeasimVersion(clipped(&other.unwrap_or("none")))),
     }
 }
 

@@ -20,6 +20,8 @@ mod csv_pandas;
 mod determinism;
 mod errors;
 mod extract;
+mod fuzz;
+mod gate;
 mod golden;
 mod report;
 mod sampling;

@@ -101,7 +101,7 @@ fn check(args: ScenarioArgs) -> anyhow::Result<()> {
     let draft = scenario::load_draft(&args.scenario, options)?;
     let model = draft.model;
     let to_fill = draft.to_fill.diagnostics.len();
-    let n_derived = model.indicators.len() - model.stochastic.len();
+    let n_derived = model.indicators.len() - model.stochastic().len();
     let mut out = std::io::stdout().lock();
     let verdict = match to_fill {
         0 => "ok".to_string(),
@@ -113,7 +113,7 @@ fn check(args: ScenarioArgs) -> anyhow::Result<()> {
         out,
         "  {}, {} with yearly shocks, {} derived; {}, {} not modelled; projection years {}–{}",
         plural(model.indicators.len(), "indicator"),
-        model.stochastic.len(),
+        model.stochastic().len(),
         n_derived,
         plural(model.targets.len(), "target"),
         model.not_modelled.len(),
