@@ -96,17 +96,19 @@ fn designs_are_thread_and_split_independent() {
         };
         let one = on(1);
         assert_eq!(one, on(2), "{design:?}");
-        let sequential = engine::accumulate_sequential_designed(&m, 5, design, 0..10_000);
+        let streams = RunConfig { paths: 10_000, seed: 5, sampling: design }.streams();
+        let sequential = engine::accumulate_sequential_designed(&m, streams, 0..10_000);
         assert_eq!(one, json(&Summary::from_accumulator(&m, &sequential, 5)), "{design:?} sequential");
-        let mut parts = engine::accumulate_designed(&m, 5, design, 4096..10_000, &|_| {});
-        parts.merge(&engine::accumulate_designed(&m, 5, design, 0..4096, &|_| {}));
+        let mut parts = engine::accumulate_designed(&m, streams, 4096..10_000, &|_| {});
+        parts.merge(&engine::accumulate_designed(&m, streams, 0..4096, &|_| {}));
         assert_eq!(one, json(&Summary::from_accumulator(&m, &parts, 5)), "{design:?} split");
     }
     assert_ne!(json(&run(&m, 10_000, 5, Sampling::Independent)), json(&run(&m, 10_000, 5, Sampling::Antithetic)));
 }
 
 /// Antithetic twins really are mirror images, and Latin hypercube blocks really are stratified:
-/// in one block of 1024 paths each of 1024 strata of the first shock holds exactly one path.
+/// in one block of 1024 paths each of 1024 strata of the first shock holds exactly one path, and
+/// likewise in the smaller blocks of shorter runs.
 #[test]
 fn designs_do_what_they_say() {
     let text = header(2022)
@@ -115,7 +117,7 @@ fn designs_do_what_they_say() {
     let m = model(&text);
     let mut scratch = engine::Scratch::new(&m);
     let growth = |sampling: Sampling, path: u64, scratch: &mut engine::Scratch| {
-        engine::path::simulate_with(&m, &engine::DesignedStreams { seed: 9, sampling }, path, scratch);
+        engine::path::simulate_with(&m, &engine::DesignedStreams::for_run(9, sampling, 1 << 20), path, scratch);
         100.0 * (scratch.values[1] / scratch.values[0]).ln()
     };
     for pair in 0..50 {
@@ -130,6 +132,21 @@ fn designs_do_what_they_say() {
         strata[((u * 1024.0) as usize).min(1023)] += 1;
     }
     assert!(strata.iter().all(|&c| c == 1), "every stratum once: {:?}", &strata[..16]);
+    // Fewer paths, smaller blocks (of 2^k paths for every k, odd widths by cycle walking):
+    // still one path in each stratum of every block.
+    for (paths, block) in [(1025, 32), (5120, 128), (2047, 32), (100, 2), (200, 4)] {
+        let streams = engine::DesignedStreams::for_run(9, Sampling::LatinHypercube, paths);
+        assert_eq!(streams.group_size(), block, "{paths} paths");
+        for first in [0, block, 3 * block] {
+            let mut strata = vec![0; block as usize];
+            for path in first..first + block {
+                engine::path::simulate_with(&m, &streams, path, &mut scratch);
+                let u = crate::util::phi(100.0 * (scratch.values[1] / scratch.values[0]).ln());
+                strata[((u * block as f64) as usize).min(block as usize - 1)] += 1;
+            }
+            assert!(strata.iter().all(|&c| c == 1), "{paths} paths, block at {first}: {strata:?}");
+        }
+    }
 }
 
 /// `--precision`: the batches stop at the first total whose widest interval is narrow enough,

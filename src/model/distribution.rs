@@ -1266,6 +1266,13 @@ fn t_tails(t: f64, nu: f64) -> (f64, f64) {
     if t > 0.0 { (0.5 + central, tail) } else { (tail, 0.5 + central) }
 }
 
+/// The upper `q` quantile of a standard Student-t with `nu` degrees of freedom (`q` in
+/// `[0, 1/2]`): what a Monte Carlo interval from few replicate groups needs instead of the normal
+/// quantile (see `summary::interval`).
+pub fn student_t_upper_quantile(q: f64, nu: f64) -> f64 {
+    t_upper_quantile(q, nu)
+}
+
 /// The `t >= 0` with `P(T > t) = q` for a standard Student-t, `q` in `[0, 1/2]`
 /// (`+∞` for `q = 0`).
 fn t_upper_quantile(q: f64, nu: f64) -> f64 {

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::Sampling;
 use crate::model::{Base, Metric, Model, Process};
-pub use interval::{wilson, wilson_effective};
+pub use interval::{wilson, wilson_effective, wilson_replicated};
 pub use needed::{NeededGrowth, NeededLevel};
 pub use paired::{PairedAccumulator, PairedDifference};
 pub use sketch::Sketch;
@@ -130,11 +130,12 @@ impl GroupStats {
 
 impl Accumulator {
     pub fn new(model: &Model) -> Self {
-        Self::with_sampling(model, Sampling::Independent)
+        Self::with_sampling(model, Sampling::Independent, 1)
     }
 
-    /// An accumulator for paths drawn under `sampling` (which decides the replicate groups).
-    pub fn with_sampling(model: &Model, sampling: Sampling) -> Self {
+    /// An accumulator for paths drawn under `sampling` in replicate groups of `group_size`
+    /// consecutive paths (the run's [`Sampling::group_size`]; 1: independent paths).
+    pub fn with_sampling(model: &Model, sampling: Sampling, group_size: u64) -> Self {
         let n_targets = model.targets.len();
         let target_region =
             model.targets.iter().map(|t| model.regions.iter().position(|r| *r == t.region).unwrap_or(0)).collect();
@@ -167,8 +168,7 @@ impl Accumulator {
             region_all_hit: vec![0; model.regions.len()],
             all_hit: 0,
             shifts: vec![Sketch::new(); slots],
-            groups: (sampling.group_size() > 1)
-                .then(|| GroupStats::new(sampling.group_size(), n_targets + model.regions.len() + 1)),
+            groups: (group_size > 1).then(|| GroupStats::new(group_size, n_targets + model.regions.len() + 1)),
             sampling,
             n_years: model.n_years(),
             target_region,
@@ -456,19 +456,28 @@ impl Accumulator {
 
     /// The probability of entry `e` of the group statistics (targets, regions, all) with its
     /// interval: Wilson's for independent paths, otherwise Wilson's at the effective number of
-    /// paths `p̂(1−p̂)/Var(p̂)` from the replicate groups.
+    /// paths `p̂(1−p̂)/Var(p̂)` from the replicate groups, with the Student-t quantile of
+    /// (groups − 1) degrees of freedom ([`wilson_replicated`]).
+    /// Target `t`'s hit probability with its 95% interval and standard error: what
+    /// [`Summary::from_accumulator`] reports for it, without building the rest of the summary
+    /// (for tests that repeat thousands of short runs).
+    pub fn target_probability(&self, t: usize) -> (Probability, f64) {
+        self.probability(t, self.hits[t])
+    }
+
     fn probability(&self, e: usize, hits: u64) -> (Probability, f64) {
         let n = self.paths;
         let binomial = Probability::new(hits, n);
         let binomial_se = (binomial.probability * (1.0 - binomial.probability) / n as f64).sqrt();
-        let Some(variance) = self.groups.as_ref().and_then(|g| g.variance(e, hits, n)) else {
+        let Some((variance, groups)) = self.groups.as_ref().and_then(|g| Some((g.variance(e, hits, n)?, g.groups)))
+        else {
             return (binomial, binomial_se);
         };
         let p = binomial.probability;
         if variance <= 0.0 || hits == 0 || hits == n {
             return (binomial, variance.sqrt());
         }
-        let (ci_low, ci_high) = wilson_effective(p, p * (1.0 - p) / variance);
+        let (ci_low, ci_high) = wilson_replicated(p, p * (1.0 - p) / variance, groups);
         (Probability { hits, probability: p, ci_low, ci_high }, variance.sqrt())
     }
 
