@@ -524,7 +524,9 @@ impl Builder<'_> {
                 let marginal = self.marginal(d, use_, &format!("uncertain base of \"{id}\""))?;
                 if kind == "level" {
                     let (low, _) = marginal.support();
-                    if low <= 0.0 && marginal.cdf(0.0) > NEGLIGIBLE {
+                    // A NaN probability is refused, never waved through.
+                    let p = marginal.cdf(0.0);
+                    if low <= 0.0 && (p.is_nan() || p > NEGLIGIBLE) {
                         self.error(
                             Diagnostic::at(d, format!(
                                 "this base distribution gives a zero or negative level with probability {:.2e}",
@@ -750,7 +752,7 @@ impl Builder<'_> {
     fn check_growth_floor(&mut self, default: &Option<Loc<RawDist>>, by_year: &Option<ByYear>, growth: &[Marginal]) {
         for (k, m) in growth.iter().enumerate() {
             let p = m.cdf(-100.0);
-            if p > NEGLIGIBLE {
+            if p.is_nan() || p > NEGLIGIBLE {
                 let year = self.base_year + 1 + k as i32;
                 let loc = by_year
                     .as_ref()
