@@ -31,6 +31,14 @@ pub struct Accumulator {
     pub hits: Vec<u64>,
     /// Paths whose target metric was not a finite number (counted as misses).
     pub invalid: Vec<u64>,
+    /// Per indicator: paths on which it took an impossible value in some year — not a finite
+    /// number, or a level at or below zero (a fall of 100% floors a level at 0; a log-growth
+    /// level can underflow to 0 or overflow). Never silent: the summary and the table report it.
+    #[serde(default)]
+    pub invalid_values: Vec<u64>,
+    /// Per indicator: whether it is a level (which must stay positive). From the model.
+    #[serde(skip)]
+    is_level: Vec<bool>,
     /// Per-target sketches of the tested quantity; read them through [`Accumulator::metric`].
     metrics: Vec<Sketch>,
     /// One sketch per indicator and year, index `indicator * n_years + year`; the base year of an
@@ -162,6 +170,8 @@ impl Accumulator {
             paths: 0,
             hits: vec![0; n_targets],
             invalid: vec![0; n_targets],
+            invalid_values: vec![0; model.indicators.len()],
+            is_level: model.indicators.iter().map(|i| matches!(i.process, Process::Level { .. })).collect(),
             metrics: vec![Sketch::new(); n_targets],
             indicators: vec![Sketch::new(); model.indicators.len() * model.n_years()],
             hit_counts: vec![0; n_targets + 1],
@@ -215,6 +225,9 @@ impl Accumulator {
     ) {
         self.paths += 1;
         let n_years = self.n_years;
+        for ((count, &level), row) in self.invalid_values.iter_mut().zip(&self.is_level).zip(values.chunks(n_years)) {
+            *count += u64::from(row.iter().any(|&v| impossible(v, level)));
+        }
         for (i, (sketches, row)) in self.indicators.chunks_mut(n_years).zip(values.chunks(n_years)).enumerate() {
             let first = usize::from(self.constant_base[i].is_some());
             for (sketch, &v) in sketches[first..].iter_mut().zip(&row[first..]) {
@@ -331,6 +344,16 @@ impl Accumulator {
     ) {
         self.paths += len as u64;
         let n_years = self.n_years;
+        let mut bad = vec![false; len];
+        for (i, (count, &level)) in self.invalid_values.iter_mut().zip(&self.is_level).enumerate() {
+            bad.iter_mut().for_each(|b| *b = false);
+            for y in 0..n_years {
+                for (b, &v) in bad.iter_mut().zip(column(i, y)) {
+                    *b |= impossible(v, level);
+                }
+            }
+            *count += bad.iter().map(|&b| u64::from(b)).sum::<u64>();
+        }
         for (s, sketch) in self.indicators.iter_mut().enumerate() {
             let (i, y) = (s / n_years, s % n_years);
             if y > 0 || self.constant_base[i].is_none() {
@@ -406,6 +429,9 @@ impl Accumulator {
                 return Err(format!("target {t} is hit on {hits} and invalid on {invalid} of {paths} paths"));
             }
         }
+        if let Some(&most) = self.invalid_values.iter().find(|&&c| c > paths) {
+            return Err(format!("an indicator has impossible values on {most} of {paths} paths"));
+        }
         let spread: u128 = self.hit_counts.iter().map(|&c| u128::from(c)).sum();
         if spread != u128::from(paths) {
             return Err(format!("the numbers of targets hit cover {spread} paths, not {paths}"));
@@ -437,6 +463,7 @@ impl Accumulator {
         self.paths += other.paths;
         add_into(&mut self.hits, &other.hits);
         add_into(&mut self.invalid, &other.invalid);
+        add_into(&mut self.invalid_values, &other.invalid_values);
         add_into(&mut self.hit_counts, &other.hit_counts);
         add_into(&mut self.region_all_hit, &other.region_all_hit);
         self.all_hit += other.all_hit;
@@ -484,6 +511,12 @@ impl Accumulator {
     pub fn n_years(&self) -> usize {
         self.n_years
     }
+}
+
+/// A value no path may hold: not a finite number, or (for a level) at or below zero.
+#[inline]
+fn impossible(v: f64, level: bool) -> bool {
+    !v.is_finite() || (level && v <= 0.0)
 }
 
 fn add_into(a: &mut [u64], b: &[u64]) {
@@ -786,6 +819,14 @@ pub struct IndicatorSummary {
     /// Where `history` comes from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history_source: Option<String>,
+    /// Paths on which the indicator took an impossible value in some year (not a finite number,
+    /// or a level at or below zero); omitted when none did.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub invalid_paths: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -888,6 +929,7 @@ impl Summary {
                     source,
                     assumption,
                     note: ind.note.clone(),
+                    invalid_paths: acc.invalid_values.get(i).copied().unwrap_or(0),
                     years: (0..n_years)
                         .map(|y| {
                             let sketch = acc.indicator(i, y);
