@@ -113,7 +113,7 @@ fn a_model_restricted_to_one_target_computes_it_bit_for_bit() {
 /// under every sampling design, over ranges that end inside a block and start off a block edge.
 #[test]
 fn blocks_reproduce_the_per_path_reference_bit_for_bit() {
-    use feasim::engine::{Sampling, accumulate_per_path, accumulate_sequential_designed, simd};
+    use feasim::engine::{DesignedStreams, Sampling, accumulate_per_path, accumulate_sequential_designed, simd};
     let mut models = vec![("mixed".to_string(), model(&mixed_scenario()))];
     for file in [
         "scenarios/liaoning-2022-2024.toml",
@@ -132,14 +132,21 @@ fn blocks_reproduce_the_per_path_reference_bit_for_bit() {
         simd::force(Some(level));
         for (name, m) in &models {
             for sampling in [Sampling::Independent, Sampling::Antithetic, Sampling::LatinHypercube] {
-                for range in [0..1000u64, 2048..2048 + 77, 5..40] {
-                    let blocks = accumulate_sequential_designed(m, 11, sampling, range.clone());
-                    let reference = accumulate_per_path(m, 11, sampling, range.clone());
-                    assert_eq!(
-                        serde_json::to_string(&blocks).unwrap(),
-                        serde_json::to_string(&reference).unwrap(),
-                        "{name}, {sampling:?}, paths {range:?}, {level:?}"
-                    );
+                // Latin hypercube blocks of 16 (an even number of permuted bits), 128 (odd:
+                // cycle walking) and 1024 paths: runs of 1 000, 5 000 and 2^20 paths.
+                let totals: &[u64] =
+                    if sampling == Sampling::LatinHypercube { &[1000, 5000, 1 << 20] } else { &[1000] };
+                for &total in totals {
+                    let streams = DesignedStreams::for_run(11, sampling, total);
+                    for range in [0..1000u64, 2048..2048 + 77, 5..40] {
+                        let blocks = accumulate_sequential_designed(m, streams, range.clone());
+                        let reference = accumulate_per_path(m, streams, range.clone());
+                        assert_eq!(
+                            serde_json::to_string(&blocks).unwrap(),
+                            serde_json::to_string(&reference).unwrap(),
+                            "{name}, {sampling:?} of {total} paths, paths {range:?}, {level:?}"
+                        );
+                    }
                 }
             }
         }
@@ -151,12 +158,12 @@ fn blocks_reproduce_the_per_path_reference_bit_for_bit() {
 /// one-path-at-a-time reference, and gains and losses balance the difference.
 #[test]
 fn paired_blocks_count_what_the_per_path_reference_counts() {
-    use feasim::engine::{Sampling, accumulate_paired, accumulate_per_path};
+    use feasim::engine::{DesignedStreams, Sampling, accumulate_paired, accumulate_per_path};
     let base = model(&mixed_scenario());
     let shifted = model(&mixed_scenario().replace("mean = 5, sd = 2, df = 5", "mean = 6, sd = 2, df = 5"));
     let acc = accumulate_paired(&[&base, &shifted], 3, 1000..3100, &|_| {});
     for (v, m) in [&base, &shifted].into_iter().enumerate() {
-        let reference = accumulate_per_path(m, 3, Sampling::Independent, 1000..3100);
+        let reference = accumulate_per_path(m, DesignedStreams::for_run(3, Sampling::Independent, 3100), 1000..3100);
         assert_eq!(acc.hits[v], reference.hits, "variant {v}");
         for t in 0..m.targets.len() {
             let change = acc.gained[v][t] as i64 - acc.lost[v][t] as i64;

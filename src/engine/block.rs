@@ -172,9 +172,13 @@ impl Block {
                             Sampling::Antithetic => {
                                 sign(lane) * Distribution::<f64>::sample(&StandardNormal, &mut stream)
                             }
-                            Sampling::LatinHypercube => {
-                                stratified_normal(&mut stream, seed, path, rng::base_dimension(indicator.stream_key))
-                            }
+                            Sampling::LatinHypercube => stratified_normal(
+                                &mut stream,
+                                seed,
+                                path,
+                                rng::base_dimension(indicator.stream_key),
+                                streams.latin_bits(),
+                            ),
                         };
                         let drawn = marginal.from_standard_normal(z);
                         *slot = match &indicator.process {
@@ -243,7 +247,8 @@ impl Block {
                         let source = streams.shock(i, path);
                         for t in 0..n_proj {
                             let dimension = rng::shock_dimension(stream_key, t);
-                            row[t * LANES + lane] = stratified_normal(&mut stream, source.0, path, dimension);
+                            row[t * LANES + lane] =
+                                stratified_normal(&mut stream, source.0, path, dimension, streams.latin_bits());
                         }
                     }
                 }

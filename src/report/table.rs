@@ -255,6 +255,13 @@ pub fn render(summary: &Summary, labels: Labels, width: Option<u16>) -> String {
             t.id, t.invalid, summary.run.paths
         ));
     }
+    for i in summary.indicators.iter().filter(|i| i.invalid_paths > 0) {
+        let what = if i.kind == "level" { "a value at or below zero, or no finite value" } else { "no finite value" };
+        out.push_str(&format!(
+            "warning: indicator {}: {} of {} paths reached {what} in some year; check its distributions and unit (targets reading it count those paths as invalid or as misses)\n",
+            i.id, i.invalid_paths, summary.run.paths
+        ));
+    }
     if let Some(r) = &summary.correlation_repair {
         out.push_str(&format!(
             "note: the correlation matrix was repaired to the nearest valid one; largest change {:.4} ({} ~ {}), Frobenius norm of the change {:.4}\n",

@@ -335,9 +335,8 @@ fn run_shard(
     let bar = progress_bar(sim.quiet, Some(n_paths));
     let progress = |n: u64| bar.inc(n);
     let started = std::time::Instant::now();
-    let accumulator = on_threads(sim.threads, || {
-        engine::accumulate_designed(model, config.seed, config.sampling, paths.clone(), &progress)
-    })?;
+    let accumulator =
+        on_threads(sim.threads, || engine::accumulate_designed(model, config.streams(), paths.clone(), &progress))?;
     let elapsed = started.elapsed();
     bar.finish_and_clear();
 

@@ -62,7 +62,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, RwLock};
 
 use super::{CountLaw, Marginal, NegBinLaw, PoissonLaw, beta_lower_quantile, normal_tails, pert_shape};
-use super::{standard_normal_quantile, t_upper_quantile};
+use super::{standard_normal_quantile, t_upper_quantile, triangular_distance};
 
 /// Largest `|z|` the continuous tables cover (beyond it: the reference).
 const Z_TABLE: f64 = 8.0;
@@ -512,13 +512,7 @@ fn pert_tables(alpha: f64, beta: f64) -> (Piecewise, Piecewise) {
 fn triangular_tables(min: f64, mode: f64, max: f64) -> (Piecewise, Piecewise) {
     let range = max - min;
     let (left, right) = (mode - min, max - mode);
-    let distance = |p: f64, near: f64, far: f64| {
-        if p * range <= near {
-            (p * range * near).sqrt() / range
-        } else {
-            (near + far * p) / (range + ((1.0 - p) * range * far).sqrt())
-        }
-    };
+    let distance = |p: f64, near: f64, far: f64| triangular_distance(p, range, near, far);
     (
         Piecewise::build(|a| distance(normal_tails(-a).0, left, right)),
         Piecewise::build(|a| distance(normal_tails(a).1, right, left)),
