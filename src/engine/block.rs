@@ -162,8 +162,8 @@ impl Block {
                 Base::Known { value, .. } => column.fill(*value),
                 Base::Derived => column.fill(0.0),
                 Base::Uncertain { marginal, .. } => {
-                    let marginal = FastMarginal::new(marginal);
-                    for (lane, slot) in column[..len].iter_mut().enumerate() {
+                    let normals = &mut self.drawn[..len];
+                    for (lane, slot) in normals.iter_mut().enumerate() {
                         let path = first + lane as u64;
                         let (seed, stream_path) = streams.base(i, path);
                         let mut stream = rng::base_stream(seed, stream_path, indicator.stream_key);
@@ -176,11 +176,16 @@ impl Block {
                                 stratified_normal(&mut stream, seed, path, rng::base_dimension(indicator.stream_key))
                             }
                         };
-                        let drawn = marginal.from_standard_normal(z);
-                        *slot = match &indicator.process {
+                        *slot = z;
+                    }
+                    // The whole column through the marginal's tables at once.
+                    let drawn = &mut column[..len];
+                    FastMarginal::new(marginal).from_standard_normal_column(normals, drawn);
+                    for drawn in drawn {
+                        *drawn = match &indicator.process {
                             Process::Rate { lower, upper, .. } => drawn.clamp(*lower, *upper),
                             Process::Count { .. } => drawn.round().max(0.0),
-                            _ => drawn,
+                            _ => *drawn,
                         };
                     }
                 }
@@ -382,9 +387,9 @@ fn from_standard_normal(marginal: &Marginal, z: &[f64], x: &mut [f64]) {
             }
         }
         _ => {
-            // Tables looked up once per column (a thread-local hash lookup).
-            let fast = FastMarginal::new(marginal);
-            x.iter_mut().zip(z).for_each(|(x, &z)| *x = fast.from_standard_normal(z))
+            // Tables looked up once per column (a thread-local hash lookup); the column's
+            // Clenshaw sums run side by side.
+            FastMarginal::new(marginal).from_standard_normal_column(z, x)
         }
     }
 }
