@@ -172,3 +172,70 @@ fn paired_blocks_count_what_the_per_path_reference_counts() {
     }
     assert_ne!(acc.hits[0], acc.hits[1], "the shift must move some hits");
 }
+
+/// Analyses reuse the baseline's normals for variants that move one assumption
+/// (`Block::simulate_reusing`): every indicator value and every target verdict of the variant
+/// equals its own full simulation bit for bit, for every assumption of the mixed scenario (under
+/// every sampling design) and of the flagship (both shifts), on a full block and a partial one;
+/// only the indicators the assumption can affect are recomputed; a correlation change is not
+/// reused.
+#[test]
+fn variants_reusing_the_baseline_blocks_give_their_own_bits() {
+    use feasim::analysis::{params, sensitivity};
+    use feasim::engine::block::{Block, LANES, Reuse};
+    use feasim::engine::{DesignedStreams, Sampling};
+    let flagship = feasim::scenario::load(std::path::Path::new("scenarios/liaoning-2022-2024.toml")).unwrap();
+    let cases = [
+        (model(&mixed_scenario()), vec![Sampling::Independent, Sampling::Antithetic, Sampling::LatinHypercube]),
+        (flagship, vec![Sampling::Independent]),
+    ];
+    let mut reused = 0;
+    for (m, designs) in &cases {
+        for param in params::parameters(m) {
+            let (low, high) = sensitivity::shifts(m, &param, None);
+            for value in [low, high] {
+                // Shifts the loader would refuse are skipped, as `sensitivity` skips them.
+                let Ok(variant) = params::with_value(m, &param, value) else { continue };
+                let Some(reuse) = Reuse::new(m, &variant) else {
+                    assert_eq!(
+                        param.kind,
+                        params::ParamKind::Correlation,
+                        "{}: only a correlation changes the normals",
+                        param.id
+                    );
+                    continue;
+                };
+                reused += 1;
+                let affected = sensitivity::affected_indicators(m, &param);
+                assert!(reuse.recomputed() <= affected.iter().filter(|&&a| a).count(), "{}", param.id);
+                for &sampling in designs {
+                    let streams = DesignedStreams { seed: 5, sampling };
+                    for (first, len) in [(1024u64, LANES), (3 * 64 + 2048, 37)] {
+                        let (mut base, mut full, mut reusing) =
+                            (Block::new(m), Block::new(&variant), Block::new(&variant));
+                        base.simulate(m, &streams, first, len);
+                        full.simulate(&variant, &streams, first, len);
+                        reusing.simulate_reusing(&variant, &base, &reuse);
+                        let bits = |c: &[f64]| c.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                        for i in 0..variant.indicators.len() {
+                            for y in 0..variant.n_years() {
+                                assert_eq!(
+                                    bits(full.column(i, y)),
+                                    bits(reusing.column(i, y)),
+                                    "{} {value}: indicator {i}, year {y}",
+                                    param.id
+                                );
+                            }
+                        }
+                        for t in 0..variant.targets.len() {
+                            let ((fv, fh), (rv, rh)) = (full.target_column(t), reusing.target_column(t));
+                            assert_eq!((bits(fv), fh), (bits(rv), rh), "{} {value}: target {t}", param.id);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    eprintln!("{reused} variants reused the baseline");
+    assert!(reused >= 700, "only {reused} variants reused the baseline");
+}

@@ -242,6 +242,9 @@ pub fn accumulate_paired(
         .iter()
         .map(|m| m.targets.iter().map(|t| baseline.targets.iter().position(|b| b.id == t.id)).collect())
         .collect();
+    // Variants of the baseline that draw its normals recompute only what they change.
+    let reuse: Vec<Option<block::Reuse>> =
+        variants.iter().enumerate().map(|(v, m)| (v > 0).then(|| block::Reuse::new(baseline, m)).flatten()).collect();
     let n_chunks = (paths.end.saturating_sub(paths.start)).div_ceil(CHUNK);
     (0..n_chunks)
         .into_par_iter()
@@ -257,8 +260,13 @@ pub fn accumulate_paired(
                 let mut first = start;
                 while first < end {
                     let len = (end - first).min(block::LANES as u64) as usize;
-                    for (v, model) in variants.iter().enumerate() {
-                        blocks[v].simulate(model, &streams, first, len);
+                    let (base, others) = blocks.split_first_mut().expect("a baseline");
+                    base.simulate(baseline, &streams, first, len);
+                    for ((block, model), reuse) in others.iter_mut().zip(&variants[1..]).zip(&reuse[1..]) {
+                        match reuse {
+                            Some(reuse) => block.simulate_reusing(model, base, reuse),
+                            None => block.simulate(model, &streams, first, len),
+                        }
                     }
                     acc.paths += len as u64;
                     for v in 0..variants.len() {

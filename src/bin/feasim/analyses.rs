@@ -112,7 +112,9 @@ pub fn sensitivity(args: SensitivityArgs) -> anyhow::Result<()> {
     let mut notes: Vec<String> =
         report.skipped.iter().map(|s| format!("{} not analysed: {}", s.id, s.reason)).collect();
     if !args.sim.no_charts {
-        let charts = feasim::plot::write_sensitivity_charts(&report, &dir.join("charts"), &chart_options(&args.sim))?;
+        let charts = on_threads(args.sim.threads, || {
+            feasim::plot::write_sensitivity_charts(&report, &dir.join("charts"), &chart_options(&args.sim))
+        })??;
         notes.extend(charts.warnings);
         written.extend(charts.files);
     }
