@@ -209,7 +209,7 @@ fn variants_reusing_the_baseline_blocks_give_their_own_bits() {
                 let affected = sensitivity::affected_indicators(m, &param);
                 assert!(reuse.recomputed() <= affected.iter().filter(|&&a| a).count(), "{}", param.id);
                 for &sampling in designs {
-                    let streams = DesignedStreams { seed: 5, sampling };
+                    let streams = DesignedStreams::for_run(5, sampling, 1 << 20);
                     for (first, len) in [(1024u64, LANES), (3 * 64 + 2048, 37)] {
                         let (mut base, mut full, mut reusing) =
                             (Block::new(m), Block::new(&variant), Block::new(&variant));

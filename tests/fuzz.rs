@@ -450,8 +450,8 @@ fn parts(model: &Model) -> Vec<Vec<u8>> {
     (0..2)
         .map(|index| {
             let shard = ShardId::new(index, 2).unwrap();
-            let accumulator =
-                engine::accumulate_designed(model, config.seed, config.sampling, shard.paths(config.paths), &|_| {});
+            let streams = engine::path::DesignedStreams::for_run(config.seed, config.sampling, config.paths);
+            let accumulator = engine::accumulate_designed(model, streams, shard.paths(config.paths), &|_| {});
             let scenario = ScenarioRef {
                 name: model.name.clone(),
                 path: PathBuf::from("tests/data/calib-small.toml"),
