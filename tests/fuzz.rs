@@ -740,3 +740,25 @@ fn a_sweep_part_with_an_impossible_grid_is_refused() {
     let Err(e) = shard::parse_any(&sealed) else { panic!("an impossible grid was accepted") };
     assert!(e.to_string().contains("more grid values than can be counted"), "{e}");
 }
+
+/// A province growth of −1e308 in the history: shrinking a city toward it squared the value,
+/// and `fit` wrote a proposal with NaN weights and `n/a` means. Now not shrunk, and said why.
+#[test]
+fn fit_does_not_shrink_toward_a_series_too_large_to_combine() {
+    let text = std::fs::read_to_string("tests/data/liaoning-history-to-2021.csv").unwrap();
+    let from = "GDP_real_growth,辽宁省,2020,0.6,";
+    assert!(text.contains(from), "the corpus line is there");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("history.csv");
+    std::fs::write(&file, text.replacen(from, "GDP_real_growth,辽宁省,2020,-1e308,", 1)).unwrap();
+    let map = std::fs::canonicalize("scenarios/liaoning-history-map.toml").unwrap();
+    let scenario = std::fs::canonicalize("scenarios/liaoning-2022-2024.toml").unwrap();
+    let inputs = feasim::calibration::fit::FitInputs { history: &file, map: &map, scenario: Some(&scenario) };
+    let fragment = feasim::calibration::fit::fit_files(&inputs).unwrap().fragment(None);
+    assert!(
+        !fragment.contains("NaN"),
+        "{}",
+        fragment.lines().filter(|l| l.contains("NaN")).collect::<Vec<_>>().join("\n")
+    );
+    assert!(fragment.contains("too large to combine"), "the reason is given");
+}
