@@ -131,7 +131,13 @@ fn blocks_reproduce_the_per_path_reference_bit_for_bit() {
     for level in simd::available() {
         simd::force(Some(level));
         for (name, m) in &models {
-            for sampling in [Sampling::Independent, Sampling::Antithetic, Sampling::LatinHypercube] {
+            let designs = [
+                Sampling::Independent,
+                Sampling::Antithetic,
+                Sampling::LatinHypercube,
+                Sampling::Sobol { replicate_bits: 5 },
+            ];
+            for sampling in designs {
                 for range in [0..1000u64, 2048..2048 + 77, 5..40] {
                     let blocks = accumulate_sequential_designed(m, 11, sampling, range.clone());
                     let reference = accumulate_per_path(m, 11, sampling, range.clone());

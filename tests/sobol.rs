@@ -144,7 +144,7 @@ fn sobol_is_bit_identical_on_one_and_two_threads() {
 #[test]
 fn sobol_on_the_flagship_is_deterministic_and_writes_its_files() {
     let model = feasim::scenario::load(Path::new("scenarios/liaoning-2022-2024.toml")).unwrap();
-    let config = SobolConfig { samples: 128, seed: 3, bootstrap: 20 };
+    let config = SobolConfig { samples: 128, seed: 3, bootstrap: 20, ..SobolConfig::new(128, 3) };
     let one = on_threads(1, || sobol::sobol(&model, &config, &|_| {}));
     let two = on_threads(2, || sobol::sobol(&model, &config, &|_| {}));
     assert_eq!(serde_json::to_string(&one).unwrap(), serde_json::to_string(&two).unwrap());

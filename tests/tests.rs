@@ -22,6 +22,7 @@ mod errors;
 mod extract;
 mod golden;
 mod report;
+mod rqmc;
 mod sampling;
 mod shards;
 mod sobol;

@@ -17,6 +17,7 @@ use rand_distr::{Distribution, StandardNormal};
 
 use super::normals::LaneStreams;
 use super::path::{PER_CENT, Sampling, StreamSource, stratified_normal, target_value_with};
+use super::rqmc::SobolSet;
 use super::simd::{self, Level};
 use super::{exp, rng};
 use crate::model::distribution::FastMarginal;
@@ -175,6 +176,9 @@ impl Block {
                             Sampling::LatinHypercube => {
                                 stratified_normal(&mut stream, seed, path, rng::base_dimension(indicator.stream_key))
                             }
+                            Sampling::Sobol { replicate_bits } => {
+                                SobolSet::new(seed, stream_path, replicate_bits, indicator.stream_key, true).normal(0)
+                            }
                         };
                         let drawn = marginal.from_standard_normal(z);
                         *slot = match &indicator.process {
@@ -244,6 +248,16 @@ impl Block {
                         for t in 0..n_proj {
                             let dimension = rng::shock_dimension(stream_key, t);
                             row[t * LANES + lane] = stratified_normal(&mut stream, source.0, path, dimension);
+                        }
+                    }
+                }
+                Sampling::Sobol { replicate_bits } => {
+                    // Scrambled Sobol' points (see `rqmc`): no stream to seed.
+                    for lane in 0..len {
+                        let source = streams.shock(i, first + lane as u64);
+                        let set = SobolSet::new(source.0, source.1, replicate_bits, stream_key, false);
+                        for t in 0..n_proj {
+                            row[t * LANES + lane] = set.normal(t as u32);
                         }
                     }
                 }

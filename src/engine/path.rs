@@ -15,6 +15,7 @@ use rand_distr::{Distribution, StandardNormal};
 use crate::model::distribution::standard_normal_quantile;
 
 use super::rng;
+use super::rqmc::SobolSet;
 use crate::model::{Base, Compounding, Metric, Model, Process, Target};
 
 /// 1/100, the nearest double: log-compounded growth of x% multiplies a level by `e^(x·PER_CENT)`.
@@ -156,6 +157,10 @@ pub enum Sampling {
     /// draw: path k of a block draws from stratum π(k) of 1024 equal-probability strata, π a
     /// keyed pseudo-random permutation per block, indicator and year.
     LatinHypercube,
+    /// Randomised quasi-Monte Carlo: replicates of `2^replicate_bits` consecutive paths, each an
+    /// independently Owen-scrambled Sobol' point set (see [`rqmc`](super::rqmc)); choose the
+    /// size with [`Sampling::sobol`].
+    Sobol { replicate_bits: u8 },
 }
 
 impl Sampling {
@@ -165,7 +170,21 @@ impl Sampling {
             Sampling::Independent => 1,
             Sampling::Antithetic => 2,
             Sampling::LatinHypercube => super::CHUNK,
+            Sampling::Sobol { replicate_bits } => 1 << replicate_bits,
         }
+    }
+
+    /// Scrambled Sobol' points in replicates sized for a run of `paths` paths (at least
+    /// [`MIN_REPLICATES`](super::rqmc::MIN_REPLICATES) replicates, see
+    /// [`replicate_bits`](super::rqmc::replicate_bits)).
+    pub fn sobol(paths: u64) -> Self {
+        Sampling::Sobol { replicate_bits: super::rqmc::replicate_bits(paths) }
+    }
+
+    /// Whether intervals should use Student's t over the replicates (a design with few,
+    /// independent replicates) rather than the normal quantile.
+    pub fn student_t_intervals(self) -> bool {
+        matches!(self, Sampling::Sobol { .. })
     }
 
     pub fn name(self) -> &'static str {
@@ -173,6 +192,7 @@ impl Sampling {
             Sampling::Independent => "independent",
             Sampling::Antithetic => "antithetic",
             Sampling::LatinHypercube => "latin_hypercube",
+            Sampling::Sobol { .. } => "sobol",
         }
     }
 }
@@ -271,6 +291,9 @@ pub fn simulate_with<S: StreamSource>(model: &Model, streams: &S, path: u64, scr
                     Sampling::LatinHypercube => {
                         stratified_normal(&mut stream, seed, path, rng::base_dimension(indicator.stream_key))
                     }
+                    Sampling::Sobol { replicate_bits } => {
+                        SobolSet::new(seed, stream_path, replicate_bits, indicator.stream_key, true).normal(0)
+                    }
                 };
                 let drawn = marginal.from_standard_normal(z);
                 match &indicator.process {
@@ -309,6 +332,10 @@ pub fn simulate_with<S: StreamSource>(model: &Model, streams: &S, path: u64, scr
                     let dimension = rng::shock_dimension(stream_key, t);
                     *e = stratified_normal(&mut stream, source.0, path, dimension);
                 }
+            }
+            Sampling::Sobol { replicate_bits } => {
+                let set = SobolSet::new(source.0, source.1, replicate_bits, stream_key, false);
+                row.iter_mut().enumerate().for_each(|(t, e)| *e = set.normal(t as u32));
             }
         }
     }

@@ -525,6 +525,7 @@ fn sampling_name(sampling: Sampling) -> &'static str {
         Sampling::Independent => "independent",
         Sampling::Antithetic => "antithetic",
         Sampling::LatinHypercube => "lhs",
+        Sampling::Sobol { .. } => "sobol",
     }
 }
 
@@ -564,6 +565,10 @@ fn run_sheet(
         (Sampling::Antithetic, false) => "对偶路径",
         (Sampling::LatinHypercube, true) => "Latin hypercube blocks of 1024 paths",
         (Sampling::LatinHypercube, false) => "每 1024 条路径一组的拉丁超立方抽样",
+        (Sampling::Sobol { .. }, true) => {
+            "scrambled Sobol' points (randomised quasi-Monte Carlo) in independent replicates"
+        }
+        (Sampling::Sobol { .. }, false) => "分组独立加扰的 Sobol 点（随机化拟蒙特卡洛）",
     };
     let mut rows = vec![
         vec![text(h("feasim 版本", "feasim version")), text(&summary.feasim_version), Cell::Blank],

@@ -468,13 +468,27 @@ impl Accumulator {
         if variance <= 0.0 || hits == 0 || hits == n {
             return (binomial, variance.sqrt());
         }
-        let (ci_low, ci_high) = wilson_effective(p, p * (1.0 - p) / variance);
+        // Few independent replicates (randomised QMC): Student's t with R − 1 degrees of freedom
+        // instead of the normal quantile, by widening the variance the interval sees by (t/z)².
+        let widened = match self.groups.as_ref() {
+            Some(g) if self.sampling.student_t_intervals() => variance * student_t_widening(g.groups),
+            _ => variance,
+        };
+        let (ci_low, ci_high) = wilson_effective(p, p * (1.0 - p) / widened);
         (Probability { hits, probability: p, ci_low, ci_high }, variance.sqrt())
     }
 
     pub fn n_years(&self) -> usize {
         self.n_years
     }
+}
+
+/// `(t_{R−1, 0.975} / z_{0.975})²` for R replicates: the factor turning a normal 95% interval
+/// into Student's t interval over R independent replicate means.
+fn student_t_widening(replicates: u64) -> f64 {
+    let df = replicates.saturating_sub(1).max(1) as f64;
+    let t = crate::model::Marginal::StudentT { location: 0.0, scale: 1.0, df }.quantile(0.975);
+    (t / interval::Z_95).powi(2)
 }
 
 fn add_into(a: &mut [u64], b: &[u64]) {

@@ -205,6 +205,10 @@ fn sampling_words(s: Sampling) -> Bilingual {
         Sampling::LatinHypercube => {
             Bilingual::new("拉丁超立方（每块1024条路径）", "Latin hypercube blocks of 1,024 paths")
         }
+        Sampling::Sobol { replicate_bits } => Bilingual::new(
+            &format!("随机化拟蒙特卡洛（加扰 Sobol 点，每组{}条路径）", 1u64 << replicate_bits),
+            &format!("scrambled Sobol' points in replicates of {} paths", 1u64 << replicate_bits),
+        ),
     }
 }
 
