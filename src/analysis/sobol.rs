@@ -559,6 +559,23 @@ pub fn sobol(model: &Model, config: &SobolConfig, progress: &(dyn Fn(u64) + Sync
     let sampling = config.sampling;
     let streams_a = DesignedStreams { seed: seed_a, sampling };
     let streams_b = DesignedStreams { seed: seed_b, sampling };
+    // Each hybrid A_B^(i) simulates only the smallest model computing the targets group i
+    // reaches (`Model::restricted`: bit-identical on them, and usually a small part of the
+    // model), with the group's indicator renumbered in it.
+    let hybrids: Vec<(Model, Vec<usize>, InputGroup)> = active
+        .iter()
+        .map(|&g| {
+            let keep: Vec<usize> = (0..n_targets).filter(|&t| reach[g][t]).collect();
+            let restricted = model.restricted(&keep);
+            let id = &model.indicators[all_groups[g].indicator].id;
+            match restricted.indicators.iter().position(|i| &i.id == id) {
+                Some(indicator) => (restricted, keep, InputGroup { indicator, kind: all_groups[g].kind }),
+                // Not expected (a group reaches a target only through indicators it needs); the
+                // whole model is always right.
+                None => (model.clone(), (0..n_targets).collect(), all_groups[g]),
+            }
+        })
+        .collect();
     let boot_seed = rng::splitmix64(config.seed ^ BOOTSTRAP_SALT);
     let slots = config.bootstrap + 1;
     let mut accs: Vec<[QuantityAcc; 2]> =
@@ -573,8 +590,8 @@ pub fn sobol(model: &Model, config: &SobolConfig, progress: &(dyn Fn(u64) + Sync
         let records: Vec<Vec<f64>> = (0..n_chunks)
             .into_par_iter()
             .map_init(
-                || Block::new(model),
-                |block, chunk| {
+                || (Block::new(model), hybrids.iter().map(|(m, _, _)| Block::new(m)).collect::<Vec<_>>()),
+                |(block, hybrid_blocks), chunk| {
                     let from = start + chunk * CHUNK;
                     let to = (from + CHUNK).min(end);
                     let mut out = vec![0.0; (to - from) as usize * record_len];
@@ -593,11 +610,14 @@ pub fn sobol(model: &Model, config: &SobolConfig, progress: &(dyn Fn(u64) + Sync
                         (0..n_targets).for_each(|t| copy(block, t, t));
                         block.simulate(model, &streams_b, first, len);
                         (0..n_targets).for_each(|t| copy(block, t, n_targets + t));
-                        for (a, &g) in active.iter().enumerate() {
-                            let hybrid = Hybrid { a: seed_a, b: seed_b, group: all_groups[g], sampling };
-                            block.simulate(model, &hybrid, first, len);
-                            for t in (0..n_targets).filter(|&t| reach[g][t]) {
-                                copy(block, t, pair_offset[a][t]);
+                        for (a, (sub_model, keep, group)) in hybrids.iter().enumerate() {
+                            let hybrid = Hybrid { a: seed_a, b: seed_b, group: *group, sampling };
+                            let sub_block = &mut hybrid_blocks[a];
+                            sub_block.simulate(sub_model, &hybrid, first, len);
+                            for (k, &t) in keep.iter().enumerate() {
+                                if reach[active[a]][t] {
+                                    copy(sub_block, k, pair_offset[a][t]);
+                                }
                             }
                         }
                         first += len as u64;
