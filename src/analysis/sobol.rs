@@ -561,10 +561,15 @@ pub fn sobol(model: &Model, config: &SobolConfig, progress: &(dyn Fn(u64) + Sync
     let streams_b = DesignedStreams { seed: seed_b, sampling };
     // Each hybrid A_B^(i) simulates only the smallest model computing the targets group i
     // reaches (`Model::restricted`: bit-identical on them, and usually a small part of the
-    // model), with the group's indicator renumbered in it.
+    // model), with the group's indicator renumbered in it. Not on scrambled Sobol' points, whose
+    // dimensions follow the whole model's draws: there the hybrids simulate the whole model.
+    let whole = matches!(sampling, Sampling::Sobol { .. });
     let hybrids: Vec<(Model, Vec<usize>, InputGroup)> = active
         .iter()
         .map(|&g| {
+            if whole {
+                return (model.clone(), (0..n_targets).collect(), all_groups[g]);
+            }
             let keep: Vec<usize> = (0..n_targets).filter(|&t| reach[g][t]).collect();
             let restricted = model.restricted(&keep);
             let id = &model.indicators[all_groups[g].indicator].id;

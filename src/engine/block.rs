@@ -17,7 +17,7 @@ use rand_distr::{Distribution, StandardNormal};
 
 use super::normals::LaneStreams;
 use super::path::{PER_CENT, Sampling, StreamSource, stratified_normal, target_value_with};
-use super::rqmc::SobolSet;
+use super::rqmc::{Dimensions, SobolPoint};
 use super::simd::{self, Level};
 use super::{exp, rng};
 use crate::model::distribution::FastMarginal;
@@ -56,6 +56,8 @@ pub struct Block {
     args: Vec<f64>,
     series: Vec<f64>,
     versus: Vec<f64>,
+    /// Sobol' dimensions of the draws (`--sampling sobol`).
+    dimensions: Dimensions,
 }
 
 impl Block {
@@ -90,6 +92,7 @@ impl Block {
             args: Vec::new(),
             series: Vec::with_capacity(n_years),
             versus: Vec::with_capacity(n_years),
+            dimensions: Dimensions::new(model),
         }
     }
 
@@ -177,7 +180,7 @@ impl Block {
                                 stratified_normal(&mut stream, seed, path, rng::base_dimension(indicator.stream_key))
                             }
                             Sampling::Sobol { replicate_bits } => {
-                                SobolSet::new(seed, stream_path, replicate_bits, indicator.stream_key, true).normal(0)
+                                SobolPoint::new(seed, stream_path, replicate_bits).normal(self.dimensions.base(i))
                             }
                         };
                         let drawn = marginal.from_standard_normal(z);
@@ -255,9 +258,9 @@ impl Block {
                     // Scrambled Sobol' points (see `rqmc`): no stream to seed.
                     for lane in 0..len {
                         let source = streams.shock(i, first + lane as u64);
-                        let set = SobolSet::new(source.0, source.1, replicate_bits, stream_key, false);
+                        let point = SobolPoint::new(source.0, source.1, replicate_bits);
                         for t in 0..n_proj {
-                            row[t * LANES + lane] = set.normal(t as u32);
+                            row[t * LANES + lane] = point.normal(self.dimensions.shock(i, t));
                         }
                     }
                 }

@@ -15,7 +15,7 @@ use rand_distr::{Distribution, StandardNormal};
 use crate::model::distribution::standard_normal_quantile;
 
 use super::rng;
-use super::rqmc::SobolSet;
+use super::rqmc::{Dimensions, SobolPoint};
 use crate::model::{Base, Compounding, Metric, Model, Process, Target};
 
 /// 1/100, the nearest double: log-compounded growth of x% multiplies a level by `e^(x·PER_CENT)`.
@@ -43,6 +43,8 @@ pub struct Scratch {
     pub target_values: Vec<f64>,
     pub hits: Vec<bool>,
     pub region_missed: Vec<bool>,
+    /// Sobol' dimensions of the draws (`--sampling sobol`).
+    dimensions: Dimensions,
 }
 
 impl Scratch {
@@ -71,6 +73,7 @@ impl Scratch {
             target_values: vec![0.0; model.targets.len()],
             hits: vec![false; model.targets.len()],
             region_missed: vec![false; model.regions.len()],
+            dimensions: Dimensions::new(model),
         }
     }
 }
@@ -273,7 +276,7 @@ pub fn simulate(model: &Model, seed: u64, path: u64, scratch: &mut Scratch) {
 pub fn simulate_with<S: StreamSource>(model: &Model, streams: &S, path: u64, scratch: &mut Scratch) {
     let n_years = model.n_years();
     let n_proj = n_years - 1;
-    let Scratch { values, shocks, correlated, persistent, log_growth, factor, stack, .. } = scratch;
+    let Scratch { values, shocks, correlated, persistent, log_growth, factor, stack, dimensions, .. } = scratch;
 
     let sampling = streams.sampling();
     let sign = if sampling == Sampling::Antithetic && path & 1 == 1 { -1.0 } else { 1.0 };
@@ -292,7 +295,7 @@ pub fn simulate_with<S: StreamSource>(model: &Model, streams: &S, path: u64, scr
                         stratified_normal(&mut stream, seed, path, rng::base_dimension(indicator.stream_key))
                     }
                     Sampling::Sobol { replicate_bits } => {
-                        SobolSet::new(seed, stream_path, replicate_bits, indicator.stream_key, true).normal(0)
+                        SobolPoint::new(seed, stream_path, replicate_bits).normal(dimensions.base(i))
                     }
                 };
                 let drawn = marginal.from_standard_normal(z);
@@ -334,8 +337,8 @@ pub fn simulate_with<S: StreamSource>(model: &Model, streams: &S, path: u64, scr
                 }
             }
             Sampling::Sobol { replicate_bits } => {
-                let set = SobolSet::new(source.0, source.1, replicate_bits, stream_key, false);
-                row.iter_mut().enumerate().for_each(|(t, e)| *e = set.normal(t as u32));
+                let point = SobolPoint::new(source.0, source.1, replicate_bits);
+                row.iter_mut().enumerate().for_each(|(t, e)| *e = point.normal(dimensions.shock(i, t)));
             }
         }
     }

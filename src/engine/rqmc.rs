@@ -3,15 +3,17 @@
 //! **Design.** The paths of a run are cut into replicates of `2^m` consecutive paths (`m ≤ 10`,
 //! so a replicate never straddles a chunk of [`CHUNK`](super::CHUNK) paths or a shard). Within a
 //! replicate, path `k` takes point `π(k)` of the first `2^m` points of Sobol' sequence (Joe–Kuo
-//! direction numbers, as shipped by the `sobol_burley` crate), and every coordinate is
-//! Owen-scrambled (nested uniform scrambling, by Burley's hash approximation: Burley 2020,
-//! "Practical Hash-based Owen Scrambling", JCGT 9(4)) with a key of its own. Each indicator has
-//! its own padded set of dimensions (Burley's "padding": the same Sobol' dimensions, a different
-//! key and a nested-uniform shuffle `π` of the points, so different indicators' sets are only
-//! randomly associated): its yearly shocks are dimensions `0, 1, …` of its shock set, its base
-//! draw dimension 0 of its base set. The keys are a SplitMix64 mix of (seed, replicate, the
-//! indicator's stream key), so, as for every other design, results do not depend on threads,
-//! shards, or the other indicators of the model (common random numbers across variants).
+//! direction numbers, as shipped by the `sobol_burley` crate), `π` a nested-uniform shuffle, and
+//! every coordinate is Owen-scrambled (nested uniform scrambling, by Burley's hash approximation:
+//! Burley 2020, "Practical Hash-based Owen Scrambling", JCGT 9(4)) with a key of its own. The
+//! whole path is one point: [`Dimensions`] numbers the model's draws — every uncertain base, then
+//! every stochastic indicator's yearly shocks, in declaration order — and dimensions beyond the
+//! 256 the direction numbers cover are padded (Burley): dimension `d` is Sobol' dimension
+//! `d mod 256` of a set shuffled and scrambled with keys of its own, so sets of 256 are
+//! stratified within themselves and only randomly associated with each other. The keys are a
+//! SplitMix64 mix of (seed, replicate, set, dimension), so results do not depend on threads or
+//! shards; unlike the other designs, a point's dimensions follow the scenario's order, so adding
+//! an indicator changes which numbers the others draw (not their distribution).
 //!
 //! The 32 scrambled bits of a coordinate are extended to 53 by 21 bits hashed from the key and
 //! the point (the digits a nested uniform scramble leaves uniform and independent), so every
@@ -28,6 +30,7 @@ use sobol_burley::parts::{owen_scramble_rev, sobol_rev};
 
 use super::rng::{splitmix64, stream_seed};
 use crate::model::distribution::standard_normal_quantile;
+use crate::model::{Base, Model};
 
 /// Fewest replicates a run is cut into (when it has at least 32 paths).
 pub const MIN_REPLICATES: u64 = 32;
@@ -38,9 +41,6 @@ pub const MAX_REPLICATE_BITS: u8 = 10;
 /// Salt separating the Sobol' keys from the independent streams' seeds.
 const SOBOL_SALT: u64 = 0x736f_626f_6c5f_7271; // "sobol_rq"
 
-/// Salt separating an indicator's base-value set from its shock set.
-const BASE_SALT: u64 = 0x6261_7365_5f73_6574; // "base_set"
-
 /// `m` for a run of `paths` paths: the largest `2^m ≤ paths / 32`, capped at `2^10` (0 for runs
 /// of fewer than 64 paths, which are then plain Monte Carlo with one path per replicate).
 pub fn replicate_bits(paths: u64) -> u8 {
@@ -48,38 +48,82 @@ pub fn replicate_bits(paths: u64) -> u8 {
     ((63 - per_replicate.leading_zeros()) as u8).min(MAX_REPLICATE_BITS)
 }
 
-/// One indicator's padded Sobol' set in one replicate.
-#[derive(Debug, Clone, Copy)]
-pub struct SobolSet {
-    key: u64,
-    /// The point of the replicate this path takes, bit-reversed (`sobol_burley`'s convention).
-    index_rev: u32,
+/// Sobol' dimensions of a model's draws: every uncertain base (in declaration order), then every
+/// stochastic indicator's shocks year by year (in `model.stochastic` order).
+#[derive(Debug, Clone, Default)]
+pub struct Dimensions {
+    /// Per indicator: the dimension of its base draw, and of its shock in the first projection
+    /// year (its shock in year t is that + t − 1); `u32::MAX` where it has none.
+    per_indicator: Vec<(u32, u32)>,
 }
 
-impl SobolSet {
-    /// The set of the indicator with stream key `stream_key` for path `path` of a run seeded
-    /// `seed` with replicates of `2^bits` paths; `base` chooses the base-value set.
-    #[inline]
-    pub fn new(seed: u64, path: u64, bits: u8, stream_key: u64, base: bool) -> Self {
-        let replicate = path >> bits;
-        let position = (path & ((1u64 << bits) - 1)) as u32;
-        let salt = if base { SOBOL_SALT ^ BASE_SALT } else { SOBOL_SALT };
-        let key = stream_seed(seed, replicate, stream_key ^ salt);
-        // A nested uniform scramble of the position's bits is a permutation of 0..2^bits (its
-        // top `bits` bits, reversed, depend only on the position): Burley's shuffle, kept inside
-        // the replicate's first 2^bits points.
-        let mask = !(u32::MAX >> bits);
-        let index_rev = owen_scramble_rev(position.reverse_bits(), splitmix64(key) as u32) & mask;
-        SobolSet { key, index_rev }
+impl Dimensions {
+    pub fn new(model: &Model) -> Self {
+        let n_proj = (model.n_years() - 1) as u32;
+        let mut per_indicator = vec![(u32::MAX, u32::MAX); model.indicators.len()];
+        let mut next = 0u32;
+        for (i, indicator) in model.indicators.iter().enumerate() {
+            if matches!(indicator.base, Base::Uncertain { .. }) {
+                per_indicator[i].0 = next;
+                next += 1;
+            }
+        }
+        for &i in &model.stochastic {
+            per_indicator[i].1 = next;
+            next += n_proj;
+        }
+        Dimensions { per_indicator }
     }
 
-    /// Coordinate `dimension` (< 256) of the path's point, scrambled: a uniform in (0, 1).
+    /// The dimension of indicator `i`'s base draw.
+    #[inline]
+    pub fn base(&self, i: usize) -> u32 {
+        self.per_indicator[i].0
+    }
+
+    /// The dimension of indicator `i`'s shock in projection year `t` (0-based).
+    #[inline]
+    pub fn shock(&self, i: usize, t: usize) -> u32 {
+        self.per_indicator[i].1 + t as u32
+    }
+}
+
+/// Dimensions per padded set: those `sobol_burley`'s direction numbers cover.
+const SET_DIMENSIONS: u32 = 256;
+
+/// One path's scrambled Sobol' point.
+#[derive(Debug, Clone, Copy)]
+pub struct SobolPoint {
+    seed: u64,
+    replicate: u64,
+    /// Position of the path in its replicate, bit-reversed (`sobol_burley`'s convention).
+    position_rev: u32,
+    /// The top `bits` bits: the points of one replicate.
+    mask: u32,
+}
+
+impl SobolPoint {
+    /// The point of path `path` of a run seeded `seed` with replicates of `2^bits` paths.
+    #[inline]
+    pub fn new(seed: u64, path: u64, bits: u8) -> Self {
+        let position = (path & ((1u64 << bits) - 1)) as u32;
+        SobolPoint { seed, replicate: path >> bits, position_rev: position.reverse_bits(), mask: !(u32::MAX >> bits) }
+    }
+
+    /// Coordinate `dimension` of the point, scrambled: a uniform in (0, 1).
     #[inline]
     pub fn uniform(&self, dimension: u32) -> f64 {
-        let dimension_key = splitmix64(self.key ^ u64::from(dimension + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
-        let sobol = sobol_rev(self.index_rev, dimension);
+        let set = u64::from(dimension / SET_DIMENSIONS);
+        let key = stream_seed(self.seed, self.replicate, SOBOL_SALT ^ set.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        // A nested uniform scramble of the position's bits is a permutation of 0..2^bits (its
+        // top `bits` bits, reversed, depend only on the position's): Burley's shuffle, kept
+        // inside the replicate's first 2^bits points, one per set.
+        let index_rev = owen_scramble_rev(self.position_rev, splitmix64(key) as u32) & self.mask;
+        let within = dimension % SET_DIMENSIONS;
+        let dimension_key = splitmix64(key ^ u64::from(within + 1).wrapping_mul(0xbf58_476d_1ce4_e5b9));
+        let sobol = sobol_rev(index_rev, within);
         let high = owen_scramble_rev(sobol, dimension_key as u32).reverse_bits();
-        let low = splitmix64(dimension_key ^ u64::from(self.index_rev)) >> 43;
+        let low = splitmix64(dimension_key ^ u64::from(index_rev)) >> 43;
         ((u64::from(high) << 21 | low) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
     }
 
@@ -119,8 +163,8 @@ mod tests {
         for replicate in [0u64, 7] {
             let points: Vec<[f64; 6]> = (0..1024)
                 .map(|k| {
-                    let set = SobolSet::new(42, (replicate << bits) + k, bits, 12345, false);
-                    std::array::from_fn(|d| set.uniform(d as u32))
+                    let point = SobolPoint::new(42, (replicate << bits) + k, bits);
+                    std::array::from_fn(|d| point.uniform(if d < 5 { d as u32 } else { 300 }))
                 })
                 .collect();
             for d in 0..6 {
@@ -134,18 +178,18 @@ mod tests {
         }
     }
 
-    /// Different replicates, indicators and the base set are scrambled differently, and every
-    /// uniform stays strictly inside (0, 1).
+    /// Different seeds, replicates and padded sets are scrambled differently, and every uniform
+    /// stays strictly inside (0, 1).
     #[test]
-    fn keys_separate_replicates_indicators_and_base_draws() {
-        let u = |path, key, base| SobolSet::new(1, path, 5, key, base).uniform(0);
-        let a = u(3, 9, false);
-        assert_eq!(a, u(3, 9, false));
-        assert_ne!(a, u(3 + 32, 9, false));
-        assert_ne!(a, u(3, 10, false));
-        assert_ne!(a, u(3, 9, true));
+    fn keys_separate_seeds_replicates_and_sets() {
+        let u = |seed, path, dimension| SobolPoint::new(seed, path, 5).uniform(dimension);
+        let a = u(1, 3, 0);
+        assert_eq!(a, u(1, 3, 0));
+        assert_ne!(a, u(2, 3, 0));
+        assert_ne!(a, u(1, 3 + 32, 0));
+        assert_ne!(a, u(1, 3, 256));
         for path in 0..4096 {
-            let x = SobolSet::new(path, path, 7, 0, false).uniform((path % 100) as u32);
+            let x = SobolPoint::new(path, path, 7).uniform((path % 600) as u32);
             assert!(x > 0.0 && x < 1.0);
         }
     }
