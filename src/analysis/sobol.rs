@@ -141,6 +141,9 @@ pub struct Hybrid {
     pub group: InputGroup,
     /// The design A and B are drawn under (independent, or scrambled Sobol' points).
     pub sampling: Sampling,
+    /// Under scrambled Sobol' points, B is A's points in the dimensions after A's (`a == b`):
+    /// the offset of group i's dimensions (0 otherwise).
+    pub b_offset: u32,
 }
 
 impl StreamSource for Hybrid {
@@ -158,6 +161,38 @@ impl StreamSource for Hybrid {
 
     fn sampling(&self) -> Sampling {
         self.sampling
+    }
+
+    fn sobol_offset(&self, indicator: usize, base: bool) -> u32 {
+        let kind = if base { GroupKind::Base } else { GroupKind::Shocks };
+        if self.group.kind == kind && self.group.indicator == indicator { self.b_offset } else { 0 }
+    }
+}
+
+/// Sample B under scrambled Sobol' points: the points of A (same seed) in the `offset`
+/// dimensions after A's, as Saltelli's design takes A and B from one sequence of 2D dimensions.
+#[derive(Debug, Clone, Copy)]
+struct SobolB {
+    seed: u64,
+    sampling: Sampling,
+    offset: u32,
+}
+
+impl StreamSource for SobolB {
+    fn shock(&self, _: usize, path: u64) -> (u64, u64) {
+        (self.seed, path)
+    }
+
+    fn base(&self, _: usize, path: u64) -> (u64, u64) {
+        (self.seed, path)
+    }
+
+    fn sampling(&self) -> Sampling {
+        self.sampling
+    }
+
+    fn sobol_offset(&self, _: usize, _: bool) -> u32 {
+        self.offset
     }
 }
 
@@ -555,15 +590,19 @@ pub fn sobol(model: &Model, config: &SobolConfig, progress: &(dyn Fn(u64) + Sync
         }
     }
     let record_len = len;
-    let (seed_a, seed_b) = (config.seed, seed_b(config.seed));
     let sampling = config.sampling;
+    let whole = matches!(sampling, Sampling::Sobol { .. });
+    // Under scrambled Sobol' points, B is A's points in the next D dimensions (D: the model's
+    // draws), so A, B and every hybrid are projections of one scrambled net.
+    let (seed_a, seed_b) = (config.seed, if whole { config.seed } else { seed_b(config.seed) });
+    let b_offset = if whole { crate::engine::rqmc::Dimensions::new(model).count() } else { 0 };
     let streams_a = DesignedStreams { seed: seed_a, sampling };
-    let streams_b = DesignedStreams { seed: seed_b, sampling };
+    let streams_b = SobolB { seed: seed_b, sampling, offset: b_offset };
+    let streams_b_independent = DesignedStreams { seed: seed_b, sampling };
     // Each hybrid A_B^(i) simulates only the smallest model computing the targets group i
     // reaches (`Model::restricted`: bit-identical on them, and usually a small part of the
     // model), with the group's indicator renumbered in it. Not on scrambled Sobol' points, whose
     // dimensions follow the whole model's draws: there the hybrids simulate the whole model.
-    let whole = matches!(sampling, Sampling::Sobol { .. });
     let hybrids: Vec<(Model, Vec<usize>, InputGroup)> = active
         .iter()
         .map(|&g| {
@@ -613,10 +652,14 @@ pub fn sobol(model: &Model, config: &SobolConfig, progress: &(dyn Fn(u64) + Sync
                         };
                         block.simulate(model, &streams_a, first, len);
                         (0..n_targets).for_each(|t| copy(block, t, t));
-                        block.simulate(model, &streams_b, first, len);
+                        if whole {
+                            block.simulate(model, &streams_b, first, len);
+                        } else {
+                            block.simulate(model, &streams_b_independent, first, len);
+                        }
                         (0..n_targets).for_each(|t| copy(block, t, n_targets + t));
                         for (a, (sub_model, keep, group)) in hybrids.iter().enumerate() {
-                            let hybrid = Hybrid { a: seed_a, b: seed_b, group: *group, sampling };
+                            let hybrid = Hybrid { a: seed_a, b: seed_b, group: *group, sampling, b_offset };
                             let sub_block = &mut hybrid_blocks[a];
                             sub_block.simulate(sub_model, &hybrid, first, len);
                             for (k, &t) in keep.iter().enumerate() {
@@ -712,7 +755,10 @@ pub fn sobol(model: &Model, config: &SobolConfig, progress: &(dyn Fn(u64) + Sync
                 "Saltelli et al. (2010) design{}; first order: Saltelli (2010) on f centred at its mean; \
                  total effect: Jansen (1999); 95% intervals: estimate ± 1.96 Poisson-bootstrap standard errors{}",
                 match config.sampling {
-                    Sampling::Sobol { .. } => " on scrambled Sobol' points (A and B each in replicates of 2^m paths)",
+                    Sampling::Sobol { .. } => {
+                        " on scrambled Sobol' points (A and B the first and second D dimensions of one point per path, \
+                         in independently scrambled replicates of 2^m paths)"
+                    }
                     _ => "",
                 },
                 match config.sampling {

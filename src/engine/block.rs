@@ -179,9 +179,8 @@ impl Block {
                             Sampling::LatinHypercube => {
                                 stratified_normal(&mut stream, seed, path, rng::base_dimension(indicator.stream_key))
                             }
-                            Sampling::Sobol { replicate_bits } => {
-                                SobolPoint::new(seed, stream_path, replicate_bits).normal(self.dimensions.base(i))
-                            }
+                            Sampling::Sobol { replicate_bits } => SobolPoint::new(seed, stream_path, replicate_bits)
+                                .normal(self.dimensions.base(i) + streams.sobol_offset(i, true)),
                         };
                         let drawn = marginal.from_standard_normal(z);
                         *slot = match &indicator.process {
@@ -256,11 +255,12 @@ impl Block {
                 }
                 Sampling::Sobol { replicate_bits } => {
                     // Scrambled Sobol' points (see `rqmc`): no stream to seed.
+                    let offset = streams.sobol_offset(i, false);
                     for lane in 0..len {
                         let source = streams.shock(i, first + lane as u64);
                         let point = SobolPoint::new(source.0, source.1, replicate_bits);
                         for t in 0..n_proj {
-                            row[t * LANES + lane] = point.normal(self.dimensions.shock(i, t));
+                            row[t * LANES + lane] = point.normal(self.dimensions.shock(i, t) + offset);
                         }
                     }
                 }

@@ -142,6 +142,13 @@ pub trait StreamSource: Sync {
     fn sampling(&self) -> Sampling {
         Sampling::Independent
     }
+    /// Under [`Sampling::Sobol`]: what is added to indicator `indicator`'s Sobol' dimensions (its
+    /// base draw's when `base`), so that variance-based sensitivity can take sample B from the
+    /// dimensions after A's of the same points (Saltelli's design on one sequence of twice the
+    /// dimensions). 0 for ordinary runs.
+    fn sobol_offset(&self, _indicator: usize, _base: bool) -> u32 {
+        0
+    }
 }
 
 /// How a run turns its random streams into standard normals: the variance-reduction options.
@@ -294,9 +301,8 @@ pub fn simulate_with<S: StreamSource>(model: &Model, streams: &S, path: u64, scr
                     Sampling::LatinHypercube => {
                         stratified_normal(&mut stream, seed, path, rng::base_dimension(indicator.stream_key))
                     }
-                    Sampling::Sobol { replicate_bits } => {
-                        SobolPoint::new(seed, stream_path, replicate_bits).normal(dimensions.base(i))
-                    }
+                    Sampling::Sobol { replicate_bits } => SobolPoint::new(seed, stream_path, replicate_bits)
+                        .normal(dimensions.base(i) + streams.sobol_offset(i, true)),
                 };
                 let drawn = marginal.from_standard_normal(z);
                 match &indicator.process {
@@ -338,7 +344,8 @@ pub fn simulate_with<S: StreamSource>(model: &Model, streams: &S, path: u64, scr
             }
             Sampling::Sobol { replicate_bits } => {
                 let point = SobolPoint::new(source.0, source.1, replicate_bits);
-                row.iter_mut().enumerate().for_each(|(t, e)| *e = point.normal(dimensions.shock(i, t)));
+                let offset = streams.sobol_offset(i, false);
+                row.iter_mut().enumerate().for_each(|(t, e)| *e = point.normal(dimensions.shock(i, t) + offset));
             }
         }
     }

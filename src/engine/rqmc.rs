@@ -55,6 +55,7 @@ pub struct Dimensions {
     /// Per indicator: the dimension of its base draw, and of its shock in the first projection
     /// year (its shock in year t is that + t − 1); `u32::MAX` where it has none.
     per_indicator: Vec<(u32, u32)>,
+    count: u32,
 }
 
 impl Dimensions {
@@ -72,7 +73,12 @@ impl Dimensions {
             per_indicator[i].1 = next;
             next += n_proj;
         }
-        Dimensions { per_indicator }
+        Dimensions { per_indicator, count: next }
+    }
+
+    /// How many dimensions the model's draws take.
+    pub fn count(&self) -> u32 {
+        self.count
     }
 
     /// The dimension of indicator `i`'s base draw.
