@@ -30,7 +30,7 @@ use sobol_burley::parts::{owen_scramble_rev, sobol_rev};
 
 use super::rng::{splitmix64, stream_seed};
 use crate::model::distribution::standard_normal_quantile;
-use crate::model::{Base, Model};
+use crate::model::{Base, Marginal, Model};
 
 /// Fewest replicates a run is cut into (when it has at least 32 paths).
 pub const MIN_REPLICATES: u64 = 32;
@@ -49,7 +49,9 @@ pub fn replicate_bits(paths: u64) -> u8 {
 }
 
 /// Sobol' dimensions of a model's draws: every uncertain base (in declaration order), then every
-/// stochastic indicator's shocks year by year (in `model.stochastic` order).
+/// stochastic indicator's shocks year by year (in `model.stochastic` order), and last the shocks
+/// of indicators whose yearly draws are all fixed numbers (their normals move nothing, so the
+/// best dimensions go to draws that matter).
 #[derive(Debug, Clone, Default)]
 pub struct Dimensions {
     /// Per indicator: the dimension of its base draw, and of its shock in the first projection
@@ -69,14 +71,26 @@ impl Dimensions {
                 next += 1;
             }
         }
-        for &i in &model.stochastic {
+        let fixed = |i: usize| {
+            model.indicators[i]
+                .process
+                .shock()
+                .is_some_and(|(marginals, _)| marginals.iter().all(|m| matches!(m, Marginal::Fixed { .. })))
+        };
+        for &i in model.stochastic.iter().filter(|&&i| !fixed(i)) {
             per_indicator[i].1 = next;
             next += n_proj;
         }
-        Dimensions { per_indicator, count: next }
+        let count = next;
+        for &i in model.stochastic.iter().filter(|&&i| fixed(i)) {
+            per_indicator[i].1 = next;
+            next += n_proj;
+        }
+        Dimensions { per_indicator, count }
     }
 
-    /// How many dimensions the model's draws take.
+    /// How many dimensions the model's draws that matter take (fixed shocks come after them):
+    /// another point's draws may start there without sharing a dimension that moves anything.
     pub fn count(&self) -> u32 {
         self.count
     }
