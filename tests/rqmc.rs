@@ -97,3 +97,36 @@ fn a_sobol_replicate_is_stratified() {
     }
     assert!(strata.iter().all(|&c| c == 1), "every stratum once: {:?}", &strata[..16]);
 }
+
+/// `feasim run --sampling sobol` records the design with its replicate size (32 replicates of 64
+/// paths at 2 048 paths), and `feasim sobol` refuses the designs it does not implement.
+#[test]
+fn the_command_line_takes_sobol_sampling() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_feasim"))
+        .args([
+            "run",
+            "scenarios/tutorial.toml",
+            "--paths",
+            "2048",
+            "--sampling",
+            "sobol",
+            "-q",
+            "--no-charts",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["run"]["sampling"], serde_json::json!({ "sobol": { "replicate_bits": 6 } }));
+    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_feasim"))
+        .args(["sobol", "scenarios/tutorial.toml", "--paths", "64", "--sampling", "lhs", "-q", "--no-charts", "--out"])
+        .arg(dir.path().join("s"))
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--sampling independent or --sampling sobol"));
+}
