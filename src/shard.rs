@@ -1258,7 +1258,7 @@ mod tests {
     #[test]
     fn merged_shards_give_the_single_run_summary() {
         let m = model();
-        for sampling in [Sampling::Independent, Sampling::Antithetic, Sampling::LatinHypercube] {
+        for sampling in [Sampling::Independent, Sampling::Antithetic, Sampling::LatinHypercube, Sampling::sobol(5000)] {
             let config = RunConfig { paths: 5000, seed: 11, sampling };
             let single = serde_json::to_string(&engine::run(&m, &config, &|_| {})).unwrap();
             for count in [1, 2, 3, 5, 8] {

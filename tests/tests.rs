@@ -28,6 +28,7 @@ mod fuzz;
 mod gate;
 mod golden;
 mod report;
+mod rqmc;
 mod sampling;
 mod shards;
 mod sobol;
