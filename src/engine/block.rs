@@ -55,6 +55,9 @@ pub struct Block {
     persistent: Vec<f64>,
     drawn: Vec<f64>,
     lanes: LaneStreams,
+    /// Prepared marginals: slot `i` for indicator i's base, `n_indicators + k * n_proj + t − 1`
+    /// for stochastic indicator k's shock in year t (see [`prepared`]).
+    prepared: Vec<Option<FastMarginal>>,
     rows: Option<RowFactor>,
     stack: Vec<f64>,
     args: Vec<f64>,
@@ -92,6 +95,7 @@ impl Block {
             persistent: vec![0.0; n_stochastic * LANES],
             drawn: vec![0.0; LANES],
             lanes: LaneStreams::default(),
+            prepared: vec![None; model.indicators.len() + n_stochastic * n_proj],
             rows: model.cholesky.as_deref().map(|l| RowFactor::new(l, n_stochastic)),
             stack: Vec::new(),
             args: Vec::new(),
@@ -193,7 +197,8 @@ impl Block {
                         };
                         *slot = z;
                     }
-                    base_from_normals(indicator, marginal, normals, &mut column[..len]);
+                    let fast = prepared(&mut self.prepared, i, marginal);
+                    base_from_normals(indicator, fast, normals, &mut column[..len]);
                 }
             }
         }
@@ -307,8 +312,10 @@ impl Block {
                 let Some((marginals, phi)) = indicator.process.shock() else { return };
                 let z = &self.correlated[((t - 1) * n_stochastic + k) * LANES..][..len];
                 let x = &mut self.drawn[..len];
+                let slot = model.indicators.len() + k * (n_years - 1) + t - 1;
+                let cache = &mut self.prepared[..];
                 if phi == 0.0 {
-                    from_standard_normal(&marginals[t - 1], z, x);
+                    from_standard_normal(&marginals[t - 1], cache, slot, z, x);
                 } else {
                     let s = &mut self.persistent[k * LANES..][..len];
                     if t == 1 {
@@ -317,7 +324,7 @@ impl Block {
                         let c = (1.0 - phi * phi).sqrt();
                         s.iter_mut().zip(z).for_each(|(s, &z)| *s = phi * *s + c * z);
                     }
-                    from_standard_normal(&marginals[t - 1], s, x);
+                    from_standard_normal(&marginals[t - 1], cache, slot, s, x);
                 }
                 let at = (i * n_years + t - 1) * LANES;
                 let (before, after) = self.values.split_at_mut(at + LANES);
@@ -440,7 +447,8 @@ impl Block {
                 Base::Known { value, .. } => column.fill(*value),
                 Base::Derived => column.fill(0.0),
                 Base::Uncertain { marginal, .. } => {
-                    base_from_normals(indicator, marginal, &base.base_normals[i * LANES..][..len], &mut column[..len])
+                    let fast = prepared(&mut self.prepared, i, marginal);
+                    base_from_normals(indicator, fast, &base.base_normals[i * LANES..][..len], &mut column[..len])
                 }
             }
         }
@@ -547,8 +555,8 @@ impl Reuse {
 /// An uncertain base value on a column of paths from its standard normals: the whole column
 /// through the marginal's tables at once, then the process's bounds.
 #[inline(always)]
-fn base_from_normals(indicator: &Indicator, marginal: &Marginal, normals: &[f64], column: &mut [f64]) {
-    FastMarginal::new(marginal).from_standard_normal_column(normals, column);
+fn base_from_normals(indicator: &Indicator, marginal: &FastMarginal, normals: &[f64], column: &mut [f64]) {
+    marginal.from_standard_normal_column(normals, column);
     for drawn in column {
         *drawn = match &indicator.process {
             Process::Rate { lower, upper, .. } => drawn.clamp(*lower, *upper),
@@ -558,10 +566,51 @@ fn base_from_normals(indicator: &Indicator, marginal: &Marginal, normals: &[f64]
     }
 }
 
+/// The prepared form of `marginal` kept in `cache[slot]`, made (a thread-local hash lookup and
+/// reference counts, ~6% of a flagship run when done per column) only when the slot is empty
+/// or holds another marginal: parameters are compared bit for bit, so a block used with
+/// another model never reads a stale table.
+#[inline(always)]
+fn prepared<'a>(cache: &'a mut [Option<FastMarginal>], slot: usize, marginal: &Marginal) -> &'a FastMarginal {
+    let fresh = match &cache[slot] {
+        Some(fast) => !same_parameters(fast.marginal(), marginal),
+        None => true,
+    };
+    if fresh {
+        cache[slot] = Some(FastMarginal::new(marginal));
+    }
+    cache[slot].as_ref().expect("just prepared")
+}
+
+/// The same law with the same parameters, bit for bit (`==` would equate `0.0` and `-0.0`).
+fn same_parameters(a: &Marginal, b: &Marginal) -> bool {
+    fn bits(m: &Marginal) -> (u8, [u64; 3]) {
+        let b = |x: f64| x.to_bits();
+        match *m {
+            Marginal::Normal { mean, sd } => (0, [b(mean), b(sd), 0]),
+            Marginal::StudentT { location, scale, df } => (1, [b(location), b(scale), b(df)]),
+            Marginal::Triangular { min, mode, max } => (2, [b(min), b(mode), b(max)]),
+            Marginal::Pert { min, mode, max } => (3, [b(min), b(mode), b(max)]),
+            Marginal::Uniform { min, max } => (4, [b(min), b(max), 0]),
+            Marginal::SplitNormal { mode, sd_low, sd_high } => (5, [b(mode), b(sd_low), b(sd_high)]),
+            Marginal::Fixed { value } => (6, [b(value), 0, 0]),
+            Marginal::Poisson { mean } => (7, [b(mean), 0, 0]),
+            Marginal::NegativeBinomial { mean, dispersion } => (8, [b(mean), b(dispersion), 0]),
+        }
+    }
+    bits(a) == bits(b)
+}
+
 /// [`Marginal::from_standard_normal`] over a column: normals inline (vectorised), the others
 /// one value at a time through their [`FastMarginal`] tables.
 #[inline(always)]
-fn from_standard_normal(marginal: &Marginal, z: &[f64], x: &mut [f64]) {
+fn from_standard_normal(
+    marginal: &Marginal,
+    cache: &mut [Option<FastMarginal>],
+    slot: usize,
+    z: &[f64],
+    x: &mut [f64],
+) {
     match *marginal {
         Marginal::Normal { mean, sd } => {
             for (x, &z) in x.iter_mut().zip(z) {
@@ -577,9 +626,8 @@ fn from_standard_normal(marginal: &Marginal, z: &[f64], x: &mut [f64]) {
             }
         }
         _ => {
-            // Tables looked up once per column (a thread-local hash lookup); the column's
-            // Clenshaw sums run side by side.
-            FastMarginal::new(marginal).from_standard_normal_column(z, x)
+            // Tables prepared once per block's lifetime; the column's Clenshaw sums side by side.
+            prepared(cache, slot, marginal).from_standard_normal_column(z, x)
         }
     }
 }
