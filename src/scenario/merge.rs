@@ -116,7 +116,8 @@ fn merge_indicator(base: &mut RawIndicator, over: RawIndicator) {
             bounds,
             expr,
             note,
-            history
+            history,
+            classes
         ]
     );
 }
@@ -142,6 +143,22 @@ fn merge_target(base: &mut RawTarget, over: RawTarget) {
         base.numerator = None;
         base.denominator = None;
         base.competitors = None;
+        base.all = None;
+    }
+    if over.all.is_some() {
+        // A joint target replaces a single test.
+        base.metric = None;
+        base.indicator = None;
+        base.year = None;
+        base.from = None;
+        base.to = None;
+        base.numerator = None;
+        base.denominator = None;
+        base.competitors = None;
+        base.versus = None;
+        base.comparator = None;
+        base.threshold = None;
+        base.tolerance = None;
     }
     override_fields!(
         base,
@@ -164,7 +181,9 @@ fn merge_target(base: &mut RawTarget, over: RawTarget) {
             competitors,
             versus,
             comparator,
-            threshold
+            threshold,
+            tolerance,
+            all
         ]
     );
 }
