@@ -333,3 +333,34 @@ fn misuses_are_located_errors() {
     let rendered = load_str("case.toml", &text).expect_err("refused").to_string();
     assert!(rendered.contains("only a rate or a count can be on a class scale"), "{rendered}");
 }
+
+/// A variant may turn a single target into a joint one (the base's single test is dropped) and
+/// back, and may change one field of a condition list by restating the list.
+#[test]
+fn a_variant_can_make_a_target_joint_and_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = header(2024)
+        + "[[indicator]]\nid = \"x\"\nkind = \"level\"\nbase = 100\nsource = \"t\"\ngrowth = { dist = \"normal\", mean = 5, sd = 1 }\n"
+        + "[[indicator]]\nid = \"n\"\nkind = \"count\"\nbase = 0\nsource = \"t\"\nadditions = { dist = \"poisson\", mean = 1 }\n"
+        + &target("T", "metric = \"value\"\nindicator = \"x\"\ncomparator = \">=\"\nthreshold = 110");
+    std::fs::write(dir.path().join("base.toml"), &base).unwrap();
+    let variant = dir.path().join("joint.toml");
+    std::fs::write(
+        &variant,
+        "extends = \"base.toml\"\n[[target]]\nid = \"T\"\nall = [ { metric = \"value\", indicator = \"x\", comparator = \">=\", threshold = 110 }, { metric = \"value\", indicator = \"n\", comparator = \"between\", threshold = [1, 4] } ]\n",
+    )
+    .unwrap();
+    let m = feasim::scenario::load(&variant).unwrap_or_else(|e| panic!("{e}"));
+    assert!(matches!(&m.targets[0].metric, Metric::AllOf(c) if c.len() == 2));
+    std::fs::write(&variant, "extends = \"joint.toml\"\n[[target]]\nid = \"T\"\nmetric = \"cagr\"\nindicator = \"x\"\ncomparator = \">=\"\nthreshold = 4\n")
+        .unwrap();
+    let back = dir.path().join("back.toml");
+    std::fs::rename(&variant, &back).unwrap();
+    std::fs::write(
+        &variant,
+        "extends = \"base.toml\"\n[[target]]\nid = \"T\"\nall = [ { metric = \"value\", indicator = \"x\", comparator = \">=\", threshold = 110 }, { metric = \"value\", indicator = \"n\", comparator = \"between\", threshold = [1, 4] } ]\n",
+    )
+    .unwrap();
+    let m = feasim::scenario::load(&back).unwrap_or_else(|e| panic!("{e}"));
+    assert!(matches!(m.targets[0].metric, Metric::Cagr { .. }), "{:?}", m.targets[0].metric);
+}

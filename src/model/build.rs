@@ -1312,7 +1312,7 @@ impl Builder<'_> {
             metric: Metric::AllOf(conditions),
             versus: None,
             test: Test { comparator: Comparator::Ge, threshold: n, range: None },
-            unit: "conditions".into(),
+            unit: String::new(),
         })
     }
 

@@ -556,6 +556,8 @@ impl Metric {
                 format!("{} {}–{}年逐年数值（{decisive}）", name(indicator), year(from), year(to))
             }
             (Metric::ValueEveryYear { indicator, from, to }, false) => {
+                // "lowest/highest", not "weakest/strongest": on a class scale a low value is good.
+                let decisive = if by_min { "lowest year" } else { "highest year" };
                 format!("{} in every year {}–{} ({decisive})", name(indicator), year(from), year(to))
             }
             (Metric::Share { numerator, denominator, year: y }, true) => {
@@ -627,14 +629,10 @@ impl Metric {
             (Metric::Rank { indicator, year: y, competitors }, false) => {
                 format!("Rank of {} among {} in {}", name(indicator), competitors.len() + 1, year(y))
             }
-            (Metric::AllOf(conditions), true) => {
-                let parts: Vec<String> = conditions.iter().map(|c| c.label(model, true)).collect();
-                format!("同时满足的条件数（共{}项：{}）", conditions.len(), parts.join("；"))
-            }
-            (Metric::AllOf(conditions), false) => {
-                let parts: Vec<String> = conditions.iter().map(|c| c.label(model, false)).collect();
-                format!("Conditions met, of {} ({})", conditions.len(), parts.join("; "))
-            }
+            // Short: it labels a chart axis. The conditions themselves are in `describe` and in
+            // `Condition::label`.
+            (Metric::AllOf(conditions), true) => format!("同时满足的条件数（共{}项）", conditions.len()),
+            (Metric::AllOf(conditions), false) => format!("Conditions met (of {})", conditions.len()),
         }
     }
 
@@ -710,7 +708,8 @@ pub fn metric_unit(metric: &Metric, indicators: &[Indicator]) -> String {
             "%/yr".into()
         }
         Metric::Rank { .. } => "rank".into(),
-        Metric::AllOf(_) => "conditions".into(),
+        // A number of conditions: the label says so, in the reader's language.
+        Metric::AllOf(_) => String::new(),
     }
 }
 

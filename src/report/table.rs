@@ -198,7 +198,18 @@ pub fn render(summary: &Summary, labels: Labels, width: Option<u16>) -> String {
                 vec![
                     t.id.clone(),
                     label.clone(),
-                    format!("{} {}{}", t.comparator, format_number(t.threshold), unit),
+                    match (t.comparator.as_str(), t.range) {
+                        ("between", Some([low, high])) => {
+                            format!("between [{}, {}]{}", format_number(low), format_number(high), unit)
+                        }
+                        ("about", Some([low, high])) => format!(
+                            "about {} ± {}{}",
+                            format_number(t.threshold),
+                            format_number((high - low) / 2.0),
+                            unit
+                        ),
+                        _ => format!("{} {}{}", t.comparator, format_number(t.threshold), unit),
+                    },
                     format!("{}{flag}", percent(t.probability)),
                     format!("[{}, {}]", percent(t.ci_low), percent(t.ci_high)),
                     format_number(t.quantiles.p10),

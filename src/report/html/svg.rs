@@ -397,8 +397,14 @@ mod tests {
 
     #[test]
     fn histogram_colours_the_hitting_side_and_escapes_its_unit() {
-        let svg =
-            histogram(&[0.0, 1.0, 2.0, 3.0], &[5, 10, 5], 2.0, &|x| x >= 2.0, &Bilingual::new("直方图", "histogram"), "<b>");
+        let svg = histogram(
+            &[0.0, 1.0, 2.0, 3.0],
+            &[5, 10, 5],
+            2.0,
+            &|x| x >= 2.0,
+            &Bilingual::new("直方图", "histogram"),
+            "<b>",
+        );
         assert_eq!(svg.matches(HIT).count(), 1, "only the bar right of 2 hits");
         assert_eq!(svg.matches(MISS).count(), 2);
         assert!(svg.contains("&lt;b&gt;") && !svg.contains("<b>"));
