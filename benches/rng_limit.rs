@@ -119,7 +119,7 @@ struct Draws {
 impl Draws {
     fn of(model: &Model) -> Self {
         Draws {
-            shock_keys: model.stochastic.iter().map(|&i| model.indicators[i].stream_key).collect(),
+            shock_keys: model.stochastic().iter().map(|&i| model.indicators[i].stream_key).collect(),
             base_keys: model
                 .indicators
                 .iter()
@@ -238,14 +238,14 @@ fn draw_chunk(draws: &Draws, seed: u64, paths: Range<u64>) -> f64 {
 fn check_same_normals_as_engine(model: &Model, draws: &Draws, seed: u64) -> Result<(), String> {
     let n_years = model.n_years();
     let n_proj = n_years - 1;
-    let k = model.stochastic.len();
+    let k = model.stochastic().len();
     let unsupported = |what: &str| Err(format!("the sync check does not handle {what}; use the reference scenario"));
     if !draws.base_keys.is_empty() {
         return unsupported("uncertain bases");
     }
     let mut bases = Vec::with_capacity(k);
     let mut marginals = Vec::with_capacity(k);
-    for &i in &model.stochastic {
+    for &i in model.stochastic() {
         let indicator = &model.indicators[i];
         let (Base::Known { value, .. }, Process::Level { growth, compounding: Compounding::Log, persistence }) =
             (&indicator.base, &indicator.process)
@@ -258,7 +258,7 @@ fn check_same_normals_as_engine(model: &Model, draws: &Draws, seed: u64) -> Resu
         bases.push(*value);
         marginals.push(growth);
     }
-    if model.stochastic.len() != model.indicators.len() {
+    if model.stochastic().len() != model.indicators.len() {
         return unsupported("derived or deterministic indicators");
     }
     // Position of each indicator among the stochastic ones (they are all stochastic here).
@@ -268,7 +268,7 @@ fn check_same_normals_as_engine(model: &Model, draws: &Draws, seed: u64) -> Resu
         if target.versus.is_some() {
             return unsupported("relative targets");
         }
-        let k_of = model.stochastic.iter().position(|&i| i == indicator).expect("all indicators are stochastic");
+        let k_of = model.stochastic().iter().position(|&i| i == indicator).expect("all indicators are stochastic");
         targets.push((k_of, year, target.comparator, target.threshold));
     }
 
@@ -286,7 +286,7 @@ fn check_same_normals_as_engine(model: &Model, draws: &Draws, seed: u64) -> Resu
         for t in 1..n_years {
             for a in 0..k {
                 // z = L e in the engine's fixed order; normal marginal; log compounding.
-                let z = match &model.cholesky {
+                let z = match model.cholesky() {
                     Some(l) => {
                         let mut sum = 0.0;
                         for (b, &lab) in l[a * k..a * k + a + 1].iter().enumerate() {

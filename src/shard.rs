@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::analysis::sweep::{SweepPlan, SweepSpec};
-use crate::engine::{CHUNK, RunConfig, Sampling};
+use crate::engine::{CHUNK, RunConfig};
 use crate::model::Model;
 
 /// Most shards a run or sweep can be split into (a Slurm job array is far smaller by default).
@@ -166,8 +166,7 @@ impl Fingerprint {
         if paths.is_empty() {
             return None;
         }
-        let accumulator =
-            crate::engine::accumulate_sequential_designed(model, config.seed, config.sampling, paths.clone());
+        let accumulator = crate::engine::accumulate_sequential_designed(model, config.streams(), paths.clone());
         // Integers, booleans and bit patterns always serialise.
         let bytes = serde_json::to_vec(&accumulator).unwrap_or_default();
         Some(Fingerprint { paths: PathRange { start: paths.start, end: paths.end }, sha256: sha256_hex(&bytes) })
@@ -622,7 +621,7 @@ impl Merger {
         }
         // Start from the model's own empty accumulator, so that what is derived from the model
         // rather than counted (which region each target is in, …) comes from the model.
-        let mut merged = Accumulator::with_sampling(model, run.config.sampling);
+        let mut merged = Accumulator::with_sampling(model, run.config.sampling, run.config.streams().group_size());
         let total = match self.total {
             Some(total) if self.shape == shape(&merged) => total,
             _ => {
@@ -672,18 +671,33 @@ fn checksum_of<T: PartFile>(part: &mut T) -> String {
     sha256_hex(&bytes)
 }
 
+/// A message about a file's content, at most 300 characters with control characters escaped: an
+/// error may quote whatever a damaged or hostile file holds.
+fn clipped(e: &dyn std::fmt::Display) -> String {
+    let text = e.to_string();
+    let mut out: String = text
+        .chars()
+        .take(300)
+        .flat_map(|c| if c.is_control() { c.escape_debug().collect::<Vec<_>>() } else { vec![c] })
+        .collect();
+    if text.chars().count() > 300 {
+        out.push('…');
+    }
+    out
+}
+
 /// A part read from its JSON value, after checking its layout version, checksum and consistency.
 fn verified<T: PartFile>(value: serde_json::Value, layout: &'static str, version: u32) -> Result<T, PartError> {
     check_versions(&value, layout, version)?;
-    let mut part: T =
-        serde_json::from_value(value).map_err(|e| PartError::Damaged(format!("unexpected content: {e}")))?;
+    let mut part: T = serde_json::from_value(value)
+        .map_err(|e| PartError::Damaged(format!("unexpected content: {}", clipped(&e))))?;
     let written = part.checksum_field().clone();
     if checksum_of(&mut part) != written {
         return Err(PartError::Damaged(
             "its checksum does not match: the file was changed after it was written".into(),
         ));
     }
-    part.check_itself().map_err(PartError::Damaged)?;
+    part.check_itself().map_err(|e| PartError::Damaged(clipped(&e)))?;
     Ok(part)
 }
 
@@ -760,8 +774,7 @@ impl Fingerprint {
         if paths.is_empty() {
             return None;
         }
-        let baseline =
-            crate::engine::accumulate_sequential_designed(&plan.model, seed, Sampling::Independent, paths.clone());
+        let baseline = crate::engine::accumulate_sequential(&plan.model, seed, paths.clone());
         let paired = PairedCounts::from(plan.simulate(seed, paths.clone(), &|_| {}));
         // Integers, booleans and bit patterns always serialise.
         let mut bytes = serde_json::to_vec(&baseline).unwrap_or_default();
@@ -916,7 +929,7 @@ fn check_versions(value: &serde_json::Value, layout: &'static str, version: u32)
     }
     match value.get("feasim_version").and_then(|v| v.as_str()) {
         Some(FEASIM_VERSION) => Ok(()),
-        other => Err(PartError::FeasimVersion(other.unwrap_or("none").to_string())),
+        other => Err(PartError::FeasimVersion(clipped(&other.unwrap_or("none")))),
     }
 }
 
@@ -1124,7 +1137,7 @@ mod tests {
 
     fn shard(model: &Model, config: RunConfig, index: u64, count: u64) -> Part {
         let id = ShardId::new(index, count).unwrap();
-        let acc = engine::accumulate_designed(model, config.seed, config.sampling, id.paths(config.paths), &|_| {});
+        let acc = engine::accumulate_designed(model, config.streams(), id.paths(config.paths), &|_| {});
         let result = PartialResult::new(model, scenario_ref(model), config, id, acc);
         // Through the file format, as a merge sees it.
         let result = PartialResult::from_json(&result.to_json().unwrap()).unwrap();

@@ -113,7 +113,7 @@ fn a_model_restricted_to_one_target_computes_it_bit_for_bit() {
 /// under every sampling design, over ranges that end inside a block and start off a block edge.
 #[test]
 fn blocks_reproduce_the_per_path_reference_bit_for_bit() {
-    use feasim::engine::{Sampling, accumulate_per_path, accumulate_sequential_designed, simd};
+    use feasim::engine::{DesignedStreams, Sampling, accumulate_per_path, accumulate_sequential_designed, simd};
     let mut models = vec![("mixed".to_string(), model(&mixed_scenario()))];
     for file in [
         "scenarios/liaoning-2022-2024.toml",
@@ -132,14 +132,21 @@ fn blocks_reproduce_the_per_path_reference_bit_for_bit() {
         simd::force(Some(level));
         for (name, m) in &models {
             for sampling in [Sampling::Independent, Sampling::Antithetic, Sampling::LatinHypercube] {
-                for range in [0..1000u64, 2048..2048 + 77, 5..40] {
-                    let blocks = accumulate_sequential_designed(m, 11, sampling, range.clone());
-                    let reference = accumulate_per_path(m, 11, sampling, range.clone());
-                    assert_eq!(
-                        serde_json::to_string(&blocks).unwrap(),
-                        serde_json::to_string(&reference).unwrap(),
-                        "{name}, {sampling:?}, paths {range:?}, {level:?}"
-                    );
+                // Latin hypercube blocks of 16 (an even number of permuted bits), 128 (odd:
+                // cycle walking) and 1024 paths: runs of 1 000, 5 000 and 2^20 paths.
+                let totals: &[u64] =
+                    if sampling == Sampling::LatinHypercube { &[1000, 5000, 1 << 20] } else { &[1000] };
+                for &total in totals {
+                    let streams = DesignedStreams::for_run(11, sampling, total);
+                    for range in [0..1000u64, 2048..2048 + 77, 5..40] {
+                        let blocks = accumulate_sequential_designed(m, streams, range.clone());
+                        let reference = accumulate_per_path(m, streams, range.clone());
+                        assert_eq!(
+                            serde_json::to_string(&blocks).unwrap(),
+                            serde_json::to_string(&reference).unwrap(),
+                            "{name}, {sampling:?} of {total} paths, paths {range:?}, {level:?}"
+                        );
+                    }
                 }
             }
         }
@@ -151,12 +158,12 @@ fn blocks_reproduce_the_per_path_reference_bit_for_bit() {
 /// one-path-at-a-time reference, and gains and losses balance the difference.
 #[test]
 fn paired_blocks_count_what_the_per_path_reference_counts() {
-    use feasim::engine::{Sampling, accumulate_paired, accumulate_per_path};
+    use feasim::engine::{DesignedStreams, Sampling, accumulate_paired, accumulate_per_path};
     let base = model(&mixed_scenario());
     let shifted = model(&mixed_scenario().replace("mean = 5, sd = 2, df = 5", "mean = 6, sd = 2, df = 5"));
     let acc = accumulate_paired(&[&base, &shifted], 3, 1000..3100, &|_| {});
     for (v, m) in [&base, &shifted].into_iter().enumerate() {
-        let reference = accumulate_per_path(m, 3, Sampling::Independent, 1000..3100);
+        let reference = accumulate_per_path(m, DesignedStreams::for_run(3, Sampling::Independent, 3100), 1000..3100);
         assert_eq!(acc.hits[v], reference.hits, "variant {v}");
         for t in 0..m.targets.len() {
             let change = acc.gained[v][t] as i64 - acc.lost[v][t] as i64;
@@ -164,4 +171,71 @@ fn paired_blocks_count_what_the_per_path_reference_counts() {
         }
     }
     assert_ne!(acc.hits[0], acc.hits[1], "the shift must move some hits");
+}
+
+/// Analyses reuse the baseline's normals for variants that move one assumption
+/// (`Block::simulate_reusing`): every indicator value and every target verdict of the variant
+/// equals its own full simulation bit for bit, for every assumption of the mixed scenario (under
+/// every sampling design) and of the flagship (both shifts), on a full block and a partial one;
+/// only the indicators the assumption can affect are recomputed; a correlation change is not
+/// reused.
+#[test]
+fn variants_reusing_the_baseline_blocks_give_their_own_bits() {
+    use feasim::analysis::{params, sensitivity};
+    use feasim::engine::block::{Block, LANES, Reuse};
+    use feasim::engine::{DesignedStreams, Sampling};
+    let flagship = feasim::scenario::load(std::path::Path::new("scenarios/liaoning-2022-2024.toml")).unwrap();
+    let cases = [
+        (model(&mixed_scenario()), vec![Sampling::Independent, Sampling::Antithetic, Sampling::LatinHypercube]),
+        (flagship, vec![Sampling::Independent]),
+    ];
+    let mut reused = 0;
+    for (m, designs) in &cases {
+        for param in params::parameters(m) {
+            let (low, high) = sensitivity::shifts(m, &param, None);
+            for value in [low, high] {
+                // Shifts the loader would refuse are skipped, as `sensitivity` skips them.
+                let Ok(variant) = params::with_value(m, &param, value) else { continue };
+                let Some(reuse) = Reuse::new(m, &variant) else {
+                    assert_eq!(
+                        param.kind,
+                        params::ParamKind::Correlation,
+                        "{}: only a correlation changes the normals",
+                        param.id
+                    );
+                    continue;
+                };
+                reused += 1;
+                let affected = sensitivity::affected_indicators(m, &param);
+                assert!(reuse.recomputed() <= affected.iter().filter(|&&a| a).count(), "{}", param.id);
+                for &sampling in designs {
+                    let streams = DesignedStreams::for_run(5, sampling, 1 << 20);
+                    for (first, len) in [(1024u64, LANES), (3 * 64 + 2048, 37)] {
+                        let (mut base, mut full, mut reusing) =
+                            (Block::new(m), Block::new(&variant), Block::new(&variant));
+                        base.simulate(m, &streams, first, len);
+                        full.simulate(&variant, &streams, first, len);
+                        reusing.simulate_reusing(&variant, &base, &reuse);
+                        let bits = |c: &[f64]| c.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                        for i in 0..variant.indicators.len() {
+                            for y in 0..variant.n_years() {
+                                assert_eq!(
+                                    bits(full.column(i, y)),
+                                    bits(reusing.column(i, y)),
+                                    "{} {value}: indicator {i}, year {y}",
+                                    param.id
+                                );
+                            }
+                        }
+                        for t in 0..variant.targets.len() {
+                            let ((fv, fh), (rv, rh)) = (full.target_column(t), reusing.target_column(t));
+                            assert_eq!((bits(fv), fh), (bits(rv), rh), "{} {value}: target {t}", param.id);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    eprintln!("{reused} variants reused the baseline");
+    assert!(reused >= 700, "only {reused} variants reused the baseline");
 }

@@ -467,3 +467,79 @@ fn threshold_text_that_is_not_a_number() {
     check("threshold = 110", "threshold = \"about 110\"", 18, "does not start with a number", "\"2.5 万亿元\"");
     check("threshold = 110", "threshold = true", 18, "a number and a unit in quotes", "");
 }
+
+#[test]
+fn a_horizon_beyond_100_years_says_so_rather_than_that_the_years_are_in_the_wrong_order() {
+    check("end_year = 2024", "end_year = 2150", 4, "is 129 years after base_year 2021", "typo");
+    check("end_year = 2024", "end_year = 2122", 4, "feasim projects at most 100 years", "");
+    check("end_year = 2024", "end_year = 2020", 4, "must be after base_year 2021", "base_year+1");
+}
+
+#[test]
+fn a_long_chain_of_extends_without_a_loop_is_called_a_chain_not_a_loop() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("v0.toml"), VALID).unwrap();
+    for k in 1..=20 {
+        std::fs::write(dir.path().join(format!("v{k}.toml")), format!("extends = \"v{}.toml\"\n", k - 1)).unwrap();
+    }
+    // 16 levels are followed.
+    feasim::scenario::load(&dir.path().join("v16.toml")).unwrap();
+    let e = feasim::scenario::load(&dir.path().join("v20.toml")).unwrap_err().to_string();
+    assert!(e.contains("chain of `extends`") && e.contains("at most 16") && !e.contains("loop"), "{e}");
+    assert!(e.contains(":1:11"), "located at the extends value: {e}");
+}
+
+#[test]
+fn a_file_in_another_encoding_is_named_with_its_encoding_and_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let load = |name: &str, bytes: &[u8]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        feasim::scenario::load(&path).unwrap_err().to_string()
+    };
+    // 辽宁 in GB18030, on line 2.
+    let e = load("gbk.toml", b"[scenario]\nname = \"\xc1\xc9\xc4\xfe\"\n");
+    assert!(e.contains("looks like GB18030") && e.contains("line 2, column 9") && e.contains("iconv"), "{e}");
+    // UTF-16 with its byte order mark.
+    let utf16: Vec<u8> =
+        [0xff, 0xfe].into_iter().chain("[scenario]\n".encode_utf16().flat_map(u16::to_le_bytes)).collect();
+    let e = load("utf16.toml", &utf16);
+    assert!(e.contains("looks like UTF-16"), "{e}");
+    // Bytes that are no encoding at all.
+    let e = load("binary.toml", b"[scenario]\nname = \"\xff\xff\"\n");
+    assert!(e.contains("is not UTF-8 text") && !e.contains("looks like"), "{e}");
+}
+
+#[test]
+fn control_characters_in_echoed_names_and_values_are_escaped() {
+    // TOML escapes: the file is plain ASCII, the value holds ESC and a right-to-left override.
+    let text = VALID.replace("kind = \"level\"", "kind = \"le\\u001b[2J\\u202evel\"");
+    let e = load_str("case.toml", &text).unwrap_err().to_string();
+    assert!(e.contains("unknown kind \"le\\u{1b}[2J\\u{202e}vel\""), "{e}");
+    assert!(!e.contains('\u{1b}') && !e.contains('\u{202e}'), "raw control characters in {e:?}");
+}
+
+#[test]
+fn huge_numbers_in_messages_are_in_scientific_notation() {
+    // A rate base far outside its bounds, and an impossible history value.
+    let rate = VALID.replace("kind = \"level\"", "kind = \"rate\"").replace("base = 100", "base = 1.6e294").replace(
+        "growth = { dist = \"normal\", mean = 5, sd = 1 }",
+        "change = { dist = \"normal\", mean = 0, sd = 1 }",
+    );
+    let e = load_str("case.toml", &rate).unwrap_err().to_string();
+    assert!(e.contains("base 1.6e294 is outside the bounds [0, 100]"), "{e}");
+    let history =
+        VALID.replace("source = \"s\"", "source = \"s\"\nhistory = { source = \"h\", values = { 2020 = -3e199 } }");
+    let e = load_str("case.toml", &history).unwrap_err().to_string();
+    assert!(e.contains("the history value -3e199 for 2020"), "{e}");
+    assert!(!e.contains("000000000000000000000"), "{e}");
+}
+
+#[test]
+fn huge_thresholds_in_warnings_are_in_scientific_notation() {
+    let text = VALID.replace("threshold = 110", "threshold = 1.6e294");
+    let model = load_str("case.toml", &text).unwrap();
+    let warnings = model.warnings.join("\n");
+    assert!(warnings.contains("1.6e294"), "{warnings}");
+    assert!(!warnings.contains("000000000000000000000"), "a long decimal in:\n{warnings}");
+}

@@ -204,7 +204,7 @@ fn a_joint_target_of_independent_conditions_is_the_product_and_the_and_on_every_
 /// restricted to one joint target keeps what its conditions read.
 #[test]
 fn new_forms_in_blocks_reproduce_the_reference_bit_for_bit() {
-    use feasim::engine::{Sampling, accumulate_per_path, accumulate_sequential_designed};
+    use feasim::engine::{DesignedStreams, Sampling, accumulate_per_path, accumulate_sequential_designed};
     let text = header(2024)
         + "[[indicator]]\nid = \"n\"\nkind = \"count\"\nbase = 0\nsource = \"t\"\nadditions = { dist = \"poisson\", mean = 1.5 }\n"
         + "[[indicator]]\nid = \"x\"\nkind = \"level\"\nbase = 100\nsource = \"t\"\ncompounding = \"log\"\ngrowth = { dist = \"student_t\", mean = 4, sd = 5, df = 4 }\n"
@@ -233,8 +233,9 @@ fn new_forms_in_blocks_reproduce_the_reference_bit_for_bit() {
     let m = model(&text);
     for sampling in [Sampling::Independent, Sampling::Antithetic, Sampling::LatinHypercube] {
         for range in [0..1000u64, 5..77] {
-            let blocks = accumulate_sequential_designed(&m, 11, sampling, range.clone());
-            let reference = accumulate_per_path(&m, 11, sampling, range.clone());
+            let streams = DesignedStreams::for_run(11, sampling, 1000);
+            let blocks = accumulate_sequential_designed(&m, streams, range.clone());
+            let reference = accumulate_per_path(&m, streams, range.clone());
             assert_eq!(
                 serde_json::to_string(&blocks).unwrap(),
                 serde_json::to_string(&reference).unwrap(),

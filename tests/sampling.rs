@@ -33,8 +33,9 @@ fn run(m: &feasim::model::Model, paths: u64, seed: u64, sampling: Sampling) -> S
 }
 
 /// Each design is unbiased: the estimate lies within 4.5 of its own reported standard errors of
-/// the exact probability (deterministic at this seed; a correct design fails on a random seed
-/// with probability below 1e-5 per check).
+/// the exact probability (deterministic at this seed; a correct design fails one check on a
+/// random seed with probability 6.8e-6, and the 3 designs × 2 targets = 6 checks (8 with a fourth
+/// design) together with below 8 × 6.8e-6 = 5.4e-5, Bonferroni).
 #[test]
 fn every_design_is_unbiased_within_its_reported_error() {
     let m = scenario();
@@ -54,9 +55,10 @@ fn every_design_is_unbiased_within_its_reported_error() {
 
 /// The reported standard error is the real one: over R = 400 independent replications the
 /// spread of the estimates matches the mean reported error. The sample SD of R normal estimates
-/// has a relative error of 1/√(2(R−1)) ≈ 3.5%; the bound of 18% is over 5 of those, while a
-/// design that reported the binomial error would be off by 30–50% (antithetic, LHS reduce the
-/// variance by that much here) and is caught.
+/// has a relative error of 1/√(2(R−1)) ≈ 3.5%; the bound of 18% is over 5 of those (one-sided
+/// normal tail 2.9e-7 a check, 4 checks: 1.2e-6 in all), while a design that reported the
+/// binomial error would be off by 30–50% (antithetic, LHS reduce the variance by that much here)
+/// and is caught. (At 4 096 paths Latin hypercube blocks are 128 paths, 32 per run.)
 #[test]
 fn reported_standard_errors_match_the_spread_over_replications() {
     let m = scenario();
@@ -96,17 +98,19 @@ fn designs_are_thread_and_split_independent() {
         };
         let one = on(1);
         assert_eq!(one, on(2), "{design:?}");
-        let sequential = engine::accumulate_sequential_designed(&m, 5, design, 0..10_000);
+        let streams = RunConfig { paths: 10_000, seed: 5, sampling: design }.streams();
+        let sequential = engine::accumulate_sequential_designed(&m, streams, 0..10_000);
         assert_eq!(one, json(&Summary::from_accumulator(&m, &sequential, 5)), "{design:?} sequential");
-        let mut parts = engine::accumulate_designed(&m, 5, design, 4096..10_000, &|_| {});
-        parts.merge(&engine::accumulate_designed(&m, 5, design, 0..4096, &|_| {}));
+        let mut parts = engine::accumulate_designed(&m, streams, 4096..10_000, &|_| {});
+        parts.merge(&engine::accumulate_designed(&m, streams, 0..4096, &|_| {}));
         assert_eq!(one, json(&Summary::from_accumulator(&m, &parts, 5)), "{design:?} split");
     }
     assert_ne!(json(&run(&m, 10_000, 5, Sampling::Independent)), json(&run(&m, 10_000, 5, Sampling::Antithetic)));
 }
 
 /// Antithetic twins really are mirror images, and Latin hypercube blocks really are stratified:
-/// in one block of 1024 paths each of 1024 strata of the first shock holds exactly one path.
+/// in one block of 1024 paths each of 1024 strata of the first shock holds exactly one path, and
+/// likewise in the smaller blocks of shorter runs.
 #[test]
 fn designs_do_what_they_say() {
     let text = header(2022)
@@ -115,7 +119,7 @@ fn designs_do_what_they_say() {
     let m = model(&text);
     let mut scratch = engine::Scratch::new(&m);
     let growth = |sampling: Sampling, path: u64, scratch: &mut engine::Scratch| {
-        engine::path::simulate_with(&m, &engine::DesignedStreams { seed: 9, sampling }, path, scratch);
+        engine::path::simulate_with(&m, &engine::DesignedStreams::for_run(9, sampling, 1 << 20), path, scratch);
         100.0 * (scratch.values[1] / scratch.values[0]).ln()
     };
     for pair in 0..50 {
@@ -130,6 +134,21 @@ fn designs_do_what_they_say() {
         strata[((u * 1024.0) as usize).min(1023)] += 1;
     }
     assert!(strata.iter().all(|&c| c == 1), "every stratum once: {:?}", &strata[..16]);
+    // Fewer paths, smaller blocks (of 2^k paths for every k, odd widths by cycle walking):
+    // still one path in each stratum of every block.
+    for (paths, block) in [(1025, 32), (5120, 128), (2047, 32), (100, 2), (200, 4)] {
+        let streams = engine::DesignedStreams::for_run(9, Sampling::LatinHypercube, paths);
+        assert_eq!(streams.group_size(), block, "{paths} paths");
+        for first in [0, block, 3 * block] {
+            let mut strata = vec![0; block as usize];
+            for path in first..first + block {
+                engine::path::simulate_with(&m, &streams, path, &mut scratch);
+                let u = crate::util::phi(100.0 * (scratch.values[1] / scratch.values[0]).ln());
+                strata[((u * block as f64) as usize).min(block as usize - 1)] += 1;
+            }
+            assert!(strata.iter().all(|&c| c == 1), "{paths} paths, block at {first}: {strata:?}");
+        }
+    }
 }
 
 /// `--precision`: the batches stop at the first total whose widest interval is narrow enough,

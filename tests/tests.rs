@@ -6,6 +6,8 @@
 //! - `errors`: one test per class of mistake in a scenario file;
 //! - `golden`: every file in `scenarios/` against its recorded summary;
 //! - `sampling`: variance reduction (antithetic, Latin hypercube) and `--precision` batches;
+//! - `extremes`: extreme finite parameters refused where written, or run with impossible values reported;
+//! - `coverage`: the 95% interval of every sampling design covers the truth 92–98% of the time;
 //! - `cli`: the `feasim` command end to end;
 //! - `report`: `feasim report` and report.html in headless Chromium (`tests/browser.py`);
 //! - `shards`: sharded runs in separate processes merged byte for byte, and every refused merge.
@@ -18,10 +20,14 @@ mod analysis;
 mod analysis_labels;
 mod calibration;
 mod cli;
+mod coverage;
 mod csv_pandas;
 mod determinism;
 mod errors;
 mod extract;
+mod extremes;
+mod fuzz;
+mod gate;
 mod golden;
 mod grammar;
 mod report;

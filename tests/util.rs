@@ -38,8 +38,10 @@ pub fn phi(x: f64) -> f64 {
 
 /// Assert that `hits` out of `n` is consistent with the exact probability `p`: within
 /// `K_SIGMA` Monte Carlo standard errors. With the fixed seeds used here the outcome is
-/// deterministic; K_SIGMA = 4.5 means a correct engine fails on a random seed with probability
-/// below 1e-5, while a bias of a fraction of a percentage point is caught at these path counts.
+/// deterministic; K_SIGMA = 4.5 means a correct engine fails one check on a random seed with
+/// probability 2·(1 − Φ(4.5)) = 6.8e-6, so a test making m checks fails with probability below
+/// m × 6.8e-6 (Bonferroni): the tests in `statistics` make at most 3 each (2.0e-5 < 1e-4). A bias
+/// of a fraction of a percentage point is still caught at these path counts.
 pub fn assert_probability(what: &str, hits: u64, n: u64, p: f64) {
     const K_SIGMA: f64 = 4.5;
     let estimate = hits as f64 / n as f64;

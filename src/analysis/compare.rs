@@ -41,6 +41,29 @@ pub struct CompareCell {
     pub difference: Option<PairedDifference>,
 }
 
+/// Whether every scenario has the baseline's base and end years (`names`: the files, for the
+/// message). A target of another span tests other years, and the same indicator id draws its
+/// shocks for other calendar years: `feasim compare` refuses unless `--allow-different-years`.
+pub fn same_years(models: &[&Model], names: &[String]) -> Result<(), String> {
+    let Some(first) = models.first() else { return Ok(()) };
+    let name = |k: usize| names.get(k).cloned().unwrap_or_else(|| models[k].name.clone());
+    for (k, m) in models.iter().enumerate().skip(1) {
+        if (m.base_year, m.end_year) != (first.base_year, first.end_year) {
+            return Err(format!(
+                "{} runs {}–{} but the baseline {} runs {}–{}; compare scenarios over the same years, \
+                 or pass --allow-different-years if that is what you mean",
+                name(k),
+                m.base_year,
+                m.end_year,
+                name(0),
+                first.base_year,
+                first.end_year
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Simulate `models` (baseline first) on the same `paths` paths.
 pub fn compare(models: &[&Model], paths: u64, seed: u64, progress: &(dyn Fn(u64) + Sync)) -> CompareReport {
     let acc = engine::accumulate_paired(models, seed, 0..paths, progress);

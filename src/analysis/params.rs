@@ -410,6 +410,9 @@ pub fn with_value(model: &Model, param: &Param, value: f64) -> Result<Model, Str
         }
         _ => return Err(format!("{param} cannot be changed")),
     }
+    // The gate of every model (`model::validate`): what `feasim check` would refuse in a file
+    // is refused here too, naming the value.
+    out.validate().map_err(|refusal| format!("{param} = {}: {refusal}", crate::numbers::shown(value)))?;
     Ok(out)
 }
 

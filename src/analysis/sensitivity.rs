@@ -202,6 +202,22 @@ pub fn metric_reads(metric: &Metric) -> Vec<usize> {
     metric.indicators()
 }
 
+/// Why `param` cannot move `target` (or any target, when `None`): no target reads what it
+/// changes. Said instead of simulating a flat curve.
+pub fn moves_nothing(model: &Model, param: &Param, target: Option<usize>) -> String {
+    let what = match param.subject {
+        Subject::Indicator(i) => format!("\"{}\"", model.indicators[i].id),
+        Subject::Pair(i, j) => format!("\"{}\" or \"{}\"", model.indicators[i].id, model.indicators[j].id),
+    };
+    let (whom, reader) = match target {
+        Some(t) => (format!("target \"{}\"", model.targets[t].id), "it does not read"),
+        None => ("any target".to_string(), "no target reads"),
+    };
+    format!(
+        "{param} cannot move {whom}: {reader} {what}, nor an indicator derived from or correlated with it; nothing was simulated"
+    )
+}
+
 /// Indices of the targets whose probability `param` can change; for every other target the
 /// paired difference is exactly zero.
 pub fn affected_targets(model: &Model, param: &Param) -> Vec<usize> {
@@ -228,7 +244,12 @@ pub fn plan(model: &Model, config: &SensitivityConfig) -> Plan {
         match check {
             Ok(_) => {
                 let targets = affected_targets(model, &param);
-                planned.push(Planned { param, low, high, targets });
+                if targets.is_empty() {
+                    // Not simulated: its paired difference is exactly zero for every target.
+                    skipped.push(SkippedParam { id: param.id.clone(), reason: moves_nothing(model, &param, None) });
+                } else {
+                    planned.push(Planned { param, low, high, targets });
+                }
             }
             Err(reason) => skipped.push(SkippedParam { id: param.id.clone(), reason }),
         }

@@ -27,7 +27,8 @@ use serde::{Deserialize, Serialize};
 
 use super::sobol::{metric_reads, scenario_info};
 use crate::engine::CHUNK;
-use crate::engine::path::{Scratch, simulate};
+use crate::engine::block::{Block, LANES};
+use crate::engine::path::SeedStreams;
 use crate::model::{Base, Compounding, Marginal, Model, Process};
 use crate::summary::{ScenarioInfo, Sketch};
 
@@ -125,9 +126,10 @@ fn closure(model: &Model, target: usize) -> Vec<bool> {
     read
 }
 
-/// The feature's value on the path in `values` (`indicator * n_years + year`).
-fn feature_value(spec: &FeatureSpec, values: &[f64], n_years: usize) -> f64 {
-    let v = &values[spec.indicator * n_years..(spec.indicator + 1) * n_years];
+/// The feature's value on a path whose values of the feature's indicator, year by year from
+/// the base year, are `v`.
+fn feature_value(spec: &FeatureSpec, v: &[f64]) -> f64 {
+    let n_years = v.len();
     let n_proj = (n_years - 1) as f64;
     match spec.kind {
         FeatureKind::Base => v[0],
@@ -282,43 +284,58 @@ pub fn separate(model: &Model, config: &SeparationConfig, progress: &(dyn Fn(u64
         }
         a
     };
+    // One path (lane `lane` of a simulated block): its features, then every target's classes.
+    let record_path =
+        |block: &Block, lane: usize, years: &mut [f64], feature_values: &mut [f64], accs: &mut [TargetAcc]| {
+            for (f, spec) in specs.iter().enumerate() {
+                if used[f] {
+                    for (y, v) in years.iter_mut().enumerate() {
+                        *v = block.column(spec.indicator, y)[lane];
+                    }
+                    feature_values[f] = feature_value(spec, years);
+                }
+            }
+            for (t, acc) in accs.iter_mut().enumerate() {
+                let hit = block.target_column(t).1[lane];
+                if hit {
+                    acc.hits += 1;
+                } else {
+                    acc.misses += 1;
+                }
+                for (k, &f) in target_features[t].iter().enumerate() {
+                    let x = feature_values[f];
+                    if x.is_finite() {
+                        acc.classes[k][usize::from(!hit)].add(x, units[f]);
+                    } else {
+                        acc.invalid[k] += 1;
+                    }
+                }
+            }
+        };
     let n_chunks = config.paths.div_ceil(CHUNK);
     let accs = (0..n_chunks)
         .into_par_iter()
         .fold(
-            || (empty(), Scratch::new(model), vec![0.0; specs.len()]),
-            |(mut accs, mut scratch, mut feature_values), chunk| {
+            || (empty(), Block::new(model), vec![0.0; specs.len()], vec![0.0; n_years]),
+            |(mut accs, mut block, mut feature_values, mut years), chunk| {
                 let start = chunk * CHUNK;
                 let end = (start + CHUNK).min(config.paths);
-                for p in start..end {
-                    simulate(model, config.seed, p, &mut scratch);
-                    for (f, spec) in specs.iter().enumerate() {
-                        if used[f] {
-                            feature_values[f] = feature_value(spec, &scratch.values, n_years);
-                        }
+                let mut first = start;
+                while first < end {
+                    // A block of paths at once (the same bits as one path at a time, see
+                    // `engine::block`), then each path's features and verdicts in path order.
+                    let len = (end - first).min(LANES as u64) as usize;
+                    block.simulate(model, &SeedStreams(config.seed), first, len);
+                    for lane in 0..len {
+                        record_path(&block, lane, &mut years, &mut feature_values, &mut accs);
                     }
-                    for (t, acc) in accs.iter_mut().enumerate() {
-                        let hit = scratch.hits[t];
-                        if hit {
-                            acc.hits += 1;
-                        } else {
-                            acc.misses += 1;
-                        }
-                        for (k, &f) in target_features[t].iter().enumerate() {
-                            let x = feature_values[f];
-                            if x.is_finite() {
-                                acc.classes[k][usize::from(!hit)].add(x, units[f]);
-                            } else {
-                                acc.invalid[k] += 1;
-                            }
-                        }
-                    }
+                    first += len as u64;
                 }
                 progress(end - start);
-                (accs, scratch, feature_values)
+                (accs, block, feature_values, years)
             },
         )
-        .map(|(accs, _, _)| accs)
+        .map(|(accs, _, _, _)| accs)
         .reduce(empty, merge);
 
     let targets = model

@@ -134,6 +134,12 @@ struct Evaluator<'a> {
     hits: BTreeMap<u64, (f64, u64)>,
 }
 
+/// Why the value just beyond `edge` (in direction `side`) is refused by the gate.
+fn refusal(model: &Model, param: &Param, edge: f64, side: f64) -> String {
+    let beyond = edge + side * (edge.abs() * 1e-9).max(1e-9);
+    params::with_value(model, param, beyond).err().unwrap_or_else(|| "outside the valid range".into())
+}
+
 /// A total order key for finite f64 (sign-magnitude to two's complement).
 fn key(v: f64) -> u64 {
     let bits = v.to_bits();
@@ -213,6 +219,9 @@ pub fn solve(
             crate::numbers::shown(*p)
         ));
     }
+    if !super::sensitivity::affected_targets(model, param).contains(&target) {
+        return Err(super::sensitivity::moves_nothing(model, param, Some(target)));
+    }
     // Simulate only what the target needs: the restricted model computes it bit for bit as the
     // whole model does (see `Model::restricted`). A parameter outside it cannot move the target.
     let restricted = model.restricted(&[target]);
@@ -265,6 +274,17 @@ pub fn solve(
         e.evaluate(&next, progress);
     }
     let (searched_low, searched_high) = e.range();
+    // Where the search stopped at the edge of what `feasim check` accepts (`model::validate`).
+    let valid_edges = match (low_open, high_open) {
+        (true, true) => String::new(),
+        (false, true) => format!(" (lower values are refused: {})", refusal(e.model, param, searched_low, -1.0)),
+        (true, false) => format!(" (higher values are refused: {})", refusal(e.model, param, searched_high, 1.0)),
+        (false, false) => format!(
+            " (the valid range ends at both: {}; {})",
+            refusal(e.model, param, searched_low, -1.0),
+            refusal(e.model, param, searched_high, 1.0)
+        ),
+    };
 
     // k-section of every bracket at once.
     let mut brackets: Vec<Bracket> = Vec::new();
@@ -313,14 +333,15 @@ pub fn solve(
                     ci_high: None,
                     direction: None,
                     message: format!(
-                        "P(hit) stays between {:.2}% (at {}) and {:.2}% (at {}) for {} from {} to {}",
+                        "P(hit) stays between {:.2}% (at {}) and {:.2}% (at {}) for {} from {} to {}{}",
                         100.0 * p_min,
                         fmt_number(v_min),
                         100.0 * p_max,
                         fmt_number(v_max),
                         param.id,
                         fmt_number(searched_low),
-                        fmt_number(searched_high)
+                        fmt_number(searched_high),
+                        valid_edges
                     ),
                 };
             };

@@ -106,7 +106,14 @@ impl SweepPlan {
     pub fn new(model: &Model, specs: &[SweepSpec]) -> Result<Self, String> {
         // Simulate only the targets the parameters can move, and what those targets need: the
         // restricted model computes them bit for bit as the whole model does.
-        let mut keep: Vec<usize> = specs.iter().flat_map(|s| affected_targets(model, &s.param)).collect();
+        let mut keep: Vec<usize> = Vec::new();
+        for spec in specs {
+            let affected = affected_targets(model, &spec.param);
+            if affected.is_empty() {
+                return Err(super::sensitivity::moves_nothing(model, &spec.param, None));
+            }
+            keep.extend(affected);
+        }
         keep.sort_unstable();
         keep.dedup();
         let restricted = model.restricted(&keep);

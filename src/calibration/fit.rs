@@ -48,7 +48,7 @@ pub const MIN_CORRELATION_YEARS: usize = 5;
 pub const DF_GRID: [f64; 9] = [3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 15.0, 20.0, 30.0];
 /// Largest probability of a fall of 100% or more the scenario loader accepts for simple
 /// compounding (see docs/scenario-format.md, 5.3).
-pub const FALL_TOLERANCE: f64 = 1e-6;
+pub const FALL_TOLERANCE: f64 = crate::model::validate::NEGLIGIBLE;
 /// Below this many observations the output says the sample is small.
 pub const SMALL_SAMPLE: usize = 10;
 
@@ -733,7 +733,22 @@ pub fn estimate(
         ));
     }
     let mut proposal = propose(n, mean, sd, tails.as_ref(), &mut notes);
+    // The proposal passes the model's gate (`model::validate`), as every model simulated does:
+    // one the scenario would refuse is written commented out, with why.
+    if let Some(p) = &mut proposal {
+        let gate = p.marginal().map_err(|e| e.to_string()).and_then(|m| {
+            use crate::model::validate::{Use, marginal};
+            marginal(&m, Use::Growth, "the proposal").map_err(|r| r.to_string())
+        });
+        if let Err(why) = gate {
+            notes.push(format!(
+                "the proposal is not a distribution a scenario accepts ({why}); the spread stays judgement"
+            ));
+            p.blocked = true;
+        }
+    }
     if let Some(p) = &mut proposal
+        && !p.blocked
         && measure == Measure::Growth
         && let Ok(m) = p.marginal()
         && m.cdf(-100.0) > FALL_TOLERANCE

@@ -151,20 +151,22 @@ pub fn parse(path: &Path, text: String, allow_target: bool) -> Result<Table, Loa
     let file = sources.add(path, text);
     let text = sources.text(file);
     let fail = |diagnostics: Vec<Diagnostic>, sources: &Sources| LoadError { diagnostics, sources: sources.clone() };
-    let records = match split_records(text) {
-        Ok(r) => r,
-        Err((span, message)) => {
-            let d = Diagnostic::new(file, span, message)
-                .help("close the quote; a quote inside a field is written twice (\"\")");
+    let quote_help = "close the quote; a quote inside a field is written twice (\"\")";
+    // Records are read one at a time and turned into rows at once, so a large table is held once
+    // (as rows), never also as a list of split records.
+    let mut records = Records::new(text);
+    let header = match records.next() {
+        Some(Ok(header)) => header,
+        Some(Err((span, message))) => {
+            return Err(fail(vec![Diagnostic::new(file, span, message).help(quote_help)], &sources));
+        }
+        None => {
+            let d = Diagnostic::new(file, 0..0, "the table is empty").help(format!(
+                "the first line names the columns: {}",
+                REQUIRED_COLUMNS.iter().chain(OPTIONAL_COLUMNS.iter()).copied().collect::<Vec<_>>().join(",")
+            ));
             return Err(fail(vec![d], &sources));
         }
-    };
-    let Some((header, body)) = records.split_first() else {
-        let d = Diagnostic::new(file, 0..0, "the table is empty").help(format!(
-            "the first line names the columns: {}",
-            REQUIRED_COLUMNS.iter().chain(OPTIONAL_COLUMNS.iter()).copied().collect::<Vec<_>>().join(",")
-        ));
-        return Err(fail(vec![d], &sources));
     };
     let mut diagnostics = Vec::new();
     let mut known: Vec<&str> = REQUIRED_COLUMNS.iter().chain(OPTIONAL_COLUMNS.iter()).copied().collect();
@@ -203,10 +205,18 @@ pub fn parse(path: &Path, text: String, allow_target: bool) -> Result<Table, Loa
     }
     let index = |name: &str| columns.iter().position(|c| *c == Some(name));
     let mut rows = Vec::new();
-    for record in body {
+    for record in records {
         if diagnostics.len() >= MAX_DIAGNOSTICS {
             break;
         }
+        let record = match record {
+            Ok(record) => record,
+            Err((span, message)) => {
+                // The rest of the file cannot be split reliably after an unclosed quote.
+                diagnostics.push(Diagnostic::new(file, span, message).help(quote_help));
+                break;
+            }
+        };
         if record.fields.len() != columns.len() {
             diagnostics.push(
                 Diagnostic::new(
@@ -361,13 +371,38 @@ struct Record {
     span: Range<usize>,
 }
 
-/// Split CSV text (RFC 4180: `,` separated, `"` quoted, `""` inside quotes) into records with
-/// the byte span of every field (without its quotes). Blank lines and lines starting with `#`
+/// The records of CSV text, one at a time (RFC 4180: `,` separated, `"` quoted, `""` inside
+/// quotes), with the byte span of every field (without its quotes). Blank lines and lines starting with `#`
 /// are skipped; a leading byte-order mark is ignored.
-fn split_records(text: &str) -> Result<Vec<Record>, (Range<usize>, String)> {
+struct Records<'a> {
+    text: &'a str,
+    pos: usize,
+    failed: bool,
+}
+
+impl<'a> Records<'a> {
+    fn new(text: &'a str) -> Self {
+        Records { text, pos: if text.starts_with('\u{feff}') { 3 } else { 0 }, failed: false }
+    }
+}
+
+impl Iterator for Records<'_> {
+    type Item = Result<Record, (Range<usize>, String)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        let result = split_record(self.text, &mut self.pos)?;
+        self.failed = result.is_err();
+        Some(result)
+    }
+}
+
+/// The next record of `text` from byte `*pos` (advanced past it), or `None` at the end.
+fn split_record(text: &str, pos_ref: &mut usize) -> Option<Result<Record, (Range<usize>, String)>> {
     let bytes = text.as_bytes();
-    let mut pos = if text.starts_with('\u{feff}') { 3 } else { 0 };
-    let mut records = Vec::new();
+    let mut pos = *pos_ref;
     while pos < bytes.len() {
         let line_end = bytes[pos..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |i| pos + i);
         let line = text[pos..line_end].trim_end_matches('\r');
@@ -385,7 +420,7 @@ fn split_records(text: &str) -> Result<Vec<Record>, (Range<usize>, String)> {
                 let content_start = pos;
                 loop {
                     match bytes.get(pos) {
-                        None => return Err((open..open + 1, "this quoted field is never closed".into())),
+                        None => return Some(Err((open..open + 1, "this quoted field is never closed".into()))),
                         Some(b'"') if bytes.get(pos + 1) == Some(&b'"') => {
                             value.push('"');
                             pos += 2;
@@ -403,7 +438,7 @@ fn split_records(text: &str) -> Result<Vec<Record>, (Range<usize>, String)> {
                 if pos < bytes.len() && !matches!(bytes[pos], b',' | b'\n' | b'\r') {
                     let end =
                         bytes[pos..].iter().position(|&b| matches!(b, b',' | b'\n')).map_or(bytes.len(), |i| pos + i);
-                    return Err((pos..end, "text after the closing quote of a field".into()));
+                    return Some(Err((pos..end, "text after the closing quote of a field".into())));
                 }
                 fields.push(Field { text: value, span: content_start..content_end });
             } else {
@@ -433,9 +468,11 @@ fn split_records(text: &str) -> Result<Vec<Record>, (Range<usize>, String)> {
             }
         }
         let end = text[start..pos].trim_end_matches(['\n', '\r']).len() + start;
-        records.push(Record { fields, span: start..end });
+        *pos_ref = pos;
+        return Some(Ok(Record { fields, span: start..end }));
     }
-    Ok(records)
+    *pos_ref = pos;
+    None
 }
 
 #[cfg(test)]

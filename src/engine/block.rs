@@ -20,7 +20,7 @@ use super::path::{PER_CENT, Sampling, StreamSource, stratified_normal, target_va
 use super::simd::{self, Level};
 use super::{exp, rng};
 use crate::model::distribution::FastMarginal;
-use crate::model::{Base, Comparator, Compounding, Marginal, Metric, Model, Process};
+use crate::model::{Base, Comparator, Compounding, Indicator, Marginal, Metric, Model, Process};
 
 /// Paths per block. A multiple of 8 (the widest vector of `f64`), and a divisor of
 /// [`CHUNK`](super::CHUNK) so that blocks never straddle chunks.
@@ -45,8 +45,12 @@ pub struct Block {
     target_source: Vec<Option<usize>>,
     /// `shocks[(k * n_proj + t − 1) * LANES + lane]` for stochastic indicator k, year t.
     shocks: Vec<f64>,
-    /// `correlated[k * LANES + lane]`, and the persistent shock likewise.
+    /// `correlated[((t − 1) * n_stochastic + k) * LANES + lane]`: the correlated normal of
+    /// stochastic indicator k in year t (kept for every year, so that a variant can reuse them).
     correlated: Vec<f64>,
+    /// `base_normals[i * LANES + lane]`: the standard normal behind an uncertain base value.
+    base_normals: Vec<f64>,
+    /// `persistent[k * LANES + lane]`: the AR(1) state of stochastic indicator k.
     persistent: Vec<f64>,
     drawn: Vec<f64>,
     lanes: LaneStreams,
@@ -80,7 +84,8 @@ impl Block {
                 })
                 .collect(),
             shocks: vec![0.0; n_stochastic * n_proj * LANES],
-            correlated: vec![0.0; n_stochastic * LANES],
+            correlated: vec![0.0; n_stochastic * n_proj * LANES],
+            base_normals: vec![0.0; model.indicators.len() * LANES],
             persistent: vec![0.0; n_stochastic * LANES],
             drawn: vec![0.0; LANES],
             lanes: LaneStreams::default(),
@@ -162,8 +167,8 @@ impl Block {
                 Base::Known { value, .. } => column.fill(*value),
                 Base::Derived => column.fill(0.0),
                 Base::Uncertain { marginal, .. } => {
-                    let marginal = FastMarginal::new(marginal);
-                    for (lane, slot) in column[..len].iter_mut().enumerate() {
+                    let normals = &mut self.base_normals[i * LANES..][..len];
+                    for (lane, slot) in normals.iter_mut().enumerate() {
                         let path = first + lane as u64;
                         let (seed, stream_path) = streams.base(i, path);
                         let mut stream = rng::base_stream(seed, stream_path, indicator.stream_key);
@@ -172,21 +177,21 @@ impl Block {
                             Sampling::Antithetic => {
                                 sign(lane) * Distribution::<f64>::sample(&StandardNormal, &mut stream)
                             }
-                            Sampling::LatinHypercube => {
-                                stratified_normal(&mut stream, seed, path, rng::base_dimension(indicator.stream_key))
-                            }
+                            Sampling::LatinHypercube => stratified_normal(
+                                &mut stream,
+                                seed,
+                                path,
+                                rng::base_dimension(indicator.stream_key),
+                                streams.latin_bits(),
+                            ),
                         };
-                        let drawn = marginal.from_standard_normal(z);
-                        *slot = match &indicator.process {
-                            Process::Rate { lower, upper, .. } => drawn.clamp(*lower, *upper),
-                            Process::Count { .. } => drawn.round().max(0.0),
-                            _ => drawn,
-                        };
+                        *slot = z;
                     }
+                    base_from_normals(indicator, marginal, normals, &mut column[..len]);
                 }
             }
         }
-        self.evaluate_derived(model, 0);
+        self.evaluate_derived(model, 0, None);
 
         // Independent normals, each indicator from its own stream, year by year.
         let mut keyed: [Option<((u64, u64), u64)>; LANES] = [None; LANES];
@@ -243,28 +248,47 @@ impl Block {
                         let source = streams.shock(i, path);
                         for t in 0..n_proj {
                             let dimension = rng::shock_dimension(stream_key, t);
-                            row[t * LANES + lane] = stratified_normal(&mut stream, source.0, path, dimension);
+                            row[t * LANES + lane] =
+                                stratified_normal(&mut stream, source.0, path, dimension, streams.latin_bits());
                         }
                     }
                 }
             }
         }
 
+        let n_stochastic = model.stochastic.len();
         for t in 1..n_years {
             // Correlate: z = L e, each z[a] summed over b in increasing order as in the path code.
+            let year = &mut self.correlated[(t - 1) * n_stochastic * LANES..t * n_stochastic * LANES];
             match &self.rows {
-                Some(rows) => rows.multiply(&self.shocks, n_proj, t - 1, &mut self.correlated),
+                Some(rows) => rows.multiply(&self.shocks, n_proj, t - 1, year),
                 None => {
-                    for k in 0..model.stochastic.len() {
+                    for k in 0..n_stochastic {
                         let from = (k * n_proj + t - 1) * LANES;
-                        self.correlated[k * LANES..(k + 1) * LANES].copy_from_slice(&self.shocks[from..from + LANES]);
+                        year[k * LANES..(k + 1) * LANES].copy_from_slice(&self.shocks[from..from + LANES]);
                     }
                 }
             }
-            for (k, &i) in model.stochastic.iter().enumerate() {
+            for k in 0..n_stochastic {
+                self.step(model, k, t);
+            }
+            self.evaluate_derived(model, t, None);
+        }
+        self.evaluate_targets(model);
+    }
+
+    /// Stochastic indicator `k` (of `model.stochastic`) from year `t − 1` to year `t`, from its
+    /// correlated normals of year `t`.
+    #[inline(always)]
+    fn step(&mut self, model: &Model, k: usize, t: usize) {
+        let (n_years, len) = (self.n_years, self.len);
+        let n_stochastic = model.stochastic.len();
+        let i = model.stochastic[k];
+        {
+            {
                 let indicator = &model.indicators[i];
-                let Some((marginals, phi)) = indicator.process.shock() else { continue };
-                let z = &self.correlated[k * LANES..][..len];
+                let Some((marginals, phi)) = indicator.process.shock() else { return };
+                let z = &self.correlated[((t - 1) * n_stochastic + k) * LANES..][..len];
                 let x = &mut self.drawn[..len];
                 if phi == 0.0 {
                     from_standard_normal(&marginals[t - 1], z, x);
@@ -308,10 +332,13 @@ impl Block {
                     Process::Derived { .. } => current.copy_from_slice(previous),
                 }
             }
-            self.evaluate_derived(model, t);
         }
+    }
 
-        // Targets.
+    /// Every target's tested quantity and verdict on the block's paths.
+    #[inline(always)]
+    fn evaluate_targets(&mut self, model: &Model) {
+        let (n_years, len) = (self.n_years, self.len);
         for (ti, target) in model.targets.iter().enumerate() {
             let out = ti * LANES;
             match self.target_source[ti] {
@@ -348,11 +375,87 @@ impl Block {
         }
     }
 
-    fn evaluate_derived(&mut self, model: &Model, year: usize) {
+    /// The same paths as `base` under `model`, a variant of the model `base` was simulated with:
+    /// the indicators `reuse` marks are recomputed from `base`'s normals (its base draws and
+    /// correlated yearly normals), every other indicator's values are copied, then the targets
+    /// are evaluated. Exactly the bits [`Block::simulate`] gives `model` on those paths (every
+    /// recomputed value goes through the same operations on the same normals), at the cost of
+    /// what changed: an analysis moving one assumption (`sensitivity`, `solve`, `sweep`) no
+    /// longer draws and correlates every normal again for every value it tries.
+    pub fn simulate_reusing(&mut self, model: &Model, base: &Block, reuse: &Reuse) {
+        match simd::level() {
+            // SAFETY: the level is at most what the CPU was detected to support.
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx512 => unsafe { self.reusing_avx512(model, base, reuse) },
+            // SAFETY: as above.
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx2 => unsafe { self.reusing_avx2(model, base, reuse) },
+            _ => self.reusing_body(model, base, reuse),
+        }
+    }
+
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn reusing_avx2(&mut self, model: &Model, base: &Block, reuse: &Reuse) {
+        self.reusing_body(model, base, reuse);
+    }
+
+    /// # Safety
+    /// The CPU must support AVX-512 F, DQ, VL and BW.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw")]
+    unsafe fn reusing_avx512(&mut self, model: &Model, base: &Block, reuse: &Reuse) {
+        self.reusing_body(model, base, reuse);
+    }
+
+    #[inline(always)]
+    fn reusing_body(&mut self, model: &Model, base: &Block, reuse: &Reuse) {
+        let redo = &reuse.redo;
+        assert_eq!(redo.len(), model.indicators.len(), "a reuse plan made for this model");
+        self.first = base.first;
+        self.len = base.len;
+        let (n_years, len) = (self.n_years, self.len);
+        for (i, indicator) in model.indicators.iter().enumerate() {
+            let columns = i * n_years * LANES..(i + 1) * n_years * LANES;
+            if !redo[i] {
+                self.values[columns.clone()].copy_from_slice(&base.values[columns]);
+                continue;
+            }
+            let column = &mut self.values[columns.start..][..LANES];
+            match &indicator.base {
+                Base::Known { value, .. } => column.fill(*value),
+                Base::Derived => column.fill(0.0),
+                Base::Uncertain { marginal, .. } => {
+                    base_from_normals(indicator, marginal, &base.base_normals[i * LANES..][..len], &mut column[..len])
+                }
+            }
+        }
+        self.evaluate_derived(model, 0, Some(redo));
+        let n_stochastic = model.stochastic.len();
+        for t in 1..n_years {
+            for (k, &i) in model.stochastic.iter().enumerate() {
+                if redo[i] {
+                    let at = ((t - 1) * n_stochastic + k) * LANES;
+                    self.correlated[at..at + LANES].copy_from_slice(&base.correlated[at..at + LANES]);
+                    self.step(model, k, t);
+                }
+            }
+            self.evaluate_derived(model, t, Some(redo));
+        }
+        self.evaluate_targets(model);
+    }
+
+    /// The derived indicators in `year` (only those marked in `only`, when given).
+    fn evaluate_derived(&mut self, model: &Model, year: usize, only: Option<&[bool]>) {
         let n_years = self.n_years;
         let len = self.len;
         let mut out = [0.0; LANES];
         for &i in &model.derived_order {
+            if only.is_some_and(|only| !only[i]) {
+                continue;
+            }
             if let Process::Derived { expr } = &model.indicators[i].process {
                 let values = &self.values;
                 expr.eval_lanes(
@@ -365,6 +468,81 @@ impl Block {
                 self.values[(i * n_years + year) * LANES..][..len].copy_from_slice(&out[..len]);
             }
         }
+    }
+}
+
+/// What a variant of a model must recompute when it reuses a block of the model's paths
+/// ([`Block::simulate_reusing`]).
+#[derive(Debug, Clone)]
+pub struct Reuse {
+    /// Per indicator of the variant: recomputed (`true`) or copied.
+    redo: Vec<bool>,
+}
+
+impl Reuse {
+    /// How `variant` can reuse blocks simulated under `base`, or `None` when it draws other
+    /// normals (another correlation factor, other indicators or streams, another horizon).
+    ///
+    /// An indicator is recomputed when its base or process differs from `base`'s by a single
+    /// bit (compared through `Debug`, which writes every `f64` so that it reads back to the
+    /// same bits; a differing note or source only costs a recomputation), or when it is
+    /// derived from one that is. The normals themselves never depend on an indicator's
+    /// marginal, persistence or base: correlation acts on the normal scale before them.
+    pub fn new(base: &Model, variant: &Model) -> Option<Reuse> {
+        let same_bits = |a: &dyn std::fmt::Debug, b: &dyn std::fmt::Debug| format!("{a:?}") == format!("{b:?}");
+        let same_factor = match (&base.cholesky, &variant.cholesky) {
+            (None, None) => true,
+            (Some(a), Some(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits()),
+            _ => false,
+        };
+        let uncertain = |i: &Indicator| matches!(i.base, Base::Uncertain { .. });
+        if base.n_years() != variant.n_years()
+            || base.stochastic != variant.stochastic
+            || !same_factor
+            || base.indicators.len() != variant.indicators.len()
+            || base
+                .indicators
+                .iter()
+                .zip(&variant.indicators)
+                .any(|(a, b)| a.stream_key != b.stream_key || uncertain(a) != uncertain(b))
+        {
+            return None;
+        }
+        let mut redo: Vec<bool> = base
+            .indicators
+            .iter()
+            .zip(&variant.indicators)
+            .map(|(a, b)| !same_bits(&a.base, &b.base) || !same_bits(&a.process, &b.process))
+            .collect();
+        // Derived indicators reading a recomputed one (in its year or its base value); the
+        // derived order puts every reader after what it reads.
+        for &d in &variant.derived_order {
+            if let Process::Derived { expr } = &variant.indicators[d].process
+                && expr.reads().iter().chain(expr.base_reads()).any(|&r| redo[r])
+            {
+                redo[d] = true;
+            }
+        }
+        Some(Reuse { redo })
+    }
+
+    /// Indicators recomputed.
+    pub fn recomputed(&self) -> usize {
+        self.redo.iter().filter(|&&r| r).count()
+    }
+}
+
+/// An uncertain base value on a column of paths from its standard normals: the whole column
+/// through the marginal's tables at once, then the process's bounds.
+#[inline(always)]
+fn base_from_normals(indicator: &Indicator, marginal: &Marginal, normals: &[f64], column: &mut [f64]) {
+    FastMarginal::new(marginal).from_standard_normal_column(normals, column);
+    for drawn in column {
+        *drawn = match &indicator.process {
+            Process::Rate { lower, upper, .. } => drawn.clamp(*lower, *upper),
+            Process::Count { .. } => drawn.round().max(0.0),
+            _ => *drawn,
+        };
     }
 }
 
@@ -387,9 +565,9 @@ fn from_standard_normal(marginal: &Marginal, z: &[f64], x: &mut [f64]) {
             }
         }
         _ => {
-            // Tables looked up once per column (a thread-local hash lookup).
-            let fast = FastMarginal::new(marginal);
-            x.iter_mut().zip(z).for_each(|(x, &z)| *x = fast.from_standard_normal(z))
+            // Tables looked up once per column (a thread-local hash lookup); the column's
+            // Clenshaw sums run side by side.
+            FastMarginal::new(marginal).from_standard_normal_column(z, x)
         }
     }
 }

@@ -47,6 +47,13 @@ impl Default for RunConfig {
 }
 
 impl RunConfig {
+    /// The streams of this run: its seed and design, with the Latin hypercube block size its
+    /// total number of paths fixes ([`Sampling::group_size`]). Every part of a sharded run uses
+    /// the whole run's streams.
+    pub fn streams(&self) -> DesignedStreams {
+        DesignedStreams::for_run(self.seed, self.sampling, self.paths)
+    }
+
     /// The scenario's own defaults.
     pub fn for_model(model: &Model) -> Self {
         RunConfig { paths: model.default_paths, seed: model.default_seed, sampling: Sampling::Independent }
@@ -56,26 +63,25 @@ impl RunConfig {
 /// Simulate `config.paths` paths in parallel and summarise them. `progress` receives the number
 /// of paths finished since its last call.
 pub fn run(model: &Model, config: &RunConfig, progress: &(dyn Fn(u64) + Sync)) -> Summary {
-    let acc = accumulate_designed(model, config.seed, config.sampling, 0..config.paths, progress);
+    let acc = accumulate_designed(model, config.streams(), 0..config.paths, progress);
     Summary::from_accumulator(model, &acc, config.seed)
 }
 
 /// Simulate the paths with indices in `paths`, in parallel, into one accumulator.
 pub fn accumulate(model: &Model, seed: u64, paths: Range<u64>, progress: &(dyn Fn(u64) + Sync)) -> Accumulator {
-    accumulate_designed(model, seed, Sampling::Independent, paths, progress)
+    accumulate_designed(model, DesignedStreams::for_run(seed, Sampling::Independent, paths.end), paths, progress)
 }
 
-/// [`accumulate`] under a sampling design. For results that do not depend on how a run is split,
-/// every range must start at a multiple of the design's group size (any multiple of [`CHUNK`]
-/// will do for every design).
+/// [`accumulate`] under a sampling design (`streams`: [`RunConfig::streams`] of the whole run).
+/// For results that do not depend on how a run is split, every range must start at a multiple
+/// of the design's group size (any multiple of [`CHUNK`] will do for every design).
 pub fn accumulate_designed(
     model: &Model,
-    seed: u64,
-    sampling: Sampling,
+    streams: DesignedStreams,
     paths: Range<u64>,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Accumulator {
-    let streams = DesignedStreams { seed, sampling };
+    let (sampling, group_size) = (streams.sampling, streams.group_size());
     let start = paths.start;
     let n_chunks = (paths.end.saturating_sub(start)).div_ceil(CHUNK);
     // One accumulator per worker (a large scenario's accumulator holds tens of MB of sketches),
@@ -87,7 +93,7 @@ pub fn accumulate_designed(
     let parts: Vec<Accumulator> = (0..workers)
         .into_par_iter()
         .map(|_| {
-            let mut acc = Accumulator::with_sampling(model, sampling);
+            let mut acc = Accumulator::with_sampling(model, sampling, group_size);
             let mut block = Block::new(model);
             loop {
                 let chunk = next.fetch_add(1, Ordering::Relaxed);
@@ -103,7 +109,7 @@ pub fn accumulate_designed(
         })
         .collect();
     let mut parts = parts.into_iter();
-    let mut total = parts.next().unwrap_or_else(|| Accumulator::with_sampling(model, sampling));
+    let mut total = parts.next().unwrap_or_else(|| Accumulator::with_sampling(model, sampling, group_size));
     for part in parts {
         total.merge(&part);
     }
@@ -113,14 +119,14 @@ pub fn accumulate_designed(
 /// Simulate the paths with indices in `paths` on the calling thread (the reference the parallel
 /// driver must reproduce bit for bit).
 pub fn accumulate_sequential(model: &Model, seed: u64, paths: Range<u64>) -> Accumulator {
-    accumulate_sequential_designed(model, seed, Sampling::Independent, paths)
+    accumulate_sequential_designed(model, DesignedStreams::for_run(seed, Sampling::Independent, paths.end), paths)
 }
 
 /// [`accumulate_sequential`] under a sampling design.
-pub fn accumulate_sequential_designed(model: &Model, seed: u64, sampling: Sampling, paths: Range<u64>) -> Accumulator {
-    let mut acc = Accumulator::with_sampling(model, sampling);
+pub fn accumulate_sequential_designed(model: &Model, streams: DesignedStreams, paths: Range<u64>) -> Accumulator {
+    let mut acc = Accumulator::with_sampling(model, streams.sampling, streams.group_size());
     let mut block = Block::new(model);
-    simulate_range(model, &DesignedStreams { seed, sampling }, paths, &mut acc, &mut block);
+    simulate_range(model, &streams, paths, &mut acc, &mut block);
     acc
 }
 
@@ -148,10 +154,9 @@ fn simulate_range(
 /// [`accumulate_sequential_designed`] one path at a time with [`path::simulate_with`] and
 /// [`Accumulator::record_path`]: the readable reference that the block engine must reproduce
 /// bit for bit (tested in `tests/blocks.rs`).
-pub fn accumulate_per_path(model: &Model, seed: u64, sampling: Sampling, paths: Range<u64>) -> Accumulator {
-    let mut acc = Accumulator::with_sampling(model, sampling);
+pub fn accumulate_per_path(model: &Model, streams: DesignedStreams, paths: Range<u64>) -> Accumulator {
+    let mut acc = Accumulator::with_sampling(model, streams.sampling, streams.group_size());
     let mut scratch = Scratch::new(model);
-    let streams = DesignedStreams { seed, sampling };
     for p in paths {
         path::simulate_with(model, &streams, p, &mut scratch);
         acc.record_path(p, &scratch.values, &scratch.target_values, &scratch.hits, &mut scratch.region_missed);
@@ -182,7 +187,9 @@ pub const FIRST_BATCH: u64 = 16 * CHUNK;
 /// `half_width` (or `max_paths` is reached). Batches start at multiples of [`CHUNK`] and merge
 /// exactly, so the summary is bit-identical to a fixed-N [`run`] with the paths used. The next
 /// total is predicted from the widest interval (half-widths shrink like 1/√N), at most ×4 per
-/// batch, rounded up to whole chunks.
+/// batch, rounded up to whole chunks. The design is the one of a run of `max_paths` paths and
+/// the first batch holds at least [`path::MIN_GROUPS`] of its groups, so a Latin hypercube
+/// run uses the blocks a fixed run of any total it can stop at would use.
 pub fn run_to_precision(
     model: &Model,
     seed: u64,
@@ -191,8 +198,10 @@ pub fn run_to_precision(
     max_paths: u64,
     progress: &(dyn Fn(u64) + Sync),
 ) -> (Summary, PrecisionOutcome) {
-    let mut total = FIRST_BATCH.min(max_paths).max(1);
-    let mut acc = accumulate_designed(model, seed, sampling, 0..total, progress);
+    let streams = DesignedStreams::for_run(seed, sampling, max_paths);
+    let first = FIRST_BATCH.max(path::MIN_GROUPS * streams.group_size());
+    let mut total = first.min(max_paths).max(1);
+    let mut acc = accumulate_designed(model, streams, 0..total, progress);
     let mut batches = 1;
     loop {
         let summary = Summary::from_accumulator(model, &acc, seed);
@@ -208,7 +217,7 @@ pub fn run_to_precision(
         }
         let predicted = (total as f64 * (worst / half_width).powi(2)).ceil().min(4.0 * total as f64) as u64;
         let next = predicted.div_ceil(CHUNK).saturating_mul(CHUNK).max(total + CHUNK).min(max_paths);
-        let more = accumulate_designed(model, seed, sampling, total..next, progress);
+        let more = accumulate_designed(model, streams, total..next, progress);
         acc.merge(&more);
         total = next;
         batches += 1;
@@ -233,6 +242,9 @@ pub fn accumulate_paired(
         .iter()
         .map(|m| m.targets.iter().map(|t| baseline.targets.iter().position(|b| b.id == t.id)).collect())
         .collect();
+    // Variants of the baseline that draw its normals recompute only what they change.
+    let reuse: Vec<Option<block::Reuse>> =
+        variants.iter().enumerate().map(|(v, m)| (v > 0).then(|| block::Reuse::new(baseline, m)).flatten()).collect();
     let n_chunks = (paths.end.saturating_sub(paths.start)).div_ceil(CHUNK);
     (0..n_chunks)
         .into_par_iter()
@@ -248,8 +260,13 @@ pub fn accumulate_paired(
                 let mut first = start;
                 while first < end {
                     let len = (end - first).min(block::LANES as u64) as usize;
-                    for (v, model) in variants.iter().enumerate() {
-                        blocks[v].simulate(model, &streams, first, len);
+                    let (base, others) = blocks.split_first_mut().expect("a baseline");
+                    base.simulate(baseline, &streams, first, len);
+                    for ((block, model), reuse) in others.iter_mut().zip(&variants[1..]).zip(&reuse[1..]) {
+                        match reuse {
+                            Some(reuse) => block.simulate_reusing(model, base, reuse),
+                            None => block.simulate(model, &streams, first, len),
+                        }
                     }
                     acc.paths += len as u64;
                     for v in 0..variants.len() {

@@ -78,12 +78,40 @@ pub fn base_dimension(key: u64) -> u64 {
 /// SplitMix64 round functions. Different keys give (pseudo-)independent permutations.
 #[inline]
 pub fn permute_10_bits(key: u64, x: u64) -> u64 {
-    let (mut left, mut right) = (x >> 5 & 31, x & 31);
+    feistel(key, x, 5)
+}
+
+/// A keyed bijection of 0..2^`bits` (`bits` ≤ 10, the strata of a Latin hypercube block of
+/// 2^`bits` paths). An even width is the balanced Feistel network of [`permute_10_bits`] on two
+/// halves of `bits/2` (the same function at 10 bits); an odd width walks the cycle of the
+/// network on `bits + 1` until it lands inside the range (Black & Rogaway 2002, "cycle walking":
+/// a bijection of the smaller set, two steps on average).
+#[inline]
+pub fn permute_bits(key: u64, x: u64, bits: u32) -> u64 {
+    debug_assert!(bits <= 10 && x < 1 << bits);
+    match bits {
+        0 => 0,
+        _ if bits % 2 == 0 => feistel(key, x, bits / 2),
+        _ => {
+            let mut y = feistel(key, x, bits.div_ceil(2));
+            while y >> bits != 0 {
+                y = feistel(key, y, bits.div_ceil(2));
+            }
+            y
+        }
+    }
+}
+
+/// The 6-round balanced Feistel network on two halves of `half` bits.
+#[inline]
+fn feistel(key: u64, x: u64, half: u32) -> u64 {
+    let mask = (1u64 << half) - 1;
+    let (mut left, mut right) = (x >> half & mask, x & mask);
     for round in 0..6u64 {
-        let f = splitmix64(key ^ (round << 56) ^ right) & 31;
+        let f = splitmix64(key ^ (round << 56) ^ right) & mask;
         (left, right) = (right, left ^ f);
     }
-    left << 5 | right
+    left << half | right
 }
 
 #[cfg(test)]
@@ -117,6 +145,34 @@ mod tests {
             (0..16).map(|x| permute_10_bits(1, x)).collect::<Vec<_>>(),
             (0..16).map(|x| permute_10_bits(2, x)).collect::<Vec<_>>()
         );
+    }
+
+    #[test]
+    fn every_width_is_a_permutation_and_ten_bits_is_the_original() {
+        for bits in 0..=10u32 {
+            for key in [0, 7, 0xdead_beef, u64::MAX] {
+                let mut seen = vec![false; 1 << bits];
+                for x in 0..1u64 << bits {
+                    let y = permute_bits(key, x, bits) as usize;
+                    assert!(y < 1 << bits && !seen[y], "{bits} bits, key {key}: {x} → {y}");
+                    seen[y] = true;
+                }
+            }
+        }
+        for x in 0..1024 {
+            assert_eq!(permute_bits(42, x, 10), permute_10_bits(42, x));
+        }
+        // The Feistel network at 10 bits as first written (the bits of every Latin hypercube run
+        // of at least 32 768 paths depend on it).
+        let original = |key: u64, x: u64| {
+            let (mut left, mut right) = (x >> 5 & 31, x & 31);
+            for round in 0..6u64 {
+                let f = splitmix64(key ^ (round << 56) ^ right) & 31;
+                (left, right) = (right, left ^ f);
+            }
+            left << 5 | right
+        };
+        assert!((0..1024).all(|x| permute_10_bits(9, x) == original(9, x)));
     }
 
     #[test]

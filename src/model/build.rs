@@ -8,10 +8,12 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::correlation::CorrelationMatrix;
 use super::expr::{Expr, Resolved};
+use super::validate::{self, Family, Kind, Use, family_names};
 use super::{
     Base, Comparator, Compounding, Condition, CorrelationRepair, Indicator, Marginal, Metric, MetricName, Model,
     NotModelled, PastMeasure, Process, Target, Test, metric_unit,
 };
+use crate::numbers::shown;
 use crate::scenario::LoadOptions;
 use crate::scenario::diagnostic::{Diagnostic, Sources, did_you_mean, render_warning};
 use crate::scenario::raw::{
@@ -20,17 +22,15 @@ use crate::scenario::raw::{
 };
 use crate::units::{self, Dimension, Unit};
 
-/// Probability (per year) below which a tail event — growth of −100% or worse, a non-positive
-/// uncertain base level — is accepted as negligible. Such a draw, if it happens, floors the level
-/// at zero, and targets whose growth then cannot be computed report the path as invalid.
-const NEGLIGIBLE: f64 = 1e-6;
-
 /// Default number of paths when the scenario does not say.
 pub const DEFAULT_PATHS: u64 = 10_000;
 
-const KINDS: [&str; 4] = ["level", "rate", "count", "derived"];
-const DISTS: [&str; 9] =
-    ["normal", "student_t", "triangular", "pert", "uniform", "split_normal", "fixed", "poisson", "negbin"];
+/// Most projection years after the base year.
+pub const MAX_YEARS: i64 = 100;
+
+/// The start of a refusal by the model's gate ([`Model::validate`]) of a model whose checks here
+/// found nothing: a rule the located checks miss (the fuzzer in tests/fuzz.rs looks for it).
+pub const UNLOCATED_GATE: &str = "the model breaks a rule of feasim's gate: ";
 
 /// Build the model, or every problem found.
 pub fn build(raw: RawFile, sources: &Sources, options: LoadOptions, hash: String) -> Result<Model, Vec<Diagnostic>> {
@@ -46,6 +46,11 @@ pub fn build(raw: RawFile, sources: &Sources, options: LoadOptions, hash: String
     let model = b.model(raw, options, hash);
     match model {
         Some(mut model) if b.errors.is_empty() => {
+            // The same gate every analysis variant passes; the checks above located each
+            // problem, so a refusal here is a rule they missed, still reported, never simulated.
+            if let Err(refusal) = model.validate() {
+                return Err(vec![Diagnostic::new(0, 0..0, format!("{UNLOCATED_GATE}{}", refusal.message))]);
+            }
             model.warnings = b.warnings.iter().map(|d| render_warning(sources, d)).collect();
             Ok(model)
         }
@@ -66,31 +71,18 @@ struct Builder<'a> {
     classes: HashMap<String, Vec<String>>,
 }
 
-/// A distribution is used for one of these; each accepts different families.
-#[derive(Clone, Copy, PartialEq)]
-enum Use {
-    Growth,
-    Change,
-    Additions,
-    Base,
-    CountBase,
-}
-
-impl Use {
-    fn families(self) -> &'static [&'static str] {
-        match self {
-            Use::Growth | Use::Change | Use::Base => {
-                &["normal", "student_t", "triangular", "pert", "uniform", "split_normal", "fixed"]
-            }
-            Use::Additions => &["poisson", "negbin", "fixed"],
-            Use::CountBase => DISTS.as_slice(),
-        }
-    }
-}
-
 impl Builder<'_> {
     fn error(&mut self, d: Diagnostic) {
         self.errors.push(d);
+    }
+
+    /// A refusal of the model's gate ([`validate`]), located at `at`.
+    fn refuse<T>(&mut self, at: &Loc<T>, refusal: validate::Refusal) {
+        let mut d = Diagnostic::at(at, refusal.message);
+        if let Some(help) = refusal.help {
+            d = d.help(help);
+        }
+        self.error(d);
     }
 
     fn line_of<T>(&self, loc: &Loc<T>) -> usize {
@@ -136,13 +128,28 @@ impl Builder<'_> {
             self.error(Diagnostic::at(base_year, format!("base_year {} is not a plausible year", base_year.value)));
             return None;
         }
-        if end_year.value <= base_year.value || end_year.value - base_year.value > 100 {
+        if end_year.value <= base_year.value {
             self.error(
                 Diagnostic::at(
                     end_year,
                     format!("end_year {} must be after base_year {}", end_year.value, base_year.value),
                 )
                 .help("the projection runs over the years base_year+1 ..= end_year"),
+            );
+            return None;
+        }
+        if end_year.value - base_year.value > MAX_YEARS {
+            self.error(
+                Diagnostic::at(
+                    end_year,
+                    format!(
+                        "end_year {} is {} years after base_year {}; feasim projects at most {MAX_YEARS} years",
+                        end_year.value,
+                        end_year.value.saturating_sub(base_year.value),
+                        base_year.value
+                    ),
+                )
+                .help("a plan's horizon is a few years; check both years for a typo"),
             );
             return None;
         }
@@ -326,34 +333,41 @@ impl Builder<'_> {
             );
             return None;
         };
-        if !KINDS.contains(&kind.value.as_str()) {
-            let hint = did_you_mean(&kind.value, KINDS).unwrap_or_else(|| "kinds: level, rate, count, derived".into());
+        let Some(kind_parsed) = Kind::parse(&kind.value) else {
+            let hint = did_you_mean(&kind.value, Kind::ALL.map(Kind::name))
+                .unwrap_or_else(|| "kinds: level, rate, count, derived".into());
             self.error(Diagnostic::at(kind, format!("unknown kind \"{}\"", kind.value)).help(hint));
             return None;
-        }
-        let kind = kind.value.as_str();
+        };
+        let kind = kind_parsed;
         // Fields that belong to other kinds are mistakes worth naming.
-        let misplaced: [(&str, bool, &str); 10] = [
-            ("growth", r.growth.is_some(), "level"),
-            ("growth_by_year", r.growth_by_year.is_some(), "level"),
-            ("compounding", r.compounding.is_some(), "level"),
-            ("change", r.change.is_some(), "rate"),
-            ("change_by_year", r.change_by_year.is_some(), "rate"),
-            ("bounds", r.bounds.is_some(), "rate"),
-            ("additions", r.additions.is_some(), "count"),
-            ("additions_by_year", r.additions_by_year.is_some(), "count"),
-            ("expr", r.expr.is_some(), "derived"),
-            ("persistence", r.persistence.is_some() && kind == "derived", "level, rate or count"),
+        let misplaced: [(&str, bool, &[Kind]); 10] = [
+            ("growth", r.growth.is_some(), &[Kind::Level]),
+            ("growth_by_year", r.growth_by_year.is_some(), &[Kind::Level]),
+            ("compounding", r.compounding.is_some(), &[Kind::Level]),
+            ("change", r.change.is_some(), &[Kind::Rate]),
+            ("change_by_year", r.change_by_year.is_some(), &[Kind::Rate]),
+            ("bounds", r.bounds.is_some(), &[Kind::Rate]),
+            ("additions", r.additions.is_some(), &[Kind::Count]),
+            ("additions_by_year", r.additions_by_year.is_some(), &[Kind::Count]),
+            ("expr", r.expr.is_some(), &[Kind::Derived]),
+            ("persistence", r.persistence.is_some(), &[Kind::Level, Kind::Rate, Kind::Count]),
         ];
-        for (field, present, owner) in misplaced {
-            if present && !owner.contains(kind) {
+        for (field, present, owners) in misplaced {
+            if present && !owners.contains(&kind) {
+                let owner = owners.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ");
+                let owner = match owner.rsplit_once(", ") {
+                    Some((head, last)) => format!("{head} or {last}"),
+                    None => owner,
+                };
+                let kind = kind.name();
                 self.error(
                     Diagnostic::at(&r.id, format!("indicator \"{id}\" is kind = \"{kind}\" but sets `{field}`"))
                         .help(format!("`{field}` belongs to kind = \"{owner}\"; remove it or change the kind")),
                 );
             }
         }
-        let base = if kind == "derived" {
+        let base = if kind == Kind::Derived {
             if let Some(b) = &r.base {
                 self.error(
                     Diagnostic::at(b, "a derived indicator computes its base-year value from its expression")
@@ -368,19 +382,18 @@ impl Builder<'_> {
             self.base(r, kind)?
         };
         let persistence = match &r.persistence {
-            Some(p) if p.value.is_finite() && p.value > -1.0 && p.value < 1.0 => p.value,
-            Some(p) => {
-                self.error(
-                    Diagnostic::at(p, format!("persistence must lie strictly between -1 and 1 (got {})", crate::numbers::shown(p.value)))
-                        .help("it is the AR(1) coefficient of the yearly shocks: 0 = independent years, 0.5 = half of a shock carries over"),
-                );
-                0.0
-            }
+            Some(p) => match validate::persistence(p.value) {
+                Ok(()) => p.value,
+                Err(refusal) => {
+                    self.refuse(p, refusal);
+                    0.0
+                }
+            },
             None => 0.0,
         };
         let what = |field: &str| format!("{field} of \"{id}\"");
         let process = match kind {
-            "level" => {
+            Kind::Level => {
                 let compounding = match &r.compounding {
                     None => Compounding::Simple,
                     Some(c) if c.value == "simple" => Compounding::Simple,
@@ -400,31 +413,33 @@ impl Builder<'_> {
                 }
                 Process::Level { growth, compounding, persistence }
             }
-            "rate" => {
+            Kind::Rate => {
                 let (lower, upper) = match &r.bounds {
                     None => (0.0, 100.0),
-                    Some(b) if b.value.len() == 2 && b.value[0] < b.value[1] => (b.value[0], b.value[1]),
                     Some(b) => {
-                        self.error(
-                            Diagnostic::at(b, "bounds must be two numbers [lower, upper] with lower < upper")
-                                .help("e.g. bounds = [0, 100] for a share in percent"),
-                        );
-                        (0.0, 100.0)
+                        let checked = match b.value[..] {
+                            [lower, upper] => validate::bounds(lower, upper).map(|_| (lower, upper)),
+                            _ => validate::bounds(f64::NAN, f64::NAN).map(|_| (0.0, 100.0)),
+                        };
+                        match checked {
+                            Ok(bounds) => bounds,
+                            Err(refusal) => {
+                                self.refuse(b, refusal);
+                                (0.0, 100.0)
+                            }
+                        }
                     }
                 };
                 if let (Base::Known { value, .. }, Some(b)) = (&base, &r.base)
-                    && !(lower..=upper).contains(value)
+                    && let Err(refusal) = validate::known_base(Kind::Rate, *value, Some((lower, upper)))
                 {
-                    self.error(
-                        Diagnostic::at(b, format!("base {value} is outside the bounds [{lower}, {upper}]"))
-                            .help("a rate or share in percent lies between 0 and 100; set `bounds` if yours differs"),
-                    );
+                    self.refuse(b, refusal);
                 }
                 let change =
                     self.yearly(&r.id, &r.change, &r.change_by_year, Use::Change, "change", &what("change"))?;
                 Process::Rate { change, lower, upper, persistence }
             }
-            "count" => {
+            Kind::Count => {
                 let additions = self.yearly(
                     &r.id,
                     &r.additions,
@@ -435,7 +450,7 @@ impl Builder<'_> {
                 )?;
                 Process::Count { additions, persistence }
             }
-            _ => {
+            Kind::Derived => {
                 if r.expr.is_none() {
                     self.error(
                         Diagnostic::at(&r.id, format!("derived indicator \"{id}\" has no expr"))
@@ -469,10 +484,10 @@ impl Builder<'_> {
 
     /// An ordered class scale: at least two distinct names, on a rate or count indicator whose
     /// value is the class number (1 = the first, best class).
-    fn class_scale(&mut self, id: &str, kind: &str, list: &LocList) {
-        if !matches!(kind, "rate" | "count") {
+    fn class_scale(&mut self, id: &str, kind: Kind, list: &LocList) {
+        if !matches!(kind, Kind::Rate | Kind::Count) {
             self.error(
-                Diagnostic::at(list, format!("indicator \"{id}\" is a {kind}: only a rate or a count can be on a class scale"))
+                Diagnostic::at(list, format!("indicator \"{id}\" is a {}: only a rate or a count can be on a class scale", kind.name()))
                     .help("use kind = \"rate\" with bounds = [1, number of classes] (the value is the class number, 1 = best)"),
             );
             return;
@@ -494,7 +509,7 @@ impl Builder<'_> {
         self.classes.insert(id.to_string(), names);
     }
 
-    fn base(&mut self, r: &RawIndicator, kind: &str) -> Option<Base> {
+    fn base(&mut self, r: &RawIndicator, kind: Kind) -> Option<Base> {
         let id = &r.id.value;
         match (&r.base, &r.base_dist) {
             (Some(b), Some(d)) => {
@@ -514,24 +529,13 @@ impl Builder<'_> {
                 None
             }
             (Some(b), None) => {
-                if !b.value.is_finite() {
-                    self.error(Diagnostic::at(b, "base must be a finite number"));
-                    return None;
-                }
-                if kind == "level" && b.value <= 0.0 {
-                    self.error(
-                        Diagnostic::at(b, format!("a level with growth needs a positive base (got {})", crate::numbers::shown(b.value)))
-                            .help("growth rates compound a positive level; model quantities that can be negative as kind = \"rate\""),
-                    );
-                }
-                if kind == "count" && (b.value < 0.0 || b.value.fract() != 0.0) {
-                    self.error(Diagnostic::at(
-                        b,
-                        format!(
-                            "a count's base must be a whole number of things, 0 or more (got {})",
-                            crate::numbers::shown(b.value)
-                        ),
-                    ));
+                // A rate's bounds are checked with the rate (`indicator`).
+                if let Err(refusal) = validate::known_base(kind, b.value, None) {
+                    let finite = b.value.is_finite();
+                    self.refuse(b, refusal);
+                    if !finite {
+                        return None;
+                    }
                 }
                 let source = match &r.source {
                     Some(s) if !s.value.trim().is_empty() => s.value.clone(),
@@ -555,19 +559,11 @@ impl Builder<'_> {
                 Some(Base::Known { value: b.value, source })
             }
             (None, Some(d)) => {
-                let use_ = if kind == "count" { Use::CountBase } else { Use::Base };
-                let marginal = self.marginal(d, use_, &format!("uncertain base of \"{id}\""))?;
-                if kind == "level" {
-                    let (low, _) = marginal.support();
-                    if low <= 0.0 && marginal.cdf(0.0) > NEGLIGIBLE {
-                        self.error(
-                            Diagnostic::at(d, format!(
-                                "this base distribution gives a zero or negative level with probability {:.2e}",
-                                marginal.cdf(0.0)
-                            ))
-                            .help("a level must stay positive: use a triangular/pert/uniform range above 0 or a narrower spread"),
-                        );
-                    }
+                let use_ = if kind == Kind::Count { Use::CountBase } else { Use::Base };
+                let what = format!("uncertain base of \"{id}\"");
+                let marginal = self.marginal(d, use_, &what)?;
+                if let Err(refusal) = validate::uncertain_base(kind, &marginal, &what) {
+                    self.refuse(d, refusal);
                 }
                 let assumption = match &r.assumption {
                     Some(a) if !a.value.trim().is_empty() => a.value.clone(),
@@ -670,14 +666,17 @@ impl Builder<'_> {
                     Some("a count is a whole number, 0 or more".to_string())
                 }
                 Process::Rate { lower, upper, .. } if !(*lower..=*upper).contains(&v) => {
-                    Some(format!("this rate lies within its bounds [{lower}, {upper}]"))
+                    Some(format!("this rate lies within its bounds [{}, {}]", shown(*lower), shown(*upper)))
                 }
                 _ => None,
             };
             if let Some(why) = wrong {
                 self.error(
-                    Diagnostic::at(value, format!("the history value {v} for {year} of \"{id}\" is impossible: {why}"))
-                        .help("check the number and its unit against the indicator's unit"),
+                    Diagnostic::at(
+                        value,
+                        format!("the history value {} for {year} of \"{id}\" is impossible: {why}", shown(v)),
+                    )
+                    .help("check the number and its unit against the indicator's unit"),
                 );
                 continue;
             }
@@ -687,7 +686,11 @@ impl Builder<'_> {
                         self.error(
                             Diagnostic::at(
                                 value,
-                                format!("history gives {v} for the base year {year} of \"{id}\", but base = {b}"),
+                                format!(
+                                    "history gives {} for the base year {year} of \"{id}\", but base = {}",
+                                    shown(v),
+                                    shown(*b)
+                                ),
                             )
                             .help(format!(
                                 "the base-year value is `base`; make the two agree or drop {year} from history"
@@ -784,20 +787,18 @@ impl Builder<'_> {
     /// Simple compounding cannot take a growth of −100% or less.
     fn check_growth_floor(&mut self, default: &Option<Loc<RawDist>>, by_year: &Option<ByYear>, growth: &[Marginal]) {
         for (k, m) in growth.iter().enumerate() {
-            let p = m.cdf(-100.0);
-            if p > NEGLIGIBLE {
-                let year = self.base_year + 1 + k as i32;
+            let year = self.base_year + 1 + k as i32;
+            if let Err(refusal) = validate::growth_floor(m, year) {
                 let loc = by_year
                     .as_ref()
                     .and_then(|b| b.value.get(&year.to_string()).map(|d| d.span.clone()).map(|s| (b.file, s)))
                     .or_else(|| default.as_ref().map(|d| (d.file, d.span.clone())));
                 if let Some((file, span)) = loc {
-                    self.error(
-                        Diagnostic::new(file, span, format!(
-                            "in {year} this growth distribution puts probability {p:.2e} on a fall of 100% or more"
-                        ))
-                        .help("narrow the spread, bound it (triangular/pert/uniform with min > -100), or use compounding = \"log\""),
-                    );
+                    let mut d = Diagnostic::new(file, span, refusal.message);
+                    if let Some(help) = refusal.help {
+                        d = d.help(help);
+                    }
+                    self.error(d);
                 }
                 return;
             }
@@ -805,49 +806,43 @@ impl Builder<'_> {
     }
 
     fn marginal(&mut self, d: &Loc<RawDist>, use_: Use, what: &str) -> Option<Marginal> {
-        let r = &d.value;
-        let Some(family) = &r.dist else {
+        // Every field named, so that a new field of `RawDist` does not compile until it is read.
+        let RawDist { dist, mean, sd, df, min, mode, max, skew, sd_low, sd_high, value, dispersion } = &d.value;
+        let families = family_names(use_.families());
+        let Some(family) = dist else {
             self.error(
                 Diagnostic::at(d, format!("the distribution for {what} has no `dist`"))
-                    .help(format!("add dist = one of {}", use_.families().join(", "))),
+                    .help(format!("add dist = one of {}", families.join(", "))),
             );
             return None;
         };
         let name = family.value.as_str();
-        if !use_.families().contains(&name) {
-            let message = if DISTS.contains(&name) {
+        let parsed = Family::parse(name);
+        let Some(parsed) = parsed.filter(|f| use_.families().contains(f)) else {
+            let message = if parsed.is_some() {
                 format!("a {name} distribution cannot be used for {what}")
             } else {
                 format!("unknown distribution \"{name}\"")
             };
-            let hint = did_you_mean(name, use_.families().iter().copied())
-                .unwrap_or_else(|| format!("use one of {}", use_.families().join(", ")));
+            let hint = did_you_mean(name, families.iter().copied())
+                .unwrap_or_else(|| format!("use one of {}", families.join(", ")));
             self.error(Diagnostic::at(family, message).help(hint));
             return None;
-        }
-        let params: [(&str, &Option<Loc<f64>>); 11] = [
-            ("mean", &r.mean),
-            ("sd", &r.sd),
-            ("df", &r.df),
-            ("min", &r.min),
-            ("mode", &r.mode),
-            ("max", &r.max),
-            ("skew", &r.skew),
-            ("sd_low", &r.sd_low),
-            ("sd_high", &r.sd_high),
-            ("value", &r.value),
-            ("dispersion", &r.dispersion),
-        ];
-        let allowed: &[&str] = match name {
-            "normal" => &["mean", "sd"],
-            "student_t" => &["mean", "sd", "df"],
-            "triangular" | "pert" => &["min", "mode", "max"],
-            "uniform" => &["min", "max"],
-            "split_normal" => &["mode", "sd", "skew", "sd_low", "sd_high"],
-            "fixed" => &["value"],
-            "poisson" => &["mean"],
-            _ => &["mean", "dispersion"],
         };
+        let params: [(&str, &Option<Loc<f64>>); 11] = [
+            ("mean", mean),
+            ("sd", sd),
+            ("df", df),
+            ("min", min),
+            ("mode", mode),
+            ("max", max),
+            ("skew", skew),
+            ("sd_low", sd_low),
+            ("sd_high", sd_high),
+            ("value", value),
+            ("dispersion", dispersion),
+        ];
+        let allowed: &[&str] = parsed.parameters();
         let mut ok = true;
         for (p, v) in params {
             if let Some(v) = v {
@@ -877,18 +872,20 @@ impl Builder<'_> {
                 }
             }
         };
-        let built: Result<Marginal, String> = match name {
-            "normal" => Ok(Marginal::Normal { mean: need(self, "mean"), sd: need(self, "sd") }),
-            "student_t" => {
+        let built: Result<Marginal, String> = match parsed {
+            Family::Normal => Ok(Marginal::Normal { mean: need(self, "mean"), sd: need(self, "sd") }),
+            Family::StudentT => {
                 let (mean, sd, df) = (need(self, "mean"), need(self, "sd"), need(self, "df"));
                 if ok { Marginal::student_t_from_sd(mean, sd, df) } else { Ok(Marginal::Fixed { value: 0.0 }) }
             }
-            "triangular" => {
+            Family::Triangular => {
                 Ok(Marginal::Triangular { min: need(self, "min"), mode: need(self, "mode"), max: need(self, "max") })
             }
-            "pert" => Ok(Marginal::Pert { min: need(self, "min"), mode: need(self, "mode"), max: need(self, "max") }),
-            "uniform" => Ok(Marginal::Uniform { min: need(self, "min"), max: need(self, "max") }),
-            "split_normal" => {
+            Family::Pert => {
+                Ok(Marginal::Pert { min: need(self, "min"), mode: need(self, "mode"), max: need(self, "max") })
+            }
+            Family::Uniform => Ok(Marginal::Uniform { min: need(self, "min"), max: need(self, "max") }),
+            Family::SplitNormal => {
                 let mode = need(self, "mode");
                 match (get("sd"), get("skew"), get("sd_low"), get("sd_high")) {
                     (Some(sd), Some(skew), None, None) => Marginal::split_normal_from_skew(mode, sd, skew),
@@ -905,31 +902,24 @@ impl Builder<'_> {
                     }
                 }
             }
-            "fixed" => Ok(Marginal::Fixed { value: need(self, "value") }),
-            "poisson" => Ok(Marginal::Poisson { mean: need(self, "mean") }),
-            _ => Ok(Marginal::NegativeBinomial { mean: need(self, "mean"), dispersion: need(self, "dispersion") }),
+            Family::Fixed => Ok(Marginal::Fixed { value: need(self, "value") }),
+            Family::Poisson => Ok(Marginal::Poisson { mean: need(self, "mean") }),
+            Family::NegativeBinomial => {
+                Ok(Marginal::NegativeBinomial { mean: need(self, "mean"), dispersion: need(self, "dispersion") })
+            }
         };
         if !ok {
             return None;
         }
-        let marginal = match built.and_then(|m| m.validate().map(|_| m)) {
+        let marginal = match built {
             Ok(m) => m,
             Err(message) => {
                 self.error(Diagnostic::at(d, format!("{what}: {message}")));
                 return None;
             }
         };
-        if use_ == Use::Additions
-            && let Marginal::Fixed { value } = marginal
-            && (value < 0.0 || value.fract() != 0.0)
-        {
-            self.error(Diagnostic::at(
-                d,
-                format!(
-                    "{what}: a fixed number of additions must be a whole number ≥ 0 (got {})",
-                    crate::numbers::shown(value)
-                ),
-            ));
+        if let Err(refusal) = validate::marginal(&marginal, use_, what) {
+            self.refuse(d, refusal);
             return None;
         }
         Some(marginal)

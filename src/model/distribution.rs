@@ -55,6 +55,8 @@
 
 use std::f64::consts::PI;
 
+#[cfg(test)]
+mod extremes;
 mod table;
 pub use table::FastMarginal;
 
@@ -205,6 +207,17 @@ impl Marginal {
                     0.0
                 } else if x >= max {
                     1.0
+                } else if !direct_triangular(max - min, mode - min, max - mode) {
+                    // The same formulas on distances in units of the range (no overflow or
+                    // underflow of the products).
+                    let range = max - min;
+                    let (u, left, right) = ((x - min) / range, (mode - min) / range, (max - mode) / range);
+                    if x < mode {
+                        u * (u / left)
+                    } else {
+                        let (v, w) = ((x - mode) / range, (max - x) / range);
+                        (v * (w + right) + left * right) / right
+                    }
                 } else if x < mode {
                     (x - min) * (x - min) / ((max - min) * (mode - min))
                 } else {
@@ -277,9 +290,19 @@ impl Marginal {
                     f64::NAN
                 }
             }
-            Marginal::Triangular { min, mode, max } => (min + mode + max) / 3.0,
-            Marginal::Pert { min, mode, max } => (min + 4.0 * mode + max) / 6.0,
-            Marginal::Uniform { min, max } => 0.5 * (min + max),
+            // Each formula again on scaled terms where the direct sum overflows.
+            Marginal::Triangular { min, mode, max } => {
+                let direct = (min + mode + max) / 3.0;
+                if direct.is_finite() { direct } else { min / 3.0 + mode / 3.0 + max / 3.0 }
+            }
+            Marginal::Pert { min, mode, max } => {
+                let direct = (min + 4.0 * mode + max) / 6.0;
+                if direct.is_finite() { direct } else { min / 6.0 + mode / 1.5 + max / 6.0 }
+            }
+            Marginal::Uniform { min, max } => {
+                let direct = 0.5 * (min + max);
+                if direct.is_finite() { direct } else { 0.5 * min + 0.5 * max }
+            }
             // E = mode + sqrt(2/π) (sd_high - sd_low): each half-normal piece contributes
             // ± sd * sqrt(2/π) weighted by its probability sd_i / (sd_low + sd_high).
             Marginal::SplitNormal { mode, sd_low, sd_high } => mode + (2.0 / PI).sqrt() * (sd_high - sd_low),
@@ -304,14 +327,27 @@ impl Marginal {
             // distances l, r of the mode from the ends (no cancellation for large offsets).
             Marginal::Triangular { min, mode, max } => {
                 let (l, r) = (mode - min, max - mode);
-                ((l * l + l * r + r * r) / 18.0).sqrt()
+                let direct = ((l * l + l * r + r * r) / 18.0).sqrt();
+                if direct.is_finite() {
+                    direct
+                } else {
+                    let (range, l, r) = (max - min, l / (max - min), r / (max - min));
+                    range * ((l * l + l * r + r * r) / 18.0).sqrt()
+                }
             }
             // var = (μ - min)(max - μ)/7 for λ = 4, with μ - min = (4 l + R)/6 and
             // max - μ = (4 r + R)/6.
             Marginal::Pert { min, mode, max } => {
                 let range = max - min;
                 let (lo_gap, hi_gap) = ((4.0 * (mode - min) + range) / 6.0, (4.0 * (max - mode) + range) / 6.0);
-                (lo_gap * hi_gap / 7.0).sqrt()
+                let direct = (lo_gap * hi_gap / 7.0).sqrt();
+                if direct.is_finite() {
+                    direct
+                } else {
+                    let (lo_gap, hi_gap) =
+                        ((4.0 * ((mode - min) / range) + 1.0) / 6.0, (4.0 * ((max - mode) / range) + 1.0) / 6.0);
+                    range * (lo_gap * hi_gap / 7.0).sqrt()
+                }
             }
             Marginal::Uniform { min, max } => (max - min) / 12.0_f64.sqrt(),
             // var = (1 - 2/π)(sd_high - sd_low)² + sd_low sd_high (John 1982).
@@ -392,7 +428,15 @@ impl Marginal {
             Marginal::SplitNormal { mode, sd_low, sd_high } => {
                 finite("mode", mode)?;
                 positive_sd("sd_low", sd_low)?;
-                positive_sd("sd_high", sd_high)
+                positive_sd("sd_high", sd_high)?;
+                if !(sd_low + sd_high).is_finite() {
+                    return Err(format!(
+                        "sd_low + sd_high overflows (got {} and {}); rescale the indicator's unit",
+                        crate::numbers::shown(sd_low),
+                        crate::numbers::shown(sd_high)
+                    ));
+                }
+                Ok(())
             }
             Marginal::Fixed { value } => finite("value", value),
             Marginal::Poisson { mean } => count_mean(mean),
@@ -467,6 +511,12 @@ impl Marginal {
                 // R (left + right p) / (R + sqrt(R right (1-p))) to avoid cancellation when
                 // the mode is near min and p is small (and mirrored for the upper tail).
                 let x = match tail {
+                    // A range beyond about 1e150 or below 1e-100: the products below would
+                    // overflow or underflow.
+                    _ if !direct_triangular(range, left, right) => match tail {
+                        TailProb::Lower(p) => min + range * triangular_distance(p, range, left, right),
+                        TailProb::Upper(s) => max - range * triangular_distance(s, range, right, left),
+                    },
                     TailProb::Lower(p) if p * range <= left => min + (p * range * left).sqrt(),
                     TailProb::Lower(p) => {
                         min + range * (left + right * p) / (range + ((1.0 - p) * range * right).sqrt())
@@ -570,9 +620,41 @@ fn count_mean(mean: f64) -> Result<(), String> {
     Ok(())
 }
 
+/// A triangular's distance from the end at which the tail probability `p` is measured, in units
+/// of the range `range = near + far` (`near`: from that end to the mode; `far`: from the mode to
+/// the other end): `√(p·near/range)` up to the mode, else `(near + far·p)/(range + √((1−p)·range·far))`
+/// (no cancellation when the mode is near the end and `p` is small). When `range·near` or
+/// `range·far` would overflow or underflow (a range beyond about 1e150 or below 1e-100) the same
+/// formulas are evaluated on `near/range` and `far/range`; otherwise the bits are those of the
+/// direct form.
+pub(super) fn triangular_distance(p: f64, range: f64, near: f64, far: f64) -> f64 {
+    if direct_triangular(range, near, far) {
+        if p * range <= near {
+            (p * range * near).sqrt() / range
+        } else {
+            (near + far * p) / (range + ((1.0 - p) * range * far).sqrt())
+        }
+    } else {
+        let (near, far) = (near / range, far / range);
+        if p <= near { (p * near).sqrt() } else { (near + far * p) / (1.0 + ((1.0 - p) * far).sqrt()) }
+    }
+}
+
+/// Whether the triangular's products `range·near`, `range·far` (and those times a tail
+/// probability) stay well inside the normal floating-point range, where the direct formulas
+/// keep their accuracy: every range from 1e-100 to 1e150.
+fn direct_triangular(range: f64, near: f64, far: f64) -> bool {
+    let product = range * near.max(far);
+    (1e-200..=1e300).contains(&product)
+}
+
 /// PERT shape parameters for λ = 4.
 fn pert_shape(min: f64, mode: f64, max: f64) -> (f64, f64) {
     let range = max - min;
+    if range > 1e300 {
+        // 4·(max − mode) could overflow (a PERT on a range near 1.8e308 collapsed to `min`).
+        return (1.0 + 4.0 * ((mode - min) / range), 1.0 + 4.0 * ((max - mode) / range));
+    }
     (1.0 + 4.0 * (mode - min) / range, 1.0 + 4.0 * (max - mode) / range)
 }
 
@@ -666,6 +748,11 @@ fn normal_tails(z: f64) -> (f64, f64) {
         return if z > 0.0 { (1.0, 0.0) } else { (0.0, 1.0) };
     }
     let y = z.abs();
+    if y > 40.0 {
+        // Φ(−40) ≈ 3.7e−350 is below the smallest subnormal: the tail is exactly 0 in f64. (The
+        // formula below would form y² = ∞ for |z| > 1.3e154 and return NaN.)
+        return if z < 0.0 { (0.0, 1.0) } else { (1.0, 0.0) };
+    }
     if y <= 0.674_489_75 {
         let zsq = z * z;
         let mut num = A[4] * zsq;
@@ -1264,6 +1351,13 @@ fn t_tails(t: f64, nu: f64) -> (f64, f64) {
         (0.5 * two_sf, 0.5 * mass)
     };
     if t > 0.0 { (0.5 + central, tail) } else { (tail, 0.5 + central) }
+}
+
+/// The upper `q` quantile of a standard Student-t with `nu` degrees of freedom (`q` in
+/// `[0, 1/2]`): what a Monte Carlo interval from few replicate groups needs instead of the normal
+/// quantile (see `summary::interval`).
+pub fn student_t_upper_quantile(q: f64, nu: f64) -> f64 {
+    t_upper_quantile(q, nu)
 }
 
 /// The `t >= 0` with `P(T > t) = q` for a standard Student-t, `q` in `[0, 1/2]`

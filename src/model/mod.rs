@@ -10,6 +10,7 @@ pub mod correlation;
 pub mod distribution;
 pub mod expr;
 mod restrict;
+pub mod validate;
 pub mod warnings;
 
 pub use distribution::Marginal;
@@ -36,17 +37,21 @@ pub struct Model {
     pub hash: String,
     pub indicators: Vec<Indicator>,
     /// Indices of indicators with a yearly random shock, in declaration order.
-    pub stochastic: Vec<usize>,
+    ///
+    /// The shock structure (this, `cholesky`, `correlation`, `derived_order`) is private to the
+    /// crate: only the builder, `restricted` and the analysis variants (`with_value`, through the
+    /// gate of `validate.rs`) set it; read it through the methods of the same names.
+    pub(crate) stochastic: Vec<usize>,
     /// Lower Cholesky factor (row-major, `stochastic.len()²`) of the shock correlation, or `None`
     /// when the shocks are independent.
-    pub cholesky: Option<Vec<f64>>,
+    pub(crate) cholesky: Option<Vec<f64>>,
     /// The correlation matrix itself (row-major, `stochastic.len()²`) when shocks are correlated;
     /// kept so that analyses can change one correlation and refactor.
-    pub correlation: Option<Vec<f64>>,
+    pub(crate) correlation: Option<Vec<f64>>,
     /// What the repair of an invalid correlation matrix changed, when it was asked for.
     pub correlation_repair: Option<CorrelationRepair>,
     /// Derived indicators in an order where each comes after everything it reads.
-    pub derived_order: Vec<usize>,
+    pub(crate) derived_order: Vec<usize>,
     pub targets: Vec<Target>,
     pub not_modelled: Vec<NotModelled>,
     /// Target regions in order of first appearance.
@@ -62,6 +67,27 @@ impl Model {
     /// The projection years (base year excluded).
     pub fn projection_years(&self) -> std::ops::RangeInclusive<i32> {
         self.base_year + 1..=self.end_year
+    }
+
+    /// Indices of indicators with a yearly random shock, in declaration order.
+    pub fn stochastic(&self) -> &[usize] {
+        &self.stochastic
+    }
+
+    /// Lower Cholesky factor (row-major, `stochastic().len()²`) of the shock correlation, or
+    /// `None` when the shocks are independent.
+    pub fn cholesky(&self) -> Option<&[f64]> {
+        self.cholesky.as_deref()
+    }
+
+    /// The shock correlation matrix (row-major), when shocks are correlated.
+    pub fn correlation(&self) -> Option<&[f64]> {
+        self.correlation.as_deref()
+    }
+
+    /// Derived indicators in an order where each comes after everything it reads.
+    pub fn derived_order(&self) -> &[usize] {
+        &self.derived_order
     }
 
     pub fn indicator_index(&self, id: &str) -> Option<usize> {
@@ -91,12 +117,7 @@ pub struct Indicator {
 
 impl Indicator {
     pub fn kind_name(&self) -> &'static str {
-        match self.process {
-            Process::Level { .. } => "level",
-            Process::Rate { .. } => "rate",
-            Process::Count { .. } => "count",
-            Process::Derived { .. } => "derived",
-        }
+        validate::Kind::of(&self.process).name()
     }
 }
 

@@ -100,9 +100,9 @@ impl Context<'_> {
         }
         let ratio = (thr / b).abs();
         let how = if ratio >= UNIT_SLIP_RATIO {
-            format!("{ratio:.0} times")
+            format!("{} times", fmt(ratio.round()))
         } else if ratio <= 1.0 / UNIT_SLIP_RATIO {
-            format!("1/{:.0} of", 1.0 / ratio)
+            format!("1/{} of", fmt((1.0 / ratio).round()))
         } else {
             return None;
         };
@@ -246,9 +246,13 @@ impl Context<'_> {
     }
 }
 
-/// A number with a sensible number of digits for a message.
+/// A number with a sensible number of digits for a message (scientific notation beyond 10^15
+/// and below 10^-6, as [`crate::numbers::shown`], never a 300-digit decimal).
 fn fmt(v: f64) -> String {
     let a = v.abs();
+    if !(a == 0.0 || (1e-6..1e15).contains(&a)) {
+        return crate::numbers::shown(v);
+    }
     let s = if a >= 1000.0 {
         format!("{v:.0}")
     } else if a >= 10.0 {

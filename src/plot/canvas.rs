@@ -98,6 +98,21 @@ where
         Ok(y + SUBTITLE_SIZE as i32 + 16)
     }
 
+    /// A title and a subtitle already split into lines (e.g. by [`super::theme::wrap_two_lines`]);
+    /// returns the y below them, `MARGIN + TITLE_SIZE + 12 + lines·(SUBTITLE_SIZE + 6) + 10`.
+    pub fn header_lines(&self, title: &str, subtitle: &[String]) -> anyhow::Result<i32> {
+        let t = self.theme;
+        let width = self.root.dim_in_pixel().0 as i32 - 2 * MARGIN;
+        let top = (HPos::Left, VPos::Top);
+        self.text(&t.fit(title, TITLE_SIZE, width), TITLE_SIZE, TEXT, (MARGIN, MARGIN), top)?;
+        let mut y = MARGIN + TITLE_SIZE as i32 + 12;
+        for line in subtitle {
+            self.text(line, SUBTITLE_SIZE, MUTED, (MARGIN, y), top)?;
+            y += SUBTITLE_SIZE as i32 + 6;
+        }
+        Ok(y + 10)
+    }
+
     /// A message centred in the rectangle `x0..x1`, `y0..y1` (for charts with nothing to plot).
     pub fn message(&self, text: &str, (x0, x1): (i32, i32), (y0, y1): (i32, i32)) -> DrawResult {
         let fitted = self.theme.fit(text, AXIS_DESC_SIZE, x1 - x0 - 40);

@@ -42,6 +42,8 @@ pub struct HeatmapChart<'a> {
     /// Largest |ΔP| of any cell shown (the ends of the colour scale).
     max: f64,
     top: i32,
+    /// The subtitle's lines (one or two).
+    subtitle: Vec<String>,
 }
 
 impl<'a> HeatmapChart<'a> {
@@ -63,8 +65,31 @@ impl<'a> HeatmapChart<'a> {
         let column_label_height =
             column_labels.iter().map(|l| theme.width(l, NOTE_SIZE)).max().unwrap_or(0).clamp(40, 320) + 16;
         let max = rows.iter().flat_map(|p| p.effects.iter()).map(|e| e.high.difference.abs()).fold(0.0, f64::max);
-        let top = MARGIN + TITLE_SIZE as i32 + 12 + SUBTITLE_SIZE as i32 + 16;
+        let subtitle = if theme.zh() {
+            format!(
+                "{} · {} 项有显著影响（≥ {} 个百分点）的假设 × {} 个目标 · {} 条路径",
+                theme.scenario_title(&report.scenario),
+                rows.len(),
+                fmt_value(100.0 * MIN_EFFECT),
+                columns.len(),
+                fmt_count(report.run.paths)
+            )
+        } else {
+            format!(
+                "{} · {} assumptions with a significant effect (≥ {} pp) × {} targets · {} paths",
+                theme.scenario_title(&report.scenario),
+                rows.len(),
+                fmt_value(100.0 * MIN_EFFECT),
+                columns.len(),
+                fmt_count(report.run.paths)
+            )
+        };
+        // The subtitle on up to two lines: the scenario's title is long, and the counts after it
+        // are what the reader needs.
+        let subtitle = wrap_two_lines(theme, &subtitle, SUBTITLE_SIZE, WIDTH as i32 - 2 * MARGIN);
+        let top = MARGIN + TITLE_SIZE as i32 + 12 + subtitle.len() as i32 * (SUBTITLE_SIZE as i32 + 6) + 10;
         HeatmapChart {
+            subtitle,
             theme,
             report,
             rows,
@@ -102,26 +127,8 @@ impl Chart for HeatmapChart<'_> {
         let t = self.theme;
         let root = canvas.root;
         root.fill(&WHITE)?;
-        let subtitle = if t.zh() {
-            format!(
-                "{} · {} 项有显著影响（≥ {} 个百分点）的假设 × {} 个目标 · {} 条路径",
-                t.scenario_title(&self.report.scenario),
-                self.rows.len(),
-                fmt_value(100.0 * MIN_EFFECT),
-                self.columns.len(),
-                fmt_count(self.report.run.paths)
-            )
-        } else {
-            format!(
-                "{} · {} assumptions with a significant effect (≥ {} pp) × {} targets · {} paths",
-                t.scenario_title(&self.report.scenario),
-                self.rows.len(),
-                fmt_value(100.0 * MIN_EFFECT),
-                self.columns.len(),
-                fmt_count(self.report.run.paths)
-            )
-        };
-        canvas.header(t.tr("假设对各目标实现概率的影响", "Which assumptions move which targets"), &subtitle)?;
+        canvas
+            .header_lines(t.tr("假设对各目标实现概率的影响", "Which assumptions move which targets"), &self.subtitle)?;
 
         let n_cols = self.columns.len().max(1) as i32;
         let x0 = MARGIN + self.label_width;

@@ -71,6 +71,7 @@ pub fn synthetic_summary(n_targets: usize, paths: u64) -> Summary {
         note: String::new(),
         history: vec![],
         history_source: None,
+        invalid_paths: 0,
         years: (0..4)
             .map(|y| YearQuantiles {
                 year: 2021 + y,

@@ -18,20 +18,33 @@ pub enum Labels {
     English,
 }
 
-/// A number with as many decimals as its size deserves.
+/// A number with as many decimals as its size deserves: thousands grouped from 1,000 on, and
+/// scientific notation from 10^15 (where a column would otherwise show a 300-digit decimal).
 pub fn format_number(v: f64) -> String {
     if !v.is_finite() {
         return "–".into();
     }
     let a = v.abs();
-    if a >= 1000.0 {
-        format!("{v:.0}")
+    if a >= 1e15 {
+        format!("{v:.3e}")
+    } else if a >= 1000.0 {
+        crate::units::thousands(v, 0)
     } else if a >= 100.0 {
         format!("{v:.1}")
     } else if a >= 1.0 || a == 0.0 {
         format!("{v:.2}")
     } else {
         format!("{v:.3}")
+    }
+}
+
+/// A value of the tested quantity: whole numbers without decimals when the quantity can only be
+/// a whole number (a count, a rank), else [`format_number`].
+fn format_value(v: f64, integer: bool) -> String {
+    if integer && v.is_finite() && v.fract() == 0.0 && v.abs() < 1e15 {
+        crate::units::thousands(v, 0)
+    } else {
+        format_number(v)
     }
 }
 
@@ -200,21 +213,26 @@ pub fn render(summary: &Summary, labels: Labels, width: Option<u16>) -> String {
                     label.clone(),
                     match (t.comparator.as_str(), t.range) {
                         ("between", Some([low, high])) => {
-                            format!("between [{}, {}]{}", format_number(low), format_number(high), unit)
+                            format!(
+                                "between [{}, {}]{}",
+                                format_value(low, t.integer),
+                                format_value(high, t.integer),
+                                unit
+                            )
                         }
                         ("about", Some([low, high])) => format!(
                             "about {} ± {}{}",
-                            format_number(t.threshold),
+                            format_value(t.threshold, t.integer),
                             format_number((high - low) / 2.0),
                             unit
                         ),
-                        _ => format!("{} {}{}", t.comparator, format_number(t.threshold), unit),
+                        _ => format!("{} {}{}", t.comparator, format_value(t.threshold, t.integer), unit),
                     },
                     format!("{}{flag}", percent(t.probability)),
                     format!("[{}, {}]", percent(t.ci_low), percent(t.ci_high)),
-                    format_number(t.quantiles.p10),
-                    format_number(t.quantiles.p50),
-                    format_number(t.quantiles.p90),
+                    format_value(t.quantiles.p10, t.integer),
+                    format_value(t.quantiles.p50, t.integer),
+                    format_value(t.quantiles.p90, t.integer),
                 ],
                 RIGHT,
                 false,
@@ -251,6 +269,13 @@ pub fn render(summary: &Summary, labels: Labels, width: Option<u16>) -> String {
         out.push_str(&format!(
             "warning: target {}: {} of {} paths gave no finite value (e.g. growth of a level that reached zero); they count as misses\n",
             t.id, t.invalid, summary.run.paths
+        ));
+    }
+    for i in summary.indicators.iter().filter(|i| i.invalid_paths > 0) {
+        let what = if i.kind == "level" { "a value at or below zero, or no finite value" } else { "no finite value" };
+        out.push_str(&format!(
+            "warning: indicator {}: {} of {} paths reached {what} in some year; check its distributions and unit (targets reading it count those paths as invalid or as misses)\n",
+            i.id, i.invalid_paths, summary.run.paths
         ));
     }
     if let Some(r) = &summary.correlation_repair {
@@ -341,4 +366,29 @@ fn needed_table(summary: &Summary, labels: Labels, width: Option<u16>) -> Option
         width,
     );
     Some(format!("{intro}{table}\n{dropped}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{format_number, format_value};
+
+    #[test]
+    fn numbers_are_grouped_and_never_a_long_decimal() {
+        assert_eq!(format_number(10344.4), "10,344");
+        assert_eq!(format_number(-2_990_000.0), "-2,990,000");
+        assert_eq!(format_number(958.46), "958.5");
+        assert_eq!(format_number(29.271), "29.27");
+        assert_eq!(format_number(0.6312), "0.631");
+        assert_eq!(format_number(1.6e294), "1.600e294");
+        assert_eq!(format_number(f64::NAN), "–");
+    }
+
+    #[test]
+    fn whole_number_quantities_have_no_decimals() {
+        assert_eq!(format_value(3.0, true), "3");
+        assert_eq!(format_value(1200.0, true), "1,200");
+        assert_eq!(format_value(3.0, false), "3.00");
+        // A quantile between whole numbers (never for a count, but a rank difference may) keeps them.
+        assert_eq!(format_value(2.5, true), "2.50");
+    }
 }

@@ -562,8 +562,12 @@ fn run_sheet(
         (Sampling::Independent, false) => "独立路径（普通蒙特卡洛）",
         (Sampling::Antithetic, true) => "antithetic pairs of paths",
         (Sampling::Antithetic, false) => "对偶路径",
-        (Sampling::LatinHypercube, true) => "Latin hypercube blocks of 1024 paths",
-        (Sampling::LatinHypercube, false) => "每 1024 条路径一组的拉丁超立方抽样",
+        (Sampling::LatinHypercube, true) => {
+            &format!("Latin hypercube blocks of {} paths", run.sampling.group_size(run.paths))
+        }
+        (Sampling::LatinHypercube, false) => {
+            &format!("每 {} 条路径一组的拉丁超立方抽样", run.sampling.group_size(run.paths))
+        }
     };
     let mut rows = vec![
         vec![text(h("feasim 版本", "feasim version")), text(&summary.feasim_version), Cell::Blank],

@@ -135,27 +135,52 @@ pub fn render_warning(sources: &Sources, d: &Diagnostic) -> String {
 }
 
 fn render(f: &mut impl fmt::Write, sources: &Sources, d: &Diagnostic, kind: &str) -> fmt::Result {
-    writeln!(f, "{kind}: {}", d.message)?;
+    // Names and values from the file are echoed inside messages and source lines: their control
+    // characters (an escape sequence could recolour or rewrite the terminal) are shown escaped.
+    writeln!(f, "{kind}: {}", printable(&d.message))?;
     if d.file < sources.len() {
         let text = sources.text(d.file);
         let (line, col) = sources.line_col(d.file, d.span.start);
-        writeln!(f, "  --> {}:{}:{}", sources.path(d.file).display(), line, col)?;
+        writeln!(f, "  --> {}:{}:{}", printable(&sources.path(d.file).display().to_string()), line, col)?;
         let line_text = text.lines().nth(line - 1).unwrap_or("");
         let gutter = line.to_string().len();
         writeln!(f, "{:gutter$} |", "")?;
-        writeln!(f, "{line} | {line_text}")?;
+        writeln!(f, "{line} | {}", printable(line_text).replace('\n', "\\n"))?;
         // Caret under the span, measured in display columns (CJK characters are two wide).
         let start_in_line: String = line_text.chars().take(col - 1).collect();
-        let pad = start_in_line.width();
+        let pad = printable(&start_in_line).width();
         let span_text = text.get(d.span.clone()).unwrap_or("");
         let span_first_line = span_text.lines().next().unwrap_or("");
-        let width = span_first_line.width().max(1);
-        write!(f, "{:gutter$} | {:pad$}{}", "", "", "^".repeat(width))?;
+        let width = printable(span_first_line).width().max(1);
+        // Spaces repeated, not a format width: a width above 65 535 (a long line) panics.
+        write!(f, "{:gutter$} | {}{}", "", " ".repeat(pad), "^".repeat(width))?;
     }
     if let Some(help) = &d.help {
-        write!(f, "\n  = help: {help}")?;
+        write!(f, "\n  = help: {}", printable(help))?;
     }
     Ok(())
+}
+
+/// `text` with its control characters (other than line breaks and tabs) and bidirectional
+/// overrides escaped as `\u{1b}`, so that echoing a name or value from a file can neither drive
+/// the terminal nor reorder what is shown.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let escaped = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{feff}')
+    };
+    if !text.chars().any(escaped) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if escaped(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// "did you mean ...?" for a misspelt name, from the closest candidates.

@@ -14,9 +14,12 @@
 
 use super::raw::{ByYear, Loc, RawCorrelation, RawFile, RawIndicator, RawMeta, RawTarget};
 
+/// `base.field = over.field` for each listed field the variant gives. Each caller destructures
+/// the variant's struct without `..`, so that a field added to the raw structs does not compile
+/// until its override is written here.
 macro_rules! override_fields {
-    ($base:expr, $over:expr, [$($field:ident),* $(,)?]) => {
-        $( if $over.$field.is_some() { $base.$field = $over.$field; } )*
+    ($base:expr, [$($field:ident),* $(,)?]) => {
+        $( if $field.is_some() { $base.$field = $field; } )*
     };
 }
 
@@ -48,8 +51,10 @@ pub fn merge(mut base: RawFile, variant: RawFile) -> RawFile {
         let key = correlation_key(&over.value);
         match base.correlation.iter_mut().find(|c| key.is_some() && correlation_key(&c.value) == key) {
             Some(existing) => {
-                if over.value.rho.is_some() {
-                    existing.value.rho = over.value.rho;
+                // The members are the key; only `rho` can change.
+                let RawCorrelation { between: _, group: _, rho } = over.value;
+                if rho.is_some() {
+                    existing.value.rho = rho;
                 }
             }
             None => base.correlation.push(over),
@@ -79,32 +84,57 @@ pub fn merge(mut base: RawFile, variant: RawFile) -> RawFile {
 }
 
 fn merge_meta(base: &mut RawMeta, over: RawMeta) {
-    override_fields!(base, over, [name, title, title_en, base_year, end_year, paths, seed, notes, repair_correlations]);
+    let RawMeta { name, title, title_en, base_year, end_year, paths, seed, notes, repair_correlations } = over;
+    override_fields!(base, [name, title, title_en, base_year, end_year, paths, seed, notes, repair_correlations]);
 }
 
 fn merge_indicator(base: &mut RawIndicator, over: RawIndicator) {
+    let RawIndicator {
+        id: _,
+        label_zh,
+        label_en,
+        unit,
+        region,
+        kind,
+        base: base_value,
+        source,
+        base_dist,
+        assumption,
+        growth,
+        growth_by_year,
+        change,
+        change_by_year,
+        additions,
+        additions_by_year,
+        persistence,
+        compounding,
+        bounds,
+        expr,
+        note,
+        history,
+        classes,
+    } = over;
     // Giving a new base value replaces an uncertain base and vice versa.
-    if over.base.is_some() {
+    if base_value.is_some() {
         base.base_dist = None;
         base.assumption = None;
+        base.base = base_value;
     }
-    if over.base_dist.is_some() {
+    if base_dist.is_some() {
         base.base = None;
         base.source = None;
     }
-    base.growth_by_year = merge_by_year(base.growth_by_year.take(), over.growth_by_year);
-    base.change_by_year = merge_by_year(base.change_by_year.take(), over.change_by_year);
-    base.additions_by_year = merge_by_year(base.additions_by_year.take(), over.additions_by_year);
+    base.growth_by_year = merge_by_year(base.growth_by_year.take(), growth_by_year);
+    base.change_by_year = merge_by_year(base.change_by_year.take(), change_by_year);
+    base.additions_by_year = merge_by_year(base.additions_by_year.take(), additions_by_year);
     override_fields!(
         base,
-        over,
         [
             label_zh,
             label_en,
             unit,
             region,
             kind,
-            base,
             source,
             base_dist,
             assumption,
@@ -134,7 +164,30 @@ fn merge_by_year(base: Option<ByYear>, over: Option<ByYear>) -> Option<ByYear> {
 }
 
 fn merge_target(base: &mut RawTarget, over: RawTarget) {
-    if over.metric.is_some() {
+    let RawTarget {
+        id: _,
+        label_zh,
+        label_en,
+        section,
+        region,
+        wording,
+        note,
+        unit,
+        metric,
+        indicator,
+        year,
+        from,
+        to,
+        numerator,
+        denominator,
+        competitors,
+        versus,
+        comparator,
+        threshold,
+        tolerance,
+        all,
+    } = over;
+    if metric.is_some() {
         // A new metric brings its own fields; stale ones from the base would be misleading.
         base.indicator = None;
         base.year = None;
@@ -145,7 +198,7 @@ fn merge_target(base: &mut RawTarget, over: RawTarget) {
         base.competitors = None;
         base.all = None;
     }
-    if over.all.is_some() {
+    if all.is_some() {
         // A joint target replaces a single test.
         base.metric = None;
         base.indicator = None;
@@ -162,7 +215,6 @@ fn merge_target(base: &mut RawTarget, over: RawTarget) {
     }
     override_fields!(
         base,
-        over,
         [
             label_zh,
             label_en,

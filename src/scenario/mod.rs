@@ -128,10 +128,22 @@ fn read_chain(
         return Ok(raw);
     };
     let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    if depth >= MAX_EXTENDS_DEPTH || seen.contains(&canonical) {
+    if seen.contains(&canonical) {
         return Err(vec![
             Diagnostic::at(&extends, "these files extend each other in a loop")
                 .help("a variant extends a base scenario; the base must not extend the variant"),
+        ]);
+    }
+    if depth >= MAX_EXTENDS_DEPTH {
+        return Err(vec![
+            Diagnostic::at(
+                &extends,
+                format!(
+                    "this file is the {}th in a chain of `extends`; feasim follows at most {MAX_EXTENDS_DEPTH}",
+                    depth + 1
+                ),
+            )
+            .help("a variant usually extends its base directly: merge some of the files in the chain"),
         ]);
     }
     seen.push(canonical);
@@ -191,14 +203,37 @@ pub fn read_text_file(path: &Path, max_bytes: u64, check_path: &str) -> Result<S
         None => bytes,
     };
     String::from_utf8(bytes).map_err(|e| {
+        let bytes = e.as_bytes();
         let at = e.utf8_error().valid_up_to();
-        (
-            format!("{shown} is not UTF-8 text (the first byte that is not UTF-8 is at byte {at})"),
-            "save the file as UTF-8 (editors call it \"UTF-8\" or \"Unicode\"; GBK/GB18030 files must be converted, \
-             e.g. iconv -f GB18030 -t UTF-8)"
-                .into(),
-        )
+        let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count();
+        let column = 1 + bytes[..at].iter().rev().take_while(|&&b| b != b'\n').count();
+        let place = format!("line {line}, column {column} (byte {at})");
+        let convert = "save the file as UTF-8 (editors call it \"UTF-8\" or \"Unicode\"), e.g. iconv -f GB18030 -t UTF-8";
+        match encoding_of(bytes) {
+            Some(encoding) => (
+                format!("{shown} is not UTF-8: it looks like {encoding} text (the first byte that is not UTF-8 is at {place})"),
+                convert.replace("GB18030", if encoding.starts_with("UTF-16") { "UTF-16" } else { "GB18030" }),
+            ),
+            None => (
+                format!("{shown} is not UTF-8 text (the first byte that is not UTF-8 is at {place})"),
+                format!("{convert}; GBK/GB18030 files must be converted"),
+            ),
+        }
     })
+}
+
+/// The encoding `bytes` (not UTF-8) look written in, when it can be told: UTF-16 from its byte
+/// order mark, GB18030 (a superset of GBK and GB2312, what Chinese Windows saves) when the
+/// bytes decode as GB18030 without a single error and hold Chinese characters.
+fn encoding_of(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"\xff\xfe") {
+        return Some("UTF-16 (little-endian)");
+    }
+    if bytes.starts_with(b"\xfe\xff") {
+        return Some("UTF-16 (big-endian)");
+    }
+    let text = encoding_rs::GB18030.decode_without_bom_handling_and_without_replacement(bytes)?;
+    text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)).then_some("GB18030 (GBK)")
 }
 
 fn parse(sources: &Sources, file: FileId) -> Result<RawFile, Diagnostic> {

@@ -11,7 +11,10 @@ pub fn serialize<S: Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::
 pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
     let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
     if text.len() != 16 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(D::Error::custom(format!("expected the 16 hex digits of a float's bits, found \"{text}\"")));
+        // At most 32 characters of what was found, escaped: a damaged file can hold anything.
+        let shown: String = text.chars().take(32).flat_map(char::escape_debug).collect();
+        let more = if text.chars().count() > 32 { "…" } else { "" };
+        return Err(D::Error::custom(format!("expected the 16 hex digits of a float's bits, found \"{shown}{more}\"")));
     }
     u64::from_str_radix(&text, 16).map(f64::from_bits).map_err(D::Error::custom)
 }

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::Sampling;
 use crate::model::{Base, Metric, Model, Process};
-pub use interval::{wilson, wilson_effective};
+pub use interval::{wilson, wilson_effective, wilson_replicated};
 pub use needed::{NeededGrowth, NeededLevel};
 pub use paired::{PairedAccumulator, PairedDifference};
 pub use sketch::Sketch;
@@ -31,6 +31,14 @@ pub struct Accumulator {
     pub hits: Vec<u64>,
     /// Paths whose target metric was not a finite number (counted as misses).
     pub invalid: Vec<u64>,
+    /// Per indicator: paths on which it took an impossible value in some year — not a finite
+    /// number, or a level at or below zero (a fall of 100% floors a level at 0; a log-growth
+    /// level can underflow to 0 or overflow). Never silent: the summary and the table report it.
+    #[serde(default)]
+    pub invalid_values: Vec<u64>,
+    /// Per indicator: whether it is a level (which must stay positive). From the model.
+    #[serde(skip)]
+    is_level: Vec<bool>,
     /// Per-target sketches of the tested quantity; read them through [`Accumulator::metric`].
     metrics: Vec<Sketch>,
     /// One sketch per indicator and year, index `indicator * n_years + year`; the base year of an
@@ -130,11 +138,12 @@ impl GroupStats {
 
 impl Accumulator {
     pub fn new(model: &Model) -> Self {
-        Self::with_sampling(model, Sampling::Independent)
+        Self::with_sampling(model, Sampling::Independent, 1)
     }
 
-    /// An accumulator for paths drawn under `sampling` (which decides the replicate groups).
-    pub fn with_sampling(model: &Model, sampling: Sampling) -> Self {
+    /// An accumulator for paths drawn under `sampling` in replicate groups of `group_size`
+    /// consecutive paths (the run's [`Sampling::group_size`]; 1: independent paths).
+    pub fn with_sampling(model: &Model, sampling: Sampling, group_size: u64) -> Self {
         let n_targets = model.targets.len();
         let target_region =
             model.targets.iter().map(|t| model.regions.iter().position(|r| *r == t.region).unwrap_or(0)).collect();
@@ -161,14 +170,15 @@ impl Accumulator {
             paths: 0,
             hits: vec![0; n_targets],
             invalid: vec![0; n_targets],
+            invalid_values: vec![0; model.indicators.len()],
+            is_level: model.indicators.iter().map(|i| matches!(i.process, Process::Level { .. })).collect(),
             metrics: vec![Sketch::new(); n_targets],
             indicators: vec![Sketch::new(); model.indicators.len() * model.n_years()],
             hit_counts: vec![0; n_targets + 1],
             region_all_hit: vec![0; model.regions.len()],
             all_hit: 0,
             shifts: vec![Sketch::new(); slots],
-            groups: (sampling.group_size() > 1)
-                .then(|| GroupStats::new(sampling.group_size(), n_targets + model.regions.len() + 1)),
+            groups: (group_size > 1).then(|| GroupStats::new(group_size, n_targets + model.regions.len() + 1)),
             sampling,
             n_years: model.n_years(),
             target_region,
@@ -215,6 +225,9 @@ impl Accumulator {
     ) {
         self.paths += 1;
         let n_years = self.n_years;
+        for ((count, &level), row) in self.invalid_values.iter_mut().zip(&self.is_level).zip(values.chunks(n_years)) {
+            *count += u64::from(row.iter().any(|&v| impossible(v, level)));
+        }
         for (i, (sketches, row)) in self.indicators.chunks_mut(n_years).zip(values.chunks(n_years)).enumerate() {
             let first = usize::from(self.constant_base[i].is_some());
             for (sketch, &v) in sketches[first..].iter_mut().zip(&row[first..]) {
@@ -331,6 +344,16 @@ impl Accumulator {
     ) {
         self.paths += len as u64;
         let n_years = self.n_years;
+        let mut bad = vec![false; len];
+        for (i, (count, &level)) in self.invalid_values.iter_mut().zip(&self.is_level).enumerate() {
+            bad.iter_mut().for_each(|b| *b = false);
+            for y in 0..n_years {
+                for (b, &v) in bad.iter_mut().zip(column(i, y)) {
+                    *b |= impossible(v, level);
+                }
+            }
+            *count += bad.iter().map(|&b| u64::from(b)).sum::<u64>();
+        }
         for (s, sketch) in self.indicators.iter_mut().enumerate() {
             let (i, y) = (s / n_years, s % n_years);
             if y > 0 || self.constant_base[i].is_none() {
@@ -406,6 +429,9 @@ impl Accumulator {
                 return Err(format!("target {t} is hit on {hits} and invalid on {invalid} of {paths} paths"));
             }
         }
+        if let Some(&most) = self.invalid_values.iter().find(|&&c| c > paths) {
+            return Err(format!("an indicator has impossible values on {most} of {paths} paths"));
+        }
         let spread: u128 = self.hit_counts.iter().map(|&c| u128::from(c)).sum();
         if spread != u128::from(paths) {
             return Err(format!("the numbers of targets hit cover {spread} paths, not {paths}"));
@@ -437,6 +463,7 @@ impl Accumulator {
         self.paths += other.paths;
         add_into(&mut self.hits, &other.hits);
         add_into(&mut self.invalid, &other.invalid);
+        add_into(&mut self.invalid_values, &other.invalid_values);
         add_into(&mut self.hit_counts, &other.hit_counts);
         add_into(&mut self.region_all_hit, &other.region_all_hit);
         self.all_hit += other.all_hit;
@@ -456,25 +483,40 @@ impl Accumulator {
 
     /// The probability of entry `e` of the group statistics (targets, regions, all) with its
     /// interval: Wilson's for independent paths, otherwise Wilson's at the effective number of
-    /// paths `p̂(1−p̂)/Var(p̂)` from the replicate groups.
+    /// paths `p̂(1−p̂)/Var(p̂)` from the replicate groups, with the Student-t quantile of
+    /// (groups − 1) degrees of freedom ([`wilson_replicated`]).
+    /// Target `t`'s hit probability with its 95% interval and standard error: what
+    /// [`Summary::from_accumulator`] reports for it, without building the rest of the summary
+    /// (for tests that repeat thousands of short runs).
+    pub fn target_probability(&self, t: usize) -> (Probability, f64) {
+        self.probability(t, self.hits[t])
+    }
+
     fn probability(&self, e: usize, hits: u64) -> (Probability, f64) {
         let n = self.paths;
         let binomial = Probability::new(hits, n);
         let binomial_se = (binomial.probability * (1.0 - binomial.probability) / n as f64).sqrt();
-        let Some(variance) = self.groups.as_ref().and_then(|g| g.variance(e, hits, n)) else {
+        let Some((variance, groups)) = self.groups.as_ref().and_then(|g| Some((g.variance(e, hits, n)?, g.groups)))
+        else {
             return (binomial, binomial_se);
         };
         let p = binomial.probability;
         if variance <= 0.0 || hits == 0 || hits == n {
             return (binomial, variance.sqrt());
         }
-        let (ci_low, ci_high) = wilson_effective(p, p * (1.0 - p) / variance);
+        let (ci_low, ci_high) = wilson_replicated(p, p * (1.0 - p) / variance, groups);
         (Probability { hits, probability: p, ci_low, ci_high }, variance.sqrt())
     }
 
     pub fn n_years(&self) -> usize {
         self.n_years
     }
+}
+
+/// A value no path may hold: not a finite number, or (for a level) at or below zero.
+#[inline]
+fn impossible(v: f64, level: bool) -> bool {
+    !v.is_finite() || (level && v <= 0.0)
 }
 
 fn add_into(a: &mut [u64], b: &[u64]) {
@@ -783,6 +825,14 @@ pub struct IndicatorSummary {
     /// Where `history` comes from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history_source: Option<String>,
+    /// Paths on which the indicator took an impossible value in some year (not a finite number,
+    /// or a level at or below zero); omitted when none did.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub invalid_paths: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -886,6 +936,7 @@ impl Summary {
                     source,
                     assumption,
                     note: ind.note.clone(),
+                    invalid_paths: acc.invalid_values.get(i).copied().unwrap_or(0),
                     years: (0..n_years)
                         .map(|y| {
                             let sketch = acc.indicator(i, y);

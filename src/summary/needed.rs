@@ -143,13 +143,97 @@ pub fn shift_on_path_with(plan: &NeededPlan, v: impl Fn(usize, usize) -> f64 + C
     if !goal.is_finite() {
         return f64::NAN;
     }
-    let factors: Vec<f64> = (first..=last).map(factor).collect();
-    solve_log_sum(&factors, goal)
+    // The window's factors without a heap allocation per path (a spill for very long windows).
+    let mut buffer = [0.0; MAX_WINDOW];
+    let spilled: Vec<f64>;
+    let factors: &[f64] = if last + 1 - first <= MAX_WINDOW {
+        for (slot, t) in buffer.iter_mut().zip(first..=last) {
+            *slot = factor(t);
+        }
+        &buffer[..last + 1 - first]
+    } else {
+        spilled = (first..=last).map(factor).collect();
+        &spilled
+    };
+    solve_product(factors, goal)
+}
+
+/// Years of growth [`shift_on_path_with`] keeps on the stack.
+const MAX_WINDOW: usize = 32;
+
+/// The δ with `Σ ln(1 + δ/(100 r)) = goal` over `factors` r > 0, solved in product form:
+/// `Π (1 + δ u_t) = e^goal` with `u_t = 1/(100 r_t)`, written as the polynomial
+/// `p(δ) = Σ_{j≥1} e_j δ^j = expm1(goal)` (`e_j` the elementary symmetric polynomials of the
+/// `u_t`, all positive), so that an iteration costs a Horner sum instead of one `log1p` per year
+/// (what [`solve_log_sum`] pays; this was ~15% of a flagship run). On `δ > −100·min r` every
+/// factor `1 + δ u_t` is positive, so `p` is increasing and convex there: Newton converges
+/// monotonically from the right of the root; steps that leave the bracket fall back to
+/// bisection. The start is exact when every factor is equal, and one year is solved in closed
+/// form. Agrees with [`solve_log_sum`] to ~1e-15 relative (tested).
+fn solve_product(factors: &[f64], goal: f64) -> f64 {
+    let k = factors.len();
+    let target = goal.exp_m1();
+    if k == 1 {
+        return 100.0 * factors[0] * target;
+    }
+    // e_1..e_k by the recurrence e_j ← e_j + u·e_{j−1} over the factors (e_0 = 1).
+    let mut buffer = [0.0; MAX_WINDOW + 1];
+    let mut spilled: Vec<f64>;
+    let e: &mut [f64] = if k <= MAX_WINDOW {
+        &mut buffer[..k + 1]
+    } else {
+        spilled = vec![0.0; k + 1];
+        &mut spilled
+    };
+    e[0] = 1.0;
+    for (n, &r) in factors.iter().enumerate() {
+        let u = 1.0 / (100.0 * r);
+        for j in (1..=n + 1).rev() {
+            e[j] += u * e[j - 1];
+        }
+    }
+    // p(δ) − target and p'(δ) by Horner's rule.
+    let p = |d: f64| {
+        let (mut value, mut slope) = (0.0, 0.0);
+        for &c in e[1..].iter().rev() {
+            slope = slope * d + value;
+            value = value * d + c;
+        }
+        (value * d - target, value + slope * d)
+    };
+    let n = k as f64;
+    let mean_r = factors.iter().sum::<f64>() / n;
+    let floor = -100.0 * factors.iter().copied().fold(f64::INFINITY, f64::min);
+    // Exact when every factor is equal.
+    let mut d = 100.0 * mean_r * (goal / n).exp_m1();
+    let (mut lo, mut hi) = (floor, f64::INFINITY);
+    for _ in 0..100 {
+        if !(d > lo && d < hi) {
+            d = if hi.is_finite() { 0.5 * (lo + hi) } else { lo + lo.abs().max(1.0) };
+        }
+        let (f, slope) = p(d);
+        if f == 0.0 {
+            return d;
+        }
+        if f < 0.0 {
+            lo = d;
+        } else {
+            hi = d;
+        }
+        let next = d - f / slope;
+        if (next - d).abs() <= 1e-13 * (1.0 + d.abs()) {
+            return next;
+        }
+        d = next;
+    }
+    d
 }
 
 /// The δ with `Σ ln(1 + δ/(100 r)) = goal` over `factors` r > 0: increasing and concave in δ on
 /// δ > −100·min r. Newton from the left converges monotonically for a concave function; steps
-/// that would leave the bracket fall back to bisection.
+/// that would leave the bracket fall back to bisection. The reference [`solve_product`] is
+/// tested against.
+#[cfg(test)]
 fn solve_log_sum(factors: &[f64], goal: f64) -> f64 {
     let s = |d: f64| factors.iter().map(|&r| (d / (100.0 * r)).ln_1p()).sum::<f64>();
     let ds = |d: f64| factors.iter().map(|&r| 1.0 / (100.0 * r + d)).sum::<f64>();
@@ -279,10 +363,38 @@ mod tests {
     fn log_sum_equation_is_solved_to_machine_precision() {
         for factors in [vec![1.05, 1.05, 1.05], vec![0.9, 1.2, 1.01], vec![0.2, 3.0], vec![1.0]] {
             for goal in [-2.0, -0.3, 0.0, 0.1, 0.5, 3.0] {
-                let d = solve_log_sum(&factors, goal);
-                let s: f64 = factors.iter().map(|&r| (d / (100.0 * r)).ln_1p()).sum();
-                assert!((s - goal).abs() <= 1e-12 * (1.0 + goal.abs()), "{factors:?} {goal}: δ = {d}, S = {s}");
+                for d in [solve_log_sum(&factors, goal), solve_product(&factors, goal)] {
+                    let s: f64 = factors.iter().map(|&r| (d / (100.0 * r)).ln_1p()).sum();
+                    assert!((s - goal).abs() <= 1e-12 * (1.0 + goal.abs()), "{factors:?} {goal}: δ = {d}, S = {s}");
+                }
             }
         }
+    }
+
+    /// The product form against the log-sum reference on windows of 1 to 40 years (past the
+    /// stack buffer), factors from deep falls to doublings and goals from −3 to 3, including
+    /// roots near the floor `−100·min r` and tiny goals (where the product form must not cancel).
+    #[test]
+    fn product_form_agrees_with_the_log_sum_reference() {
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut uniform = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut worst: f64 = 0.0;
+        for k in [1, 2, 3, 4, 6, 10, 33, 40] {
+            for _ in 0..300 {
+                let factors: Vec<f64> = (0..k).map(|_| 0.3 + 1.7 * uniform()).collect();
+                for goal in [-3.0 * uniform(), 3.0 * uniform(), 1e-9 * (uniform() - 0.5), 0.0, -1e-300] {
+                    let (reference, fast) = (solve_log_sum(&factors, goal), solve_product(&factors, goal));
+                    let error = (fast - reference).abs() / (1e-300 + reference.abs().max(1e-12 * 100.0 * factors[0]));
+                    worst = worst.max(error);
+                    assert!(error <= 1e-12, "{factors:?}, goal {goal}: {fast} against {reference}");
+                }
+            }
+        }
+        eprintln!("largest relative difference: {worst:e}");
     }
 }

@@ -112,7 +112,9 @@ pub fn sensitivity(args: SensitivityArgs) -> anyhow::Result<()> {
     let mut notes: Vec<String> =
         report.skipped.iter().map(|s| format!("{} not analysed: {}", s.id, s.reason)).collect();
     if !args.sim.no_charts {
-        let charts = feasim::plot::write_sensitivity_charts(&report, &dir.join("charts"), &chart_options(&args.sim))?;
+        let charts = on_threads(args.sim.threads, || {
+            feasim::plot::write_sensitivity_charts(&report, &dir.join("charts"), &chart_options(&args.sim))
+        })??;
         notes.extend(charts.warnings);
         written.extend(charts.files);
     }
@@ -319,6 +321,10 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<()> {
         args.scenarios.iter().map(|path| scenario::load_with(path, options)).collect::<Result<Vec<Model>, _>>()?;
     let (paths, seed) = paths_and_seed(&args.sim, &models[0], None)?;
     let refs: Vec<&Model> = models.iter().collect();
+    if !args.allow_different_years {
+        let names: Vec<String> = args.scenarios.iter().map(|p| p.display().to_string()).collect();
+        comparison::same_years(&refs, &names).map_err(|e| bad_input!("{e}"))?;
+    }
     let bar = progress_bar(args.sim.quiet, Some(paths));
     let started = std::time::Instant::now();
     let report = on_threads(args.sim.threads, || comparison::compare(&refs, paths, seed, &|n| bar.inc(n)))?;

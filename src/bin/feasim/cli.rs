@@ -268,6 +268,9 @@ pub struct CompareArgs {
     /// Use the nearest valid correlation matrix when the given correlations contradict each other
     #[arg(long)]
     pub repair_correlations: bool,
+    /// Compare scenarios whose base or end years differ (their targets then test other years)
+    #[arg(long)]
+    pub allow_different_years: bool,
     #[command(flatten)]
     pub sim: SimArgs,
 }

@@ -101,7 +101,7 @@ fn check(args: ScenarioArgs) -> anyhow::Result<()> {
     let draft = scenario::load_draft(&args.scenario, options)?;
     let model = draft.model;
     let to_fill = draft.to_fill.diagnostics.len();
-    let n_derived = model.indicators.len() - model.stochastic.len();
+    let n_derived = model.indicators.len() - model.stochastic().len();
     let mut out = std::io::stdout().lock();
     let verdict = match to_fill {
         0 => "ok".to_string(),
@@ -113,7 +113,7 @@ fn check(args: ScenarioArgs) -> anyhow::Result<()> {
         out,
         "  {}, {} with yearly shocks, {} derived; {}, {} not modelled; projection years {}–{}",
         plural(model.indicators.len(), "indicator"),
-        model.stochastic.len(),
+        model.stochastic().len(),
         n_derived,
         plural(model.targets.len(), "target"),
         model.not_modelled.len(),
@@ -248,8 +248,15 @@ fn run(run_args: RunArgs) -> anyhow::Result<()> {
         .xlsx
         .then(|| feasim::report::xlsx::workbook(&model, &summary, None, charts.language, &run_args.scenario.scenario))
         .transpose()?;
-    let output =
-        Output { dir: out_dir, quiet: args.quiet, no_charts: args.no_charts, lang: args.lang, charts, workbook };
+    let output = Output {
+        dir: out_dir,
+        quiet: args.quiet,
+        no_charts: args.no_charts,
+        lang: args.lang,
+        charts,
+        workbook,
+        threads: args.threads,
+    };
     write_outputs(&summary, &output, |files, dir| {
         let note = precision_note.map(|note| format!("{note}\n")).unwrap_or_default();
         let (report_files, report_line) =
@@ -274,6 +281,8 @@ struct Output {
     charts: feasim::plot::ChartOptions,
     /// The bytes of report.xlsx, when it was asked for.
     workbook: Option<Vec<u8>>,
+    /// Worker threads drawing the charts (`--threads`; all cores when `None`).
+    threads: Option<usize>,
 }
 
 /// Write a run's files (summary.json, targets.csv, charts) and print its table, warnings and
@@ -296,7 +305,9 @@ fn write_outputs(
         Lang::Auto => Labels::Chinese,
     };
     if !output.no_charts {
-        let report = feasim::plot::write_charts(summary, &output.dir.join("charts"), &output.charts)?;
+        let report = on_threads(output.threads, || {
+            feasim::plot::write_charts(summary, &output.dir.join("charts"), &output.charts)
+        })??;
         notes.extend(report.warnings);
         written.extend(report.files);
     }
@@ -335,9 +346,8 @@ fn run_shard(
     let bar = progress_bar(sim.quiet, Some(n_paths));
     let progress = |n: u64| bar.inc(n);
     let started = std::time::Instant::now();
-    let accumulator = on_threads(sim.threads, || {
-        engine::accumulate_designed(model, config.seed, config.sampling, paths.clone(), &progress)
-    })?;
+    let accumulator =
+        on_threads(sim.threads, || engine::accumulate_designed(model, config.streams(), paths.clone(), &progress))?;
     let elapsed = started.elapsed();
     bar.finish_and_clear();
 
@@ -410,6 +420,7 @@ fn merge(args: MergeArgs) -> anyhow::Result<()> {
         lang: args.lang,
         charts: chart_options_for(args.lang, args.font.clone()),
         workbook: None,
+        threads: None,
     };
     write_outputs(&summary, &output, |files, dir| {
         format!(

@@ -198,12 +198,16 @@ fn target_label(t: &TargetSummary) -> Bilingual {
     Bilingual::label(&t.label_zh, &t.label_en)
 }
 
-fn sampling_words(s: Sampling) -> Bilingual {
+fn sampling_words(s: Sampling, paths: u64) -> Bilingual {
     match s {
         Sampling::Independent => Bilingual::new("独立路径", "independent paths"),
         Sampling::Antithetic => Bilingual::new("对偶路径（成对）", "antithetic pairs"),
         Sampling::LatinHypercube => {
-            Bilingual::new("拉丁超立方（每块1024条路径）", "Latin hypercube blocks of 1,024 paths")
+            let block = s.group_size(paths);
+            Bilingual {
+                zh: format!("拉丁超立方（每块{block}条路径）"),
+                en: format!("Latin hypercube blocks of {} paths", crate::units::thousands(block as f64, 0)),
+            }
         }
     }
 }
@@ -772,7 +776,7 @@ fn method(out: &mut String, input: &ReportInput) {
         Bilingual::new("抽样设计", "Sampling design"),
         format!(
             "{}; {} {}",
-            sampling_words(s.run.sampling).html(),
+            sampling_words(s.run.sampling, s.run.paths).html(),
             s.run.paths,
             Bilingual::new("条路径", "paths").html()
         ),
