@@ -879,10 +879,14 @@ impl PartFile for PartialSweep {
                 expected.end - expected.start
             ));
         }
-        let models = 1 + self.sweep.iter().map(|p| p.steps.max(1)).sum::<usize>();
-        match self.accumulator.shape() {
-            Some(shape) if shape.len() == models => {}
-            _ => return Err(format!("its counts do not fit its sweep (the scenario and {models} variants)")),
+        // Grid sizes come from the file: added without overflow (a huge one is refused below).
+        let models = self.sweep.iter().try_fold(1usize, |total, p| total.checked_add(p.steps.max(1)));
+        match (self.accumulator.shape(), models) {
+            (Some(shape), Some(models)) if shape.len() == models => {}
+            (_, None) => return Err("its sweep lists more grid values than can be counted".into()),
+            (_, Some(models)) => {
+                return Err(format!("its counts do not fit its sweep (the scenario and {} variants)", models - 1));
+            }
         }
         PairedAccumulator::from(self.accumulator.clone())
             .check_counts()
@@ -1254,7 +1258,7 @@ mod tests {
     #[test]
     fn merged_shards_give_the_single_run_summary() {
         let m = model();
-        for sampling in [Sampling::Independent, Sampling::Antithetic, Sampling::LatinHypercube] {
+        for sampling in [Sampling::Independent, Sampling::Antithetic, Sampling::LatinHypercube, Sampling::sobol(5000)] {
             let config = RunConfig { paths: 5000, seed: 11, sampling };
             let single = serde_json::to_string(&engine::run(&m, &config, &|_| {})).unwrap();
             for count in [1, 2, 3, 5, 8] {

@@ -131,7 +131,7 @@ fn blocks_reproduce_the_per_path_reference_bit_for_bit() {
     for level in simd::available() {
         simd::force(Some(level));
         for (name, m) in &models {
-            for sampling in [Sampling::Independent, Sampling::Antithetic, Sampling::LatinHypercube] {
+            for sampling in Sampling::ALL.map(|s| s.for_paths(32 * 32)) {
                 // Latin hypercube blocks of 16 (an even number of permuted bits), 128 (odd:
                 // cycle walking) and 1024 paths: runs of 1 000, 5 000 and 2^20 paths.
                 let totals: &[u64] =

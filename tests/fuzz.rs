@@ -3,7 +3,7 @@
 //! fed in-process through the library.
 //!
 //! Corpus: every scenario in `scenarios/` and `tests/data/`, the calibration CSVs of
-//! `tests/data/`, and the two part files of a tiny sharded run. Mutations (seeded SplitMix64, so
+//! `tests/data/`, and the two part files of a tiny sharded run and of a tiny sharded sweep. Mutations (seeded SplitMix64, so
 //! every run tries the same cases): byte flips, deletions, duplicated lines, numbers swapped for
 //! extremes (`1e308`, `-0`, `nan`, `inf`, huge integers, `"TODO"`, …), lines spliced in from
 //! other corpus files, deep nesting, long lines, control characters and invalid UTF-8 (including
@@ -29,9 +29,10 @@ use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
+use feasim::analysis::sweep::{SweepPlan, SweepSpec};
 use feasim::engine::{self, RunConfig};
 use feasim::model::Model;
-use feasim::shard::{self, AnyPart, Merger, PartialResult, ScenarioRef, ShardId};
+use feasim::shard::{self, AnyPart, Merger, PartialResult, PartialSweep, ScenarioRef, ShardId, SweepMerger};
 
 const DEFAULT_CASES: u64 = 12_000;
 
@@ -313,6 +314,11 @@ fn located(e: &feasim::scenario::LoadError) -> Result<(), String> {
 /// The rules every accepted scenario keeps.
 fn accepted_scenario(model: &Model) -> Result<(), String> {
     model.validate().map_err(|r| format!("accepted a model the gate refuses: {r}"))?;
+    // What analyses simulate: the model restricted to one target passes the gate too.
+    if !model.targets.is_empty() {
+        let last = model.targets.len() - 1;
+        model.restricted(&[last]).validate().map_err(|r| format!("a restricted model the gate refuses: {r}"))?;
+    }
     let paths = 64;
     let summary = engine::run(model, &RunConfig { paths, seed: 1, ..RunConfig::default() }, &|_| {});
     for t in &summary.targets {
@@ -444,6 +450,35 @@ fn fuzz_csvs(n: u64, rng: &mut Rng, dir: &Path) -> Tally {
     tally
 }
 
+/// The plan of the sweep whose parts are in the corpus: `alpha.gdp_real:mean` from 4 to 6.
+fn sweep_plan(model: &Model) -> SweepPlan {
+    let param = feasim::analysis::params::find(model, "alpha.gdp_real:mean").unwrap();
+    SweepPlan::new(model, &[SweepSpec { param, from: 4.0, to: 6.0, steps: 3 }]).unwrap()
+}
+
+/// The two part files of a 2-shard sweep of that plan (2 048 paths).
+fn sweep_parts(model: &Model) -> Vec<Vec<u8>> {
+    let plan = sweep_plan(model);
+    (0..2)
+        .map(|index| {
+            let shard = ShardId::new(index, 2).unwrap();
+            let counts = plan.simulate(5, shard.paths(2048), &|_| {});
+            let result = PartialSweep::new(&plan, scenario_ref(model), 5, 2048, shard, counts);
+            result.to_json().unwrap().into_bytes()
+        })
+        .collect()
+}
+
+fn scenario_ref(model: &Model) -> ScenarioRef {
+    ScenarioRef {
+        name: model.name.clone(),
+        path: PathBuf::from("tests/data/calib-small.toml"),
+        absolute_path: None,
+        hash: model.hash.clone(),
+        repair_correlations: false,
+    }
+}
+
 /// The two part files of a 2-shard run of `tests/data/calib-small.toml` (2 048 paths).
 fn parts(model: &Model) -> Vec<Vec<u8>> {
     let config = RunConfig { paths: 2048, seed: 5, ..RunConfig::default() };
@@ -452,14 +487,7 @@ fn parts(model: &Model) -> Vec<Vec<u8>> {
             let shard = ShardId::new(index, 2).unwrap();
             let streams = engine::path::DesignedStreams::for_run(config.seed, config.sampling, config.paths);
             let accumulator = engine::accumulate_designed(model, streams, shard.paths(config.paths), &|_| {});
-            let scenario = ScenarioRef {
-                name: model.name.clone(),
-                path: PathBuf::from("tests/data/calib-small.toml"),
-                absolute_path: None,
-                hash: model.hash.clone(),
-                repair_correlations: false,
-            };
-            PartialResult::new(model, scenario, config, shard, accumulator).to_json().unwrap().into_bytes()
+            PartialResult::new(model, scenario_ref(model), config, shard, accumulator).to_json().unwrap().into_bytes()
         })
         .collect()
 }
@@ -468,23 +496,31 @@ fn parts(model: &Model) -> Vec<Vec<u8>> {
 /// JSON with an empty checksum field), when it still has a part's layout.
 fn reseal(text: &[u8]) -> Option<Vec<u8>> {
     use sha2::{Digest, Sha256};
-    let mut part: PartialResult = serde_json::from_slice(text).ok()?;
+    let digest = |bytes: Vec<u8>| Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect::<String>();
+    if let Ok(mut part) = serde_json::from_slice::<PartialResult>(text) {
+        part.checksum = String::new();
+        part.checksum = digest(serde_json::to_vec(&part).ok()?);
+        return part.to_json().ok().map(String::into_bytes);
+    }
+    let mut part: PartialSweep = serde_json::from_slice(text).ok()?;
     part.checksum = String::new();
-    let bytes = serde_json::to_vec(&part).ok()?;
-    part.checksum = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+    part.checksum = digest(serde_json::to_vec(&part).ok()?);
     part.to_json().ok().map(String::into_bytes)
 }
 
 fn fuzz_parts(n: u64, rng: &mut Rng, dir: &Path) -> Tally {
     let model = feasim::scenario::load(Path::new("tests/data/calib-small.toml")).expect("calib-small loads");
-    let corpus = parts(&model);
+    let plan = sweep_plan(&model);
+    // Run parts 0 and 1, sweep parts 2 and 3; a part is merged with its genuine sibling.
+    let corpus: Vec<Vec<u8>> = parts(&model).into_iter().chain(sweep_parts(&model)).collect();
     let mut tally = Tally::default();
-    let genuine = [dir.join("shard-1-of-2.json"), dir.join("shard-2-of-2.json")];
+    let genuine: Vec<PathBuf> = (0..4).map(|k| dir.join(format!("genuine-{k}.json"))).collect();
     for (file, text) in genuine.iter().zip(&corpus) {
         std::fs::write(file, text).unwrap();
     }
     for case in 0..n {
-        let which = rng.below(2);
+        let which = rng.below(4);
+        let sibling = which ^ 1;
         let mut input = mutate(rng, &corpus[which], &corpus, Kind::Part);
         // Half the cases sealed again with a correct checksum, as a careless (or hostile) edit
         // would: the merge must then check the counts themselves.
@@ -497,9 +533,36 @@ fn fuzz_parts(n: u64, rng: &mut Rng, dir: &Path) -> Tally {
         let file = dir.join(format!("mutated-{which}.json"));
         let outcome = catch_unwind(AssertUnwindSafe(|| -> Result<bool, String> {
             std::fs::write(&file, &input).map_err(|e| e.to_string())?;
+            if which >= 2 {
+                // A partial sweep: through the sweep merger, checked against the plan.
+                let mut merger = SweepMerger::new();
+                for f in [&file, &genuine[sibling]] {
+                    let text = std::fs::read(f).map_err(|e| e.to_string())?;
+                    match std::str::from_utf8(&text)
+                        .map_err(|_| shard::PartError::NotPartial)
+                        .and_then(shard::parse_any)
+                    {
+                        Ok(AnyPart::Sweep(part)) => merger.add(f.clone(), *part),
+                        Ok(AnyPart::Run(_)) => return Ok(false),
+                        Err(e) if e.to_string().len() <= 4096 => return Ok(false),
+                        Err(e) => return Err(format!("a part refusal of {} bytes", e.to_string().len())),
+                    }
+                }
+                return match merger.finish(&plan) {
+                    Ok(counts) => {
+                        counts.check_counts().map_err(|e| format!("merged impossible sweep counts: {e}"))?;
+                        if counts.paths != 2048 {
+                            return Err(format!("merged {} paths of a 2 048-path sweep", counts.paths));
+                        }
+                        Ok(true)
+                    }
+                    Err(e) if e.to_string().len() <= 4096 => Ok(false),
+                    Err(e) => Err(format!("a merge refusal of {} bytes", e.to_string().len())),
+                };
+            }
             let mut merger = Merger::new();
             merger.add_file(&file);
-            merger.add_file(&genuine[1 - which]);
+            merger.add_file(&genuine[sibling]);
             let named = |e: &dyn std::fmt::Display| {
                 let text = e.to_string();
                 if text.contains(file.to_string_lossy().as_ref()) || text.contains("mutated-") {
@@ -663,4 +726,39 @@ fn a_damaged_part_is_refused_in_a_short_message() {
     let Err(e) = shard::parse_any(&damaged) else { panic!("a damaged part was accepted") };
     let e = e.to_string();
     assert!(e.len() < 600 && e.contains("damaged"), "{} bytes: {}", e.len(), &e[..200.min(e.len())]);
+}
+
+/// A partial sweep listing a grid of `usize::MAX` values, sealed with a correct checksum: adding
+/// up the grid sizes overflowed (a panic in the test profile, a wrapped count in release).
+#[test]
+fn a_sweep_part_with_an_impossible_grid_is_refused() {
+    let model = feasim::scenario::load(Path::new("tests/data/calib-small.toml")).unwrap();
+    let part = String::from_utf8(sweep_parts(&model).remove(0)).unwrap();
+    let huge = part.replacen("\"steps\":3", &format!("\"steps\":{}", usize::MAX), 1);
+    assert_ne!(huge, part, "the grid size was found");
+    let sealed = String::from_utf8(reseal(huge.as_bytes()).expect("still a partial sweep")).unwrap();
+    let Err(e) = shard::parse_any(&sealed) else { panic!("an impossible grid was accepted") };
+    assert!(e.to_string().contains("more grid values than can be counted"), "{e}");
+}
+
+/// A province growth of −1e308 in the history: shrinking a city toward it squared the value,
+/// and `fit` wrote a proposal with NaN weights and `n/a` means. Now not shrunk, and said why.
+#[test]
+fn fit_does_not_shrink_toward_a_series_too_large_to_combine() {
+    let text = std::fs::read_to_string("tests/data/liaoning-history-to-2021.csv").unwrap();
+    let from = "GDP_real_growth,辽宁省,2020,0.6,";
+    assert!(text.contains(from), "the corpus line is there");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("history.csv");
+    std::fs::write(&file, text.replacen(from, "GDP_real_growth,辽宁省,2020,-1e308,", 1)).unwrap();
+    let map = std::fs::canonicalize("scenarios/liaoning-history-map.toml").unwrap();
+    let scenario = std::fs::canonicalize("scenarios/liaoning-2022-2024.toml").unwrap();
+    let inputs = feasim::calibration::fit::FitInputs { history: &file, map: &map, scenario: Some(&scenario) };
+    let fragment = feasim::calibration::fit::fit_files(&inputs).unwrap().fragment(None);
+    assert!(
+        !fragment.contains("NaN"),
+        "{}",
+        fragment.lines().filter(|l| l.contains("NaN")).collect::<Vec<_>>().join("\n")
+    );
+    assert!(fragment.contains("too large to combine"), "the reason is given");
 }

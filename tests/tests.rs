@@ -31,6 +31,7 @@ mod gate;
 mod golden;
 mod grammar;
 mod report;
+mod rqmc;
 mod sampling;
 mod shards;
 mod sobol;

@@ -46,8 +46,9 @@ use rand::RngExt;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::path::{Scratch, StreamSource, simulate_with};
-use crate::engine::{CHUNK, rng};
+use crate::engine::block::LANES;
+use crate::engine::path::StreamSource;
+use crate::engine::{Block, CHUNK, DesignedStreams, Sampling, rng};
 use crate::model::{Base, Marginal, Metric, Model, Process, Target};
 use crate::summary::ScenarioInfo;
 
@@ -74,11 +75,14 @@ pub struct SobolConfig {
     pub seed: u64,
     /// Bootstrap replicates for the confidence intervals (0: no intervals).
     pub bootstrap: usize,
+    /// How A and B are drawn: independent paths, or scrambled Sobol' points in replicates
+    /// ([`Sampling::sobol`]), whose bootstrap then resamples whole replicates.
+    pub sampling: Sampling,
 }
 
 impl SobolConfig {
     pub fn new(samples: u64, seed: u64) -> Self {
-        SobolConfig { samples, seed, bootstrap: DEFAULT_BOOTSTRAP }
+        SobolConfig { samples, seed, bootstrap: DEFAULT_BOOTSTRAP, sampling: Sampling::Independent }
     }
 }
 
@@ -135,6 +139,11 @@ pub struct Hybrid {
     pub a: u64,
     pub b: u64,
     pub group: InputGroup,
+    /// The design A and B are drawn under (independent, or scrambled Sobol' points).
+    pub sampling: Sampling,
+    /// Under scrambled Sobol' points, B is A's points in the dimensions after A's (`a == b`):
+    /// the offset of group i's dimensions (0 otherwise).
+    pub b_offset: u32,
 }
 
 impl StreamSource for Hybrid {
@@ -148,6 +157,42 @@ impl StreamSource for Hybrid {
     fn base(&self, indicator: usize, path: u64) -> (u64, u64) {
         let from_b = self.group.kind == GroupKind::Base && self.group.indicator == indicator;
         (if from_b { self.b } else { self.a }, path)
+    }
+
+    fn sampling(&self) -> Sampling {
+        self.sampling
+    }
+
+    fn sobol_offset(&self, indicator: usize, base: bool) -> u32 {
+        let kind = if base { GroupKind::Base } else { GroupKind::Shocks };
+        if self.group.kind == kind && self.group.indicator == indicator { self.b_offset } else { 0 }
+    }
+}
+
+/// Sample B under scrambled Sobol' points: the points of A (same seed) in the `offset`
+/// dimensions after A's, as Saltelli's design takes A and B from one sequence of 2D dimensions.
+#[derive(Debug, Clone, Copy)]
+struct SobolB {
+    seed: u64,
+    sampling: Sampling,
+    offset: u32,
+}
+
+impl StreamSource for SobolB {
+    fn shock(&self, _: usize, path: u64) -> (u64, u64) {
+        (self.seed, path)
+    }
+
+    fn base(&self, _: usize, path: u64) -> (u64, u64) {
+        (self.seed, path)
+    }
+
+    fn sampling(&self) -> Sampling {
+        self.sampling
+    }
+
+    fn sobol_offset(&self, _: usize, _: bool) -> u32 {
+        self.offset
     }
 }
 
@@ -491,10 +536,16 @@ fn poisson_one(u: f64) -> f64 {
     k as f64
 }
 
-/// Bootstrap weights of path j: slot 0 is 1, slots 1..=replicates are Poisson(1) draws.
-fn weights(seed: u64, j: u64, replicates: usize, out: &mut [f64]) {
+/// Bootstrap weights of path j: slot 0 is 1, slots 1..=replicates are Poisson(1) draws. Under
+/// scrambled Sobol' sampling the paths of one replicate (`2^replicate_bits` paths) are not
+/// independent, so they share their weights: the bootstrap resamples whole replicates.
+fn weights(seed: u64, j: u64, sampling: Sampling, replicates: usize, out: &mut [f64]) {
     out[0] = 1.0;
-    let mut stream = rng::shock_stream(seed, j, 0);
+    let unit = match sampling {
+        Sampling::Sobol { replicate_bits } => j >> replicate_bits,
+        _ => j,
+    };
+    let mut stream = rng::shock_stream(seed, unit, 0);
     for w in &mut out[1..=replicates] {
         *w = poisson_one(stream.random::<f64>());
     }
@@ -529,7 +580,36 @@ pub fn sobol(model: &Model, config: &SobolConfig, progress: &(dyn Fn(u64) + Sync
         }
     }
     let record_len = len;
-    let (seed_a, seed_b) = (config.seed, seed_b(config.seed));
+    let sampling = config.sampling;
+    let whole = matches!(sampling, Sampling::Sobol { .. });
+    // Under scrambled Sobol' points, B is A's points in the next D dimensions (D: the model's
+    // draws), so A, B and every hybrid are projections of one scrambled net.
+    let (seed_a, seed_b) = (config.seed, if whole { config.seed } else { seed_b(config.seed) });
+    let b_offset = if whole { crate::engine::rqmc::Dimensions::new(model).count() } else { 0 };
+    let streams_a = DesignedStreams::for_run(seed_a, sampling, config.samples);
+    let streams_b = SobolB { seed: seed_b, sampling, offset: b_offset };
+    let streams_b_independent = DesignedStreams::for_run(seed_b, sampling, config.samples);
+    // Each hybrid A_B^(i) simulates only the smallest model computing the targets group i
+    // reaches (`Model::restricted`: bit-identical on them, and usually a small part of the
+    // model), with the group's indicator renumbered in it. Not on scrambled Sobol' points, whose
+    // dimensions follow the whole model's draws: there the hybrids simulate the whole model.
+    let hybrids: Vec<(Model, Vec<usize>, InputGroup)> = active
+        .iter()
+        .map(|&g| {
+            if whole {
+                return (model.clone(), (0..n_targets).collect(), all_groups[g]);
+            }
+            let keep: Vec<usize> = (0..n_targets).filter(|&t| reach[g][t]).collect();
+            let restricted = model.restricted(&keep);
+            let id = &model.indicators[all_groups[g].indicator].id;
+            match restricted.indicators.iter().position(|i| &i.id == id) {
+                Some(indicator) => (restricted, keep, InputGroup { indicator, kind: all_groups[g].kind }),
+                // Not expected (a group reaches a target only through indicators it needs); the
+                // whole model is always right.
+                None => (model.clone(), (0..n_targets).collect(), all_groups[g]),
+            }
+        })
+        .collect();
     let boot_seed = rng::splitmix64(config.seed ^ BOOTSTRAP_SALT);
     let slots = config.bootstrap + 1;
     let mut accs: Vec<[QuantityAcc; 2]> =
@@ -544,25 +624,41 @@ pub fn sobol(model: &Model, config: &SobolConfig, progress: &(dyn Fn(u64) + Sync
         let records: Vec<Vec<f64>> = (0..n_chunks)
             .into_par_iter()
             .map_init(
-                || Scratch::new(model),
-                |scratch, chunk| {
+                || (Block::new(model), hybrids.iter().map(|(m, _, _)| Block::new(m)).collect::<Vec<_>>()),
+                |(block, hybrid_blocks), chunk| {
                     let from = start + chunk * CHUNK;
                     let to = (from + CHUNK).min(end);
                     let mut out = vec![0.0; (to - from) as usize * record_len];
-                    for (j, record) in (from..to).zip(out.chunks_exact_mut(record_len)) {
-                        simulate_with(model, &crate::engine::SeedStreams(seed_a), j, scratch);
-                        record[..n_targets].copy_from_slice(&scratch.target_values);
-                        simulate_with(model, &crate::engine::SeedStreams(seed_b), j, scratch);
-                        record[n_targets..2 * n_targets].copy_from_slice(&scratch.target_values);
-                        for (a, &g) in active.iter().enumerate() {
-                            let hybrid = Hybrid { a: seed_a, b: seed_b, group: all_groups[g] };
-                            simulate_with(model, &hybrid, j, scratch);
-                            for (t, &v) in scratch.target_values.iter().enumerate() {
-                                if reach[g][t] {
-                                    record[pair_offset[a][t]] = v;
+                    // Blocks of LANES paths on the block engine (the per-path reference's bits):
+                    // A, B, then each hybrid, each target's column copied into the records.
+                    let mut first = from;
+                    for records in out.chunks_mut(LANES * record_len) {
+                        let len = records.len() / record_len;
+                        let mut copy = |block: &Block, t: usize, at: usize| {
+                            let (values, _) = block.target_column(t);
+                            for (record, &v) in records.chunks_exact_mut(record_len).zip(values) {
+                                record[at] = v;
+                            }
+                        };
+                        block.simulate(model, &streams_a, first, len);
+                        (0..n_targets).for_each(|t| copy(block, t, t));
+                        if whole {
+                            block.simulate(model, &streams_b, first, len);
+                        } else {
+                            block.simulate(model, &streams_b_independent, first, len);
+                        }
+                        (0..n_targets).for_each(|t| copy(block, t, n_targets + t));
+                        for (a, (sub_model, keep, group)) in hybrids.iter().enumerate() {
+                            let hybrid = Hybrid { a: seed_a, b: seed_b, group: *group, sampling, b_offset };
+                            let sub_block = &mut hybrid_blocks[a];
+                            sub_block.simulate(sub_model, &hybrid, first, len);
+                            for (k, &t) in keep.iter().enumerate() {
+                                if reach[active[a]][t] {
+                                    copy(sub_block, k, pair_offset[a][t]);
                                 }
                             }
                         }
+                        first += len as u64;
                     }
                     progress((to - from) * evaluations_per_path);
                     out
@@ -574,7 +670,7 @@ pub fn sobol(model: &Model, config: &SobolConfig, progress: &(dyn Fn(u64) + Sync
         block_weights
             .par_chunks_mut(slots)
             .enumerate()
-            .for_each(|(k, w)| weights(boot_seed, start + k as u64, config.bootstrap, w));
+            .for_each(|(k, w)| weights(boot_seed, start + k as u64, config.sampling, config.bootstrap, w));
         accs.par_iter_mut().enumerate().for_each(|(t, [metric, hit])| {
             let target = &model.targets[t];
             let offsets: Vec<usize> = target_groups[t].iter().map(|&a| pair_offset[a][t]).collect();
@@ -645,9 +741,21 @@ pub fn sobol(model: &Model, config: &SobolConfig, progress: &(dyn Fn(u64) + Sync
             bootstrap: config.bootstrap,
             groups_simulated: active.len(),
             model_evaluations: config.samples * evaluations_per_path,
-            method: "Saltelli et al. (2010) design; first order: Saltelli (2010) on f centred at its mean; \
-                     total effect: Jansen (1999); 95% intervals: estimate ± 1.96 Poisson-bootstrap standard errors"
-                .into(),
+            method: format!(
+                "Saltelli et al. (2010) design{}; first order: Saltelli (2010) on f centred at its mean; \
+                 total effect: Jansen (1999); 95% intervals: estimate ± 1.96 Poisson-bootstrap standard errors{}",
+                match config.sampling {
+                    Sampling::Sobol { .. } => {
+                        " on scrambled Sobol' points (A and B the first and second D dimensions of one point per path, \
+                         in independently scrambled replicates of 2^m paths)"
+                    }
+                    _ => "",
+                },
+                match config.sampling {
+                    Sampling::Sobol { .. } => " (resampling whole replicates)",
+                    _ => "",
+                }
+            ),
         },
         groups: all_groups
             .iter()
@@ -808,7 +916,7 @@ mod tests {
     #[test]
     fn poisson_weights_have_mean_and_variance_one() {
         let mut w = vec![0.0; 20_001];
-        weights(7, 3, 20_000, &mut w);
+        weights(7, 3, Sampling::Independent, 20_000, &mut w);
         assert_eq!(w[0], 1.0);
         let n = 20_000.0;
         let mean = w[1..].iter().sum::<f64>() / n;

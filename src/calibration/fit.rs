@@ -805,6 +805,15 @@ pub fn shrink(fit: &mut IndicatorFit, other: &IndicatorFit, tau: f64, offset: f6
     let mean_after = weight * fit.mean + (1.0 - weight) * prior_mean;
     let post_var = weight * data_var;
     let scale = (pooled_var + post_var).sqrt();
+    // Values near the largest float (a damaged history) overflow when squared: no shrinkage
+    // rather than a proposal of NaN.
+    if ![prior_mean, prior_var, pooled_var, weight, mean_after, post_var, scale].iter().all(|v| v.is_finite()) {
+        fit.notes.push(format!(
+            "not shrunk toward {}: its values are too large to combine with these (a mean or spread is not a finite number)",
+            other.indicator
+        ));
+        return;
+    }
     fit.shrinkage = Some(Shrinkage {
         toward: other.indicator.clone(),
         prior_mean,

@@ -17,6 +17,7 @@ use rand_distr::{Distribution, StandardNormal};
 
 use super::normals::LaneStreams;
 use super::path::{PER_CENT, Sampling, StreamSource, stratified_normal, target_value_with};
+use super::rqmc::{Dimensions, SobolPoint};
 use super::simd::{self, Level};
 use super::{exp, rng};
 use crate::model::distribution::FastMarginal;
@@ -59,6 +60,8 @@ pub struct Block {
     args: Vec<f64>,
     series: Vec<f64>,
     versus: Vec<f64>,
+    /// Sobol' dimensions of the draws (`--sampling sobol`).
+    dimensions: Dimensions,
 }
 
 impl Block {
@@ -94,6 +97,7 @@ impl Block {
             args: Vec::new(),
             series: Vec::with_capacity(n_years),
             versus: Vec::with_capacity(n_years),
+            dimensions: Dimensions::new(model),
         }
     }
 
@@ -184,6 +188,8 @@ impl Block {
                                 rng::base_dimension(indicator.stream_key),
                                 streams.latin_bits(),
                             ),
+                            Sampling::Sobol { replicate_bits } => SobolPoint::new(seed, stream_path, replicate_bits)
+                                .normal(self.dimensions.base(i) + streams.sobol_offset(i, true)),
                         };
                         *slot = z;
                     }
@@ -250,6 +256,17 @@ impl Block {
                             let dimension = rng::shock_dimension(stream_key, t);
                             row[t * LANES + lane] =
                                 stratified_normal(&mut stream, source.0, path, dimension, streams.latin_bits());
+                        }
+                    }
+                }
+                Sampling::Sobol { replicate_bits } => {
+                    // Scrambled Sobol' points (see `rqmc`): no stream to seed.
+                    let offset = streams.sobol_offset(i, false);
+                    for lane in 0..len {
+                        let source = streams.shock(i, first + lane as u64);
+                        let point = SobolPoint::new(source.0, source.1, replicate_bits);
+                        for t in 0..n_proj {
+                            row[t * LANES + lane] = point.normal(self.dimensions.shock(i, t) + offset);
                         }
                     }
                 }

@@ -11,6 +11,7 @@ pub mod exp;
 pub mod normals;
 pub mod path;
 pub mod rng;
+pub mod rqmc;
 pub mod simd;
 mod ziggurat_tables;
 

@@ -15,6 +15,7 @@ use rand_distr::{Distribution, StandardNormal};
 use crate::model::distribution::standard_normal_quantile;
 
 use super::rng;
+use super::rqmc::{Dimensions, SobolPoint};
 use crate::model::{Base, Compounding, Condition, Metric, Model, PastMeasure, Process, Target};
 
 /// 1/100, the nearest double: log-compounded growth of x% multiplies a level by `e^(x·PER_CENT)`.
@@ -42,6 +43,8 @@ pub struct Scratch {
     pub target_values: Vec<f64>,
     pub hits: Vec<bool>,
     pub region_missed: Vec<bool>,
+    /// Sobol' dimensions of the draws (`--sampling sobol`).
+    dimensions: Dimensions,
 }
 
 impl Scratch {
@@ -70,6 +73,7 @@ impl Scratch {
             target_values: vec![0.0; model.targets.len()],
             hits: vec![false; model.targets.len()],
             region_missed: vec![false; model.regions.len()],
+            dimensions: Dimensions::new(model),
         }
     }
 }
@@ -142,6 +146,13 @@ pub trait StreamSource: Sync {
     fn latin_bits(&self) -> u32 {
         10
     }
+    /// Under [`Sampling::Sobol`]: what is added to indicator `indicator`'s Sobol' dimensions (its
+    /// base draw's when `base`), so that variance-based sensitivity can take sample B from the
+    /// dimensions after A's of the same points (Saltelli's design on one sequence of twice the
+    /// dimensions). 0 for ordinary runs.
+    fn sobol_offset(&self, _indicator: usize, _base: bool) -> u32 {
+        0
+    }
 }
 
 /// How a run turns its random streams into standard normals: the variance-reduction options.
@@ -162,6 +173,10 @@ pub enum Sampling {
     /// [`Sampling::group_size`]: 1024 paths from 32 768 paths up, fewer below so that a run
     /// always has at least [`MIN_GROUPS`] blocks to estimate its variance from.
     LatinHypercube,
+    /// Randomised quasi-Monte Carlo: replicates of `2^replicate_bits` consecutive paths, each an
+    /// independently Owen-scrambled Sobol' point set (see [`rqmc`](super::rqmc)); choose the
+    /// size with [`Sampling::sobol`].
+    Sobol { replicate_bits: u8 },
 }
 
 /// Fewest replicate groups a Latin hypercube run is split into (while blocks of at least 2
@@ -173,8 +188,10 @@ pub const MIN_GROUPS: u64 = 32;
 
 impl Sampling {
     /// Every design, in the order of [`Sampling::position`] (tests iterate over it so that a new
-    /// design is tested like the others).
-    pub const ALL: [Sampling; 3] = [Sampling::Independent, Sampling::Antithetic, Sampling::LatinHypercube];
+    /// design is tested like the others). A Sobol' design's replicate size depends on the run:
+    /// take [`Sampling::for_paths`] of these before running.
+    pub const ALL: [Sampling; 4] =
+        [Sampling::Independent, Sampling::Antithetic, Sampling::LatinHypercube, Sampling::Sobol { replicate_bits: 0 }];
 
     /// The design's place in [`Sampling::ALL`]. An exhaustive match: a new design does not
     /// compile until it has a place here, which is the reminder to list it in `ALL`.
@@ -183,6 +200,16 @@ impl Sampling {
             Sampling::Independent => 0,
             Sampling::Antithetic => 1,
             Sampling::LatinHypercube => 2,
+            Sampling::Sobol { .. } => 3,
+        }
+    }
+
+    /// The same design sized for a run of `paths` paths: a Sobol' design's replicates as
+    /// [`Sampling::sobol`] chooses them; every other design is its own.
+    pub fn for_paths(self, paths: u64) -> Self {
+        match self {
+            Sampling::Sobol { .. } => Sampling::sobol(paths),
+            other => other,
         }
     }
 
@@ -204,7 +231,15 @@ impl Sampling {
                 }
                 size
             }
+            Sampling::Sobol { replicate_bits } => 1 << replicate_bits,
         }
+    }
+
+    /// Scrambled Sobol' points in replicates sized for a run of `paths` paths (at least
+    /// [`MIN_REPLICATES`](super::rqmc::MIN_REPLICATES) replicates, see
+    /// [`replicate_bits`](super::rqmc::replicate_bits)).
+    pub fn sobol(paths: u64) -> Self {
+        Sampling::Sobol { replicate_bits: super::rqmc::replicate_bits(paths) }
     }
 
     pub fn name(self) -> &'static str {
@@ -212,6 +247,7 @@ impl Sampling {
             Sampling::Independent => "independent",
             Sampling::Antithetic => "antithetic",
             Sampling::LatinHypercube => "latin_hypercube",
+            Sampling::Sobol { .. } => "sobol",
         }
     }
 }
@@ -311,7 +347,7 @@ pub fn simulate(model: &Model, seed: u64, path: u64, scratch: &mut Scratch) {
 pub fn simulate_with<S: StreamSource>(model: &Model, streams: &S, path: u64, scratch: &mut Scratch) {
     let n_years = model.n_years();
     let n_proj = n_years - 1;
-    let Scratch { values, shocks, correlated, persistent, log_growth, factor, stack, .. } = scratch;
+    let Scratch { values, shocks, correlated, persistent, log_growth, factor, stack, dimensions, .. } = scratch;
 
     let sampling = streams.sampling();
     let sign = if sampling == Sampling::Antithetic && path & 1 == 1 { -1.0 } else { 1.0 };
@@ -333,6 +369,8 @@ pub fn simulate_with<S: StreamSource>(model: &Model, streams: &S, path: u64, scr
                         rng::base_dimension(indicator.stream_key),
                         streams.latin_bits(),
                     ),
+                    Sampling::Sobol { replicate_bits } => SobolPoint::new(seed, stream_path, replicate_bits)
+                        .normal(dimensions.base(i) + streams.sobol_offset(i, true)),
                 };
                 let drawn = marginal.from_standard_normal(z);
                 match &indicator.process {
@@ -371,6 +409,11 @@ pub fn simulate_with<S: StreamSource>(model: &Model, streams: &S, path: u64, scr
                     let dimension = rng::shock_dimension(stream_key, t);
                     *e = stratified_normal(&mut stream, source.0, path, dimension, streams.latin_bits());
                 }
+            }
+            Sampling::Sobol { replicate_bits } => {
+                let point = SobolPoint::new(source.0, source.1, replicate_bits);
+                let offset = streams.sobol_offset(i, false);
+                row.iter_mut().enumerate().for_each(|(t, e)| *e = point.normal(dimensions.shock(i, t) + offset));
             }
         }
     }

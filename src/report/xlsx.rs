@@ -525,6 +525,7 @@ fn sampling_name(sampling: Sampling) -> &'static str {
         Sampling::Independent => "independent",
         Sampling::Antithetic => "antithetic",
         Sampling::LatinHypercube => "lhs",
+        Sampling::Sobol { .. } => "sobol",
     }
 }
 
@@ -568,6 +569,14 @@ fn run_sheet(
         (Sampling::LatinHypercube, false) => {
             &format!("每 {} 条路径一组的拉丁超立方抽样", run.sampling.group_size(run.paths))
         }
+        (Sampling::Sobol { .. }, true) => &format!(
+            "scrambled Sobol' points (randomised quasi-Monte Carlo) in independent replicates of {} paths",
+            run.sampling.group_size(run.paths)
+        ),
+        (Sampling::Sobol { .. }, false) => &format!(
+            "每 {} 条路径一组、各组独立加扰的 Sobol 点（随机化拟蒙特卡洛）",
+            run.sampling.group_size(run.paths)
+        ),
     };
     let mut rows = vec![
         vec![text(h("feasim 版本", "feasim version")), text(&summary.feasim_version), Cell::Blank],

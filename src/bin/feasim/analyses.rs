@@ -356,7 +356,17 @@ pub fn sobol(args: SobolArgs) -> anyhow::Result<()> {
         return Err(bad_input!("--bootstrap must be at least 1"));
     }
     let seed = args.sim.seed.unwrap_or(model.default_seed);
-    let config = feasim::analysis::sobol::SobolConfig { samples, seed, bootstrap: args.bootstrap };
+    let sampling = match args.sampling {
+        crate::cli::SamplingArg::Independent => feasim::engine::Sampling::Independent,
+        crate::cli::SamplingArg::Sobol => feasim::engine::Sampling::sobol(samples),
+        crate::cli::SamplingArg::Antithetic | crate::cli::SamplingArg::Lhs => {
+            return Err(bad_input!(
+                "sobol takes --sampling independent or --sampling sobol (antithetic pairs and Latin hypercube \
+                 blocks are not implemented for the Saltelli design)"
+            ));
+        }
+    };
+    let config = feasim::analysis::sobol::SobolConfig { samples, seed, bootstrap: args.bootstrap, sampling };
     let bar = progress_bar(args.sim.quiet, None);
     let started = std::time::Instant::now();
     let result = on_threads(args.sim.threads, || feasim::analysis::sobol::sobol(&model, &config, &|n| bar.inc(n)))?;

@@ -111,7 +111,8 @@ pub struct RunArgs {
     /// Most paths a --precision run may use
     #[arg(long, default_value_t = 10_000_000, value_parser = clap::value_parser!(u64).range(1..=feasim::engine::MAX_PATHS))]
     pub max_paths: u64,
-    /// Variance reduction: independent paths, antithetic pairs, or Latin hypercube blocks of 1024
+    /// Variance reduction: independent paths, antithetic pairs, Latin hypercube blocks of 1024, or
+    /// scrambled Sobol' points (randomised quasi-Monte Carlo)
     #[arg(long, value_enum, default_value_t = SamplingArg::Independent)]
     pub sampling: SamplingArg,
     /// Also write report.xlsx: an Excel workbook of targets, indicator quantiles by year,
@@ -157,6 +158,9 @@ pub enum SamplingArg {
     Antithetic,
     /// Latin hypercube sampling of every shock and base draw, in blocks of 1024 paths
     Lhs,
+    /// Randomised quasi-Monte Carlo: Owen-scrambled Sobol' points in at least 32 independently
+    /// scrambled replicates (of up to 1024 paths), intervals from their spread
+    Sobol,
 }
 
 /// What every simulating command shares: paths, seed, threads and outputs.
@@ -297,6 +301,10 @@ pub struct SobolArgs {
     /// evaluated N·(groups + 2) times, where groups are each indicator's shocks and each uncertain base
     #[command(flatten)]
     pub sim: SimArgs,
+    /// Samples A and B as independent paths, or as scrambled Sobol' points (randomised quasi-Monte
+    /// Carlo, in at least 32 independently scrambled replicates; the bootstrap resamples replicates)
+    #[arg(long, value_enum, default_value_t = SamplingArg::Independent)]
+    pub sampling: SamplingArg,
     /// Bootstrap resamples for the 95% intervals
     #[arg(long, default_value_t = 200, value_parser = RangedU64ValueParser::<usize>::new().range(1..=10_000))]
     pub bootstrap: usize,

@@ -162,6 +162,12 @@ fn run(run_args: RunArgs) -> anyhow::Result<()> {
         cli::SamplingArg::Independent => engine::Sampling::Independent,
         cli::SamplingArg::Antithetic => engine::Sampling::Antithetic,
         cli::SamplingArg::Lhs => engine::Sampling::LatinHypercube,
+        // Replicates sized for the run's paths (for --precision, for its first batch, which every
+        // later batch keeps: the design must not change as batches are added).
+        cli::SamplingArg::Sobol => engine::Sampling::sobol(match &run_args.precision {
+            Some(_) => engine::FIRST_BATCH.min(run_args.max_paths),
+            None => args.paths.unwrap_or(model.default_paths),
+        }),
     };
     let mut config = RunConfig {
         paths: args.paths.unwrap_or(model.default_paths),

@@ -167,6 +167,7 @@ fn reproduce_command(args: &RunArgs, config: &RunConfig, analysis_paths: u64) ->
         Sampling::Independent => {}
         Sampling::Antithetic => words.push("--sampling antithetic".into()),
         Sampling::LatinHypercube => words.push("--sampling lhs".into()),
+        Sampling::Sobol { .. } => words.push("--sampling sobol".into()),
     }
     if args.scenario.repair_correlations {
         words.push("--repair-correlations".into());

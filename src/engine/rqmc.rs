@@ -1,0 +1,216 @@
+//! Randomised quasi-Monte Carlo (`--sampling sobol`): scrambled Sobol' points in replicates.
+//!
+//! **Design.** The paths of a run are cut into replicates of `2^m` consecutive paths (`m ≤ 10`,
+//! so a replicate never straddles a chunk of [`CHUNK`](super::CHUNK) paths or a shard). Within a
+//! replicate, path `k` takes point `π(k)` of the first `2^m` points of Sobol' sequence (Joe–Kuo
+//! direction numbers, as shipped by the `sobol_burley` crate), `π` a nested-uniform shuffle, and
+//! every coordinate is Owen-scrambled (nested uniform scrambling, by Burley's hash approximation:
+//! Burley 2020, "Practical Hash-based Owen Scrambling", JCGT 9(4)) with a key of its own. The
+//! whole path is one point: [`Dimensions`] numbers the model's draws — every uncertain base, then
+//! every stochastic indicator's yearly shocks, in declaration order — and dimensions beyond the
+//! 256 the direction numbers cover are padded (Burley): dimension `d` is Sobol' dimension
+//! `d mod 256` of a set shuffled and scrambled with keys of its own, so sets of 256 are
+//! stratified within themselves and only randomly associated with each other. The keys are a
+//! SplitMix64 mix of (seed, replicate, set, dimension), so results do not depend on threads or
+//! shards; unlike the other designs, a point's dimensions follow the scenario's order, so adding
+//! an indicator changes which numbers the others draw (not their distribution).
+//!
+//! The 32 scrambled bits of a coordinate are extended to 53 by 21 bits hashed from the key and
+//! the point (the digits a nested uniform scramble leaves uniform and independent), so every
+//! uniform lies in the open interval (0, 1) and maps to a finite normal through Φ⁻¹.
+//!
+//! **Intervals.** Replicates are independently scrambled, so their hit fractions are independent
+//! and each is unbiased: the variance of a probability is the spread of the replicate means
+//! (the ratio estimator of [`GroupStats`](crate::summary::GroupStats)), and the interval uses
+//! Student's t with R − 1 degrees of freedom. [`replicate_bits`] chooses `m` so that a run has at
+//! least [`MIN_REPLICATES`] replicates (the largest `2^m ≤ paths / 32`, at most 1024): larger
+//! replicates gain more from the Sobol' structure, more replicates make the interval sharper.
+
+use sobol_burley::parts::{owen_scramble_rev, sobol_rev};
+
+use super::rng::{splitmix64, stream_seed};
+use crate::model::distribution::standard_normal_quantile;
+use crate::model::{Base, Marginal, Model};
+
+/// Fewest replicates a run is cut into (when it has at least 32 paths).
+pub const MIN_REPLICATES: u64 = 32;
+
+/// Largest replicate: one chunk, `2^10` paths.
+pub const MAX_REPLICATE_BITS: u8 = 10;
+
+/// Salt separating the Sobol' keys from the independent streams' seeds.
+const SOBOL_SALT: u64 = 0x736f_626f_6c5f_7271; // "sobol_rq"
+
+/// `m` for a run of `paths` paths: the largest `2^m ≤ paths / 32`, capped at `2^10` (0 for runs
+/// of fewer than 64 paths, which are then plain Monte Carlo with one path per replicate).
+pub fn replicate_bits(paths: u64) -> u8 {
+    let per_replicate = (paths / MIN_REPLICATES).max(1);
+    ((63 - per_replicate.leading_zeros()) as u8).min(MAX_REPLICATE_BITS)
+}
+
+/// Sobol' dimensions of a model's draws: every uncertain base (in declaration order), then every
+/// stochastic indicator's shocks year by year (in `model.stochastic` order), and last the shocks
+/// of indicators whose yearly draws are all fixed numbers (their normals move nothing, so the
+/// best dimensions go to draws that matter).
+#[derive(Debug, Clone, Default)]
+pub struct Dimensions {
+    /// Per indicator: the dimension of its base draw, and of its shock in the first projection
+    /// year (its shock in year t is that + t − 1); `u32::MAX` where it has none.
+    per_indicator: Vec<(u32, u32)>,
+    count: u32,
+}
+
+impl Dimensions {
+    pub fn new(model: &Model) -> Self {
+        let n_proj = (model.n_years() - 1) as u32;
+        let mut per_indicator = vec![(u32::MAX, u32::MAX); model.indicators.len()];
+        let mut next = 0u32;
+        for (i, indicator) in model.indicators.iter().enumerate() {
+            if matches!(indicator.base, Base::Uncertain { .. }) {
+                per_indicator[i].0 = next;
+                next += 1;
+            }
+        }
+        let fixed = |i: usize| {
+            model.indicators[i]
+                .process
+                .shock()
+                .is_some_and(|(marginals, _)| marginals.iter().all(|m| matches!(m, Marginal::Fixed { .. })))
+        };
+        for &i in model.stochastic.iter().filter(|&&i| !fixed(i)) {
+            per_indicator[i].1 = next;
+            next += n_proj;
+        }
+        let count = next;
+        for &i in model.stochastic.iter().filter(|&&i| fixed(i)) {
+            per_indicator[i].1 = next;
+            next += n_proj;
+        }
+        Dimensions { per_indicator, count }
+    }
+
+    /// How many dimensions the model's draws that matter take (fixed shocks come after them):
+    /// another point's draws may start there without sharing a dimension that moves anything.
+    pub fn count(&self) -> u32 {
+        self.count
+    }
+
+    /// The dimension of indicator `i`'s base draw.
+    #[inline]
+    pub fn base(&self, i: usize) -> u32 {
+        self.per_indicator[i].0
+    }
+
+    /// The dimension of indicator `i`'s shock in projection year `t` (0-based).
+    #[inline]
+    pub fn shock(&self, i: usize, t: usize) -> u32 {
+        self.per_indicator[i].1 + t as u32
+    }
+}
+
+/// Dimensions per padded set: those `sobol_burley`'s direction numbers cover.
+const SET_DIMENSIONS: u32 = 256;
+
+/// One path's scrambled Sobol' point.
+#[derive(Debug, Clone, Copy)]
+pub struct SobolPoint {
+    seed: u64,
+    replicate: u64,
+    /// Position of the path in its replicate, bit-reversed (`sobol_burley`'s convention).
+    position_rev: u32,
+    /// The top `bits` bits: the points of one replicate.
+    mask: u32,
+}
+
+impl SobolPoint {
+    /// The point of path `path` of a run seeded `seed` with replicates of `2^bits` paths.
+    #[inline]
+    pub fn new(seed: u64, path: u64, bits: u8) -> Self {
+        let position = (path & ((1u64 << bits) - 1)) as u32;
+        SobolPoint { seed, replicate: path >> bits, position_rev: position.reverse_bits(), mask: !(u32::MAX >> bits) }
+    }
+
+    /// Coordinate `dimension` of the point, scrambled: a uniform in (0, 1).
+    #[inline]
+    pub fn uniform(&self, dimension: u32) -> f64 {
+        let set = u64::from(dimension / SET_DIMENSIONS);
+        let key = stream_seed(self.seed, self.replicate, SOBOL_SALT ^ set.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        // A nested uniform scramble of the position's bits is a permutation of 0..2^bits (its
+        // top `bits` bits, reversed, depend only on the position's): Burley's shuffle, kept
+        // inside the replicate's first 2^bits points, one per set.
+        let index_rev = owen_scramble_rev(self.position_rev, splitmix64(key) as u32) & self.mask;
+        let within = dimension % SET_DIMENSIONS;
+        let dimension_key = splitmix64(key ^ u64::from(within + 1).wrapping_mul(0xbf58_476d_1ce4_e5b9));
+        let sobol = sobol_rev(index_rev, within);
+        let high = owen_scramble_rev(sobol, dimension_key as u32).reverse_bits();
+        let low = splitmix64(dimension_key ^ u64::from(index_rev)) >> 43;
+        ((u64::from(high) << 21 | low) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
+    }
+
+    /// [`uniform`](Self::uniform) through Φ⁻¹: a standard normal.
+    #[inline]
+    pub fn normal(&self, dimension: u32) -> f64 {
+        standard_normal_quantile(self.uniform(dimension))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replicates_are_at_least_32_and_at_most_a_chunk() {
+        assert_eq!(replicate_bits(1), 0);
+        assert_eq!(replicate_bits(63), 0);
+        assert_eq!(replicate_bits(64), 1);
+        assert_eq!(replicate_bits(1025), 5);
+        assert_eq!(replicate_bits(2048), 6);
+        assert_eq!(replicate_bits(5120), 7);
+        assert_eq!(replicate_bits(16_384), 9);
+        assert_eq!(replicate_bits(32_768), 10);
+        assert_eq!(replicate_bits(u64::MAX), 10);
+        for paths in [64, 100, 1025, 5000, 40_000, 1 << 20] {
+            assert!(paths >> replicate_bits(paths) >= MIN_REPLICATES, "{paths}");
+        }
+    }
+
+    /// A replicate is a scrambled (t, m, s)-net: in every dimension each of 1024 equal intervals
+    /// holds one point, and so does each of 32 × 32 squares in the first two dimensions (a
+    /// (0, m, 2)-net).
+    #[test]
+    fn a_replicate_is_stratified_in_every_dimension_and_in_pairs() {
+        let bits = 10;
+        for replicate in [0u64, 7] {
+            let points: Vec<[f64; 6]> = (0..1024)
+                .map(|k| {
+                    let point = SobolPoint::new(42, (replicate << bits) + k, bits);
+                    std::array::from_fn(|d| point.uniform(if d < 5 { d as u32 } else { 300 }))
+                })
+                .collect();
+            for d in 0..6 {
+                let mut strata = vec![0; 1024];
+                points.iter().for_each(|p| strata[(p[d] * 1024.0) as usize] += 1);
+                assert!(strata.iter().all(|&c| c == 1), "dimension {d}");
+            }
+            let mut cells = vec![0; 1024];
+            points.iter().for_each(|p| cells[(p[0] * 32.0) as usize * 32 + (p[1] * 32.0) as usize] += 1);
+            assert!(cells.iter().all(|&c| c == 1), "dimensions 0 and 1");
+        }
+    }
+
+    /// Different seeds, replicates and padded sets are scrambled differently, and every uniform
+    /// stays strictly inside (0, 1).
+    #[test]
+    fn keys_separate_seeds_replicates_and_sets() {
+        let u = |seed, path, dimension| SobolPoint::new(seed, path, 5).uniform(dimension);
+        let a = u(1, 3, 0);
+        assert_eq!(a, u(1, 3, 0));
+        assert_ne!(a, u(2, 3, 0));
+        assert_ne!(a, u(1, 3 + 32, 0));
+        assert_ne!(a, u(1, 3, 256));
+        for path in 0..4096 {
+            let x = SobolPoint::new(path, path, 7).uniform((path % 600) as u32);
+            assert!(x > 0.0 && x < 1.0);
+        }
+    }
+}
