@@ -244,7 +244,13 @@ fn growth_that_can_wipe_out_a_level() {
 #[test]
 fn unknown_metric_and_comparator() {
     check("metric = \"value\"", "metric = \"valeu\"", 15, "unknown metric \"valeu\"", "did you mean \"value\"");
-    check("comparator = \">=\"", "comparator = \"=>\"", 17, "unknown comparator \"=>\"", "use >=, >, <= or <");
+    check(
+        "comparator = \">=\"",
+        "comparator = \"=>\"",
+        17,
+        "unknown comparator \"=>\"",
+        "use one of >=, >, <=, <, ==, between, about",
+    );
 }
 
 #[test]

@@ -12,7 +12,9 @@
 //! - `report`: `feasim report` and report.html in headless Chromium (`tests/browser.py`);
 //! - `shards`: sharded runs in separate processes merged byte for byte, and every refused merge.
 //! - `shards`: sharded runs in separate processes merged byte for byte, and every refused merge;
-//! - `extract`: precision and recall of `feasim extract` against answer keys.
+//! - `extract`: precision and recall of `feasim extract` against answer keys;
+//! - `grammar`: the target grammar (every year, ranges, about, ==, sums, past years, classes,
+//!   joint targets) against exact answers.
 
 mod analysis;
 mod analysis_labels;
@@ -27,6 +29,7 @@ mod extremes;
 mod fuzz;
 mod gate;
 mod golden;
+mod grammar;
 mod report;
 mod rqmc;
 mod sampling;

@@ -197,20 +197,9 @@ pub fn affected_indicators(model: &Model, param: &Param) -> Vec<bool> {
     }
 }
 
-/// The indicators a metric reads.
+/// The indicators a metric reads (see [`Metric::reads`]).
 pub fn metric_reads(metric: &Metric) -> Vec<usize> {
-    match metric {
-        Metric::Value { indicator, .. }
-        | Metric::Cagr { indicator, .. }
-        | Metric::GrowthEveryYear { indicator, .. }
-        | Metric::CumulativeGrowth { indicator, .. }
-        | Metric::Change { indicator, .. }
-        | Metric::ChangeEveryYear { indicator, .. } => vec![*indicator],
-        Metric::Share { numerator, denominator, .. } => vec![*numerator, *denominator],
-        Metric::Rank { indicator, competitors, .. } => {
-            std::iter::once(*indicator).chain(competitors.iter().copied()).collect()
-        }
-    }
+    metric.indicators()
 }
 
 /// Why `param` cannot move `target` (or any target, when `None`): no target reads what it
@@ -237,9 +226,7 @@ pub fn affected_targets(model: &Model, param: &Param) -> Vec<usize> {
         .targets
         .iter()
         .enumerate()
-        .filter(|(_, t)| {
-            metric_reads(&t.metric).into_iter().chain(t.versus.iter().flat_map(metric_reads)).any(|i| touched[i])
-        })
+        .filter(|(_, t)| t.indicators().into_iter().any(|i| touched[i]))
         .map(|(k, _)| k)
         .collect()
 }

@@ -266,26 +266,16 @@ pub fn group_reach(model: &Model, groups: &[InputGroup]) -> Vec<Vec<bool>> {
     reach
 }
 
-/// The indicators a metric reads and the last year (index) it reads.
+/// The indicators a metric reads and the last year (index) it reads (see [`Metric::reads`]).
 pub(crate) fn metric_reads(metric: &Metric) -> (Vec<usize>, usize) {
-    match metric {
-        Metric::Value { indicator, year } => (vec![*indicator], *year),
-        Metric::Share { numerator, denominator, year } => (vec![*numerator, *denominator], *year),
-        Metric::Cagr { indicator, from, to }
-        | Metric::GrowthEveryYear { indicator, from, to }
-        | Metric::CumulativeGrowth { indicator, from, to }
-        | Metric::Change { indicator, from, to }
-        | Metric::ChangeEveryYear { indicator, from, to } => (vec![*indicator], (*from).max(*to)),
-        Metric::Rank { indicator, year, competitors } => {
-            (std::iter::once(*indicator).chain(competitors.iter().copied()).collect(), *year)
-        }
-    }
+    let last_year = metric.reads().iter().map(|&(_, y)| y).max().unwrap_or(0);
+    (metric.indicators(), last_year)
 }
 
 /// Whether target `t` counts as hit for tested quantity `v` (the engine's rule).
 #[inline]
 fn hit_value(target: &Target, v: f64) -> f64 {
-    if v.is_finite() && target.comparator.holds(v, target.threshold) { 1.0 } else { 0.0 }
+    if target.hit(v) { 1.0 } else { 0.0 }
 }
 
 /// Everything `feasim sobol` found, as written to `sobol.json`.

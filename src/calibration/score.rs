@@ -28,7 +28,7 @@ use serde::Serialize;
 
 use super::history::{Period, Table, Value};
 use crate::engine::{self, path};
-use crate::model::{Base, Metric, Model, Process};
+use crate::model::{Base, Model, Process};
 use crate::scenario::diagnostic::{LoadError, did_you_mean};
 use crate::summary::interval::wilson;
 use crate::summary::{Accumulator, RunInfo, ScenarioInfo, Summary};
@@ -318,7 +318,7 @@ pub fn score(model: &Model, forecast: &Forecast, outcomes: &Outcomes) -> ScoreRe
         }
         let hits = forecast.accumulator.hits[t];
         let p = summary.probability;
-        let hit = target.comparator.holds(realised, target.threshold);
+        let hit = target.test().holds(realised);
         let o = if hit { 1.0 } else { 0.0 };
         let smoothed = (hits as f64 + 0.5) / (paths as f64 + 1.0);
         let sketch = &*forecast.accumulator.metric(t);
@@ -405,25 +405,7 @@ fn realised_values(model: &Model, outcomes: &Outcomes) -> Vec<f64> {
 /// The indicator-years a target reads that have no value, as `id year`.
 fn missing_cells(model: &Model, target: &crate::model::Target, values: &[f64]) -> Vec<String> {
     let n_years = model.n_years();
-    let mut cells = Vec::new();
-    for metric in std::iter::once(&target.metric).chain(target.versus.iter()) {
-        match metric {
-            Metric::Value { indicator, year } => cells.push((*indicator, *year)),
-            Metric::Share { numerator, denominator, year } => {
-                cells.extend([(*numerator, *year), (*denominator, *year)])
-            }
-            Metric::Cagr { indicator, from, to }
-            | Metric::CumulativeGrowth { indicator, from, to }
-            | Metric::Change { indicator, from, to } => cells.extend([(*indicator, *from), (*indicator, *to)]),
-            Metric::GrowthEveryYear { indicator, from, to } | Metric::ChangeEveryYear { indicator, from, to } => {
-                cells.extend((*from..=*to).map(|y| (*indicator, y)));
-            }
-            Metric::Rank { indicator, year, competitors } => {
-                cells.push((*indicator, *year));
-                cells.extend(competitors.iter().map(|c| (*c, *year)));
-            }
-        }
-    }
+    let cells = target.reads();
     let mut out = Vec::new();
     for (i, y) in cells {
         let text = format!("{} {}", model.indicators[i].id, model.base_year + y as i32);

@@ -390,6 +390,11 @@ impl Block {
                 Comparator::Gt => hits.iter_mut().zip(values).for_each(|(h, &v)| *h = finite(v) & (v > thr)),
                 Comparator::Le => hits.iter_mut().zip(values).for_each(|(h, &v)| *h = finite(v) & (v <= thr)),
                 Comparator::Lt => hits.iter_mut().zip(values).for_each(|(h, &v)| *h = finite(v) & (v < thr)),
+                Comparator::Eq | Comparator::Between | Comparator::About => {
+                    // Two-sided: inside [low, high], both ends included (see `Test::holds`).
+                    let [low, high] = target.range.unwrap_or([f64::NAN; 2]);
+                    hits.iter_mut().zip(values).for_each(|(h, &v)| *h = finite(v) & (low <= v) & (v <= high))
+                }
             }
         }
     }

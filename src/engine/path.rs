@@ -16,7 +16,7 @@ use crate::model::distribution::standard_normal_quantile;
 
 use super::rng;
 use super::rqmc::{Dimensions, SobolPoint};
-use crate::model::{Base, Compounding, Metric, Model, Process, Target};
+use crate::model::{Base, Compounding, Condition, Metric, Model, PastMeasure, Process, Target};
 
 /// 1/100, the nearest double: log-compounded growth of x% multiplies a level by `e^(x·PER_CENT)`.
 /// (A multiplication rather than a division by 100, which costs as much as the rest of a path's
@@ -465,7 +465,7 @@ pub fn simulate_with<S: StreamSource>(model: &Model, streams: &S, path: u64, scr
     for (t, target) in model.targets.iter().enumerate() {
         let v = target_value(target, values, n_years, &mut scratch.series, &mut scratch.versus);
         scratch.target_values[t] = v;
-        scratch.hits[t] = v.is_finite() && target.comparator.holds(v, target.threshold);
+        scratch.hits[t] = target.hit(v);
     }
 }
 
@@ -499,8 +499,25 @@ pub fn target_value_with(
     series: &mut Vec<f64>,
     versus: &mut Vec<f64>,
 ) -> f64 {
-    metric_series_with(&target.metric, v, series);
-    if let Some(m) = &target.versus {
+    match &target.metric {
+        Metric::AllOf(conditions) => conditions_met(conditions, v, series, versus),
+        metric => tested_value(metric, target.versus.as_ref(), target.reduce_by_min(), v, series, versus),
+    }
+}
+
+/// A metric minus its `versus` metric, reduced over the years of an every-year metric by min
+/// (`by_min`) or max.
+#[inline]
+fn tested_value(
+    metric: &Metric,
+    versus_metric: Option<&Metric>,
+    by_min: bool,
+    v: impl Fn(usize, usize) -> f64 + Copy,
+    series: &mut Vec<f64>,
+    versus: &mut Vec<f64>,
+) -> f64 {
+    metric_series_with(metric, v, series);
+    if let Some(m) = versus_metric {
         metric_series_with(m, v, versus);
         if versus.len() == 1 {
             let b = versus[0];
@@ -515,11 +532,30 @@ pub fn target_value_with(
     if series.iter().any(|v| v.is_nan()) {
         return f64::NAN;
     }
-    if target.reduce_by_min() {
+    if by_min {
         series.iter().copied().fold(f64::INFINITY, f64::min)
     } else {
         series.iter().copied().fold(f64::NEG_INFINITY, f64::max)
     }
+}
+
+/// The number of a joint target's conditions that hold on the path (each tested exactly as a
+/// target of its own would be); NaN when any condition's quantity is undefined (an invalid path).
+fn conditions_met(
+    conditions: &[Condition],
+    v: impl Fn(usize, usize) -> f64 + Copy,
+    series: &mut Vec<f64>,
+    versus: &mut Vec<f64>,
+) -> f64 {
+    let mut met = 0u32;
+    for c in conditions {
+        let x = tested_value(&c.metric, c.versus.as_ref(), c.test.reduce_by_min(), v, series, versus);
+        if x.is_nan() {
+            return f64::NAN;
+        }
+        met += u32::from(c.test.hit(x));
+    }
+    f64::from(met)
 }
 
 /// The metric's value(s) on one path: one number, or one per year for every-year metrics.
@@ -530,11 +566,32 @@ pub fn metric_series(metric: &Metric, values: &[f64], n_years: usize, out: &mut 
 
 /// [`metric_series`] reading indicator `i` in year `y` through `v(i, y)` (any layout).
 #[inline]
-pub fn metric_series_with(metric: &Metric, v: impl Fn(usize, usize) -> f64, out: &mut Vec<f64>) {
+pub fn metric_series_with(metric: &Metric, v: impl Fn(usize, usize) -> f64 + Copy, out: &mut Vec<f64>) {
     out.clear();
     let growth = |a: f64, b: f64| if a > 0.0 && b >= 0.0 { (b / a - 1.0) * 100.0 } else { f64::NAN };
     match *metric {
         Metric::Value { indicator, year } => out.push(v(indicator, year)),
+        Metric::ValueEveryYear { indicator, from, to } => out.extend((from..=to).map(|y| v(indicator, y))),
+        Metric::Sum { indicator, from, to } => {
+            let mut sum = 0.0;
+            for y in from..=to {
+                sum += v(indicator, y);
+            }
+            out.push(sum);
+        }
+        Metric::SincePast { indicator, measure, past, to, years, .. } => {
+            let b = v(indicator, to);
+            out.push(match measure {
+                PastMeasure::Cagr if past > 0.0 && b >= 0.0 => ((b / past).powf(1.0 / years as f64) - 1.0) * 100.0,
+                PastMeasure::Cagr => f64::NAN,
+                PastMeasure::CumulativeGrowth => growth(past, b),
+                PastMeasure::Change => b - past,
+            });
+        }
+        Metric::AllOf(ref conditions) => {
+            let (mut series, mut versus) = (Vec::new(), Vec::new());
+            out.push(conditions_met(conditions, v, &mut series, &mut versus));
+        }
         Metric::Share { numerator, denominator, year } => {
             out.push(100.0 * v(numerator, year) / v(denominator, year));
         }

@@ -141,8 +141,14 @@ pub fn skeleton(rows: &[CatalogueRow], name: &str) -> String {
         let (start, year) = years(&row.by_year);
         let year = year.unwrap_or(end_year);
         let from = start.map_or(base_year, |s| s - 1);
+        // 左右 → about (the documented default tolerance); 稳定在/保持在 → every year; 累计新增 → a
+        // sum of the yearly amounts; a threshold written as a range ("1—2") → between.
         let about = row.comparator == "~";
-        let comparator = if about { ">=" } else { row.comparator.as_str() };
+        let comparator = if about { "about" } else { row.comparator.as_str() };
+        let held = row.wording.contains("稳定在") || row.wording.contains("保持在");
+        let summed = row.wording.contains("累计新增");
+        let range = threshold_range(&row.threshold);
+        let comparator = if range.is_some() { "between" } else { comparator };
         let (metric, comparator, threshold) = match kind {
             "growth" => (
                 format!("metric = \"cagr\"\nindicator = {}\nfrom = {from}\nto = {year}", quote(id)),
@@ -184,17 +190,39 @@ pub fn skeleton(rows: &[CatalogueRow], name: &str) -> String {
                 comparator,
                 row.threshold.clone(),
             ),
+            _ if held => (
+                format!("metric = \"value_every_year\"\nindicator = {}\nfrom = {}\nto = {year}", quote(id), from + 1),
+                comparator,
+                row.threshold.clone(),
+            ),
+            _ if summed => (
+                format!(
+                    "# 累计: the sum of the yearly amounts; the indicator is the amount of one year\nmetric = \"sum\"\nindicator = {}\nfrom = {}\nto = {year}",
+                    quote(id),
+                    from + 1
+                ),
+                comparator,
+                row.threshold.clone(),
+            ),
             _ => (
                 format!("metric = \"value\"\nindicator = {}\nyear = {year}", quote(id)),
                 comparator,
                 row.threshold.clone(),
             ),
         };
-        let threshold = if threshold.parse::<f64>().is_ok() { threshold } else { "\"TODO\"".to_string() };
+        let threshold = match range {
+            Some((low, high)) => format!("[{low}, {high}]"),
+            None if threshold.parse::<f64>().is_ok() => threshold,
+            None => "\"TODO\"".to_string(),
+        };
         let _ = write!(
             targets,
             "{comment}{}[[target]]\nid = {}\nlabel_zh = {}\nsection = {}\nregion = {}\nwording = {}\n{metric}\ncomparator = {}\nthreshold = {threshold}\n\n",
-            if about { "# the plan says 左右 (about): tested as >=\n" } else { "" },
+            if about {
+                "# the plan says 左右 (about): within the default tolerance (±0.5 pp in percent, ±5% otherwise)\n"
+            } else {
+                ""
+            },
             quote(&row.id),
             quote(&format!("{}{}", row.region, row.indicator_zh)),
             quote(&row.section),
@@ -249,6 +277,13 @@ pub fn skeleton(rows: &[CatalogueRow], name: &str) -> String {
     out
 }
 
+/// A threshold written as a range, "1—2" or "1-2" or "1~2" or "1至2": its two numbers.
+fn threshold_range(text: &str) -> Option<(f64, f64)> {
+    let (low, high) = text.split_once(['—', '–', '-', '~', '～', '至'])?;
+    let (low, high) = (low.trim().parse::<f64>().ok()?, high.trim().trim_start_matches('—').parse::<f64>().ok()?);
+    (low <= high).then_some((low, high))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -292,10 +327,27 @@ mod tests {
         assert_eq!(toml.matches("kind = \"rate\"").count(), 1);
         assert_eq!(toml.matches("kind = \"count\"").count(), 1);
         assert!(toml.contains("metric = \"cagr\"\nindicator = \"r1.i01\"\nfrom = 2023\nto = 2026"));
-        assert!(toml.contains("# the plan says 左右 (about): tested as >=\n"));
+        assert!(toml.contains("# the plan says 左右 (about)"));
+        assert!(toml.contains("comparator = \"about\""));
         assert!(toml.contains("metric = \"change_every_year\""));
         assert!(toml.contains("[[not_modelled]]\nid = \"D\""));
         // 3 indicators × (base + 2 parameters).
         assert_eq!(crate::scenario::placeholder::find(&toml).len(), 9);
+    }
+
+    #[test]
+    fn held_summed_and_ranged_wordings_get_their_forms() {
+        let mut held = row("A", "服务业增加值比重", "share", ">=", "55", "%", "2024-2026");
+        held.wording = "稳定在55%以上".into();
+        let mut summed = row("B", "城镇就业", "level", ">=", "28.6", "万人", "2024-2026");
+        summed.wording = "累计新增城镇就业28.6万人".into();
+        let ranged = row("C", "产业集群", "count", ">=", "1—2", "个", "2026");
+        let toml = skeleton(&[held, summed, ranged], "t");
+        assert!(
+            toml.contains("metric = \"value_every_year\"\nindicator = \"r1.i01\"\nfrom = 2024\nto = 2026"),
+            "{toml}"
+        );
+        assert!(toml.contains("metric = \"sum\"\nindicator = \"r1.i02\"\nfrom = 2024\nto = 2026"), "{toml}");
+        assert!(toml.contains("comparator = \"between\"\nthreshold = [1, 2]"), "{toml}");
     }
 }

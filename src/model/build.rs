@@ -10,13 +10,15 @@ use super::correlation::CorrelationMatrix;
 use super::expr::{Expr, Resolved};
 use super::validate::{self, Family, Kind, Use, family_names};
 use super::{
-    Base, Comparator, Compounding, CorrelationRepair, Indicator, Marginal, Metric, Model, NotModelled, Process, Target,
+    Base, Comparator, Compounding, Condition, CorrelationRepair, Indicator, Marginal, Metric, MetricName, Model,
+    NotModelled, PastMeasure, Process, Target, Test, metric_unit,
 };
 use crate::numbers::shown;
 use crate::scenario::LoadOptions;
 use crate::scenario::diagnostic::{Diagnostic, Sources, did_you_mean, render_warning};
 use crate::scenario::raw::{
-    ByYear, Loc, LocList, LocStr, RawDist, RawFile, RawIndicator, RawMetric, RawRegion, RawTarget, RawThreshold,
+    ByYear, Loc, LocList, LocStr, RawCondition, RawDist, RawFile, RawIndicator, RawMetric, RawRegion, RawTarget,
+    RawThreshold,
 };
 use crate::units::{self, Dimension, Unit};
 
@@ -39,6 +41,7 @@ pub fn build(raw: RawFile, sources: &Sources, options: LoadOptions, hash: String
         broken: Default::default(),
         base_year: 0,
         end_year: 0,
+        classes: HashMap::new(),
     };
     let model = b.model(raw, options, hash);
     match model {
@@ -64,6 +67,8 @@ struct Builder<'a> {
     broken: std::collections::HashSet<String>,
     base_year: i32,
     end_year: i32,
+    /// Ordered class scales (`classes = [...]`, best first) by indicator id.
+    classes: HashMap<String, Vec<String>>,
 }
 
 impl Builder<'_> {
@@ -458,6 +463,9 @@ impl Builder<'_> {
             }
         };
         let (history, history_source) = self.history(r, &base, &process);
+        if let Some(list) = &r.classes {
+            self.class_scale(&id, kind, list);
+        }
         let label_en = r.label_en.as_ref().map(|l| l.value.clone()).unwrap_or_else(|| id.clone());
         Some(Indicator {
             label_zh: r.label_zh.as_ref().map(|l| l.value.clone()).unwrap_or_else(|| label_en.clone()),
@@ -472,6 +480,33 @@ impl Builder<'_> {
             stream_key: fnv1a(&id),
             id,
         })
+    }
+
+    /// An ordered class scale: at least two distinct names, on a rate or count indicator whose
+    /// value is the class number (1 = the first, best class).
+    fn class_scale(&mut self, id: &str, kind: Kind, list: &LocList) {
+        if !matches!(kind, Kind::Rate | Kind::Count) {
+            self.error(
+                Diagnostic::at(list, format!("indicator \"{id}\" is a {}: only a rate or a count can be on a class scale", kind.name()))
+                    .help("use kind = \"rate\" with bounds = [1, number of classes] (the value is the class number, 1 = best)"),
+            );
+            return;
+        }
+        let names: Vec<String> = list.value.iter().map(|c| c.value.trim().to_string()).collect();
+        if names.len() < 2 {
+            self.error(
+                Diagnostic::at(list, "a class scale needs at least two classes")
+                    .help("e.g. classes = [\"Ⅰ\", \"Ⅱ\", \"Ⅲ\", \"Ⅳ\", \"Ⅴ\", \"劣Ⅴ\"]"),
+            );
+            return;
+        }
+        for (k, c) in list.value.iter().enumerate() {
+            if names[k].is_empty() || names[..k].contains(&names[k]) {
+                self.error(Diagnostic::at(c, "class names must be distinct and not empty"));
+                return;
+            }
+        }
+        self.classes.insert(id.to_string(), names);
     }
 
     fn base(&mut self, r: &RawIndicator, kind: Kind) -> Option<Base> {
@@ -1168,99 +1203,22 @@ impl Builder<'_> {
                 );
                 continue;
             }
-            let metric = self.metric(&r.metric_part(), item, indicators, ids, &r.id.value);
-            let versus = r.versus.as_ref().map(|v| self.metric(&v.value, v, indicators, ids, &r.id.value));
-            let comparator = match &r.comparator {
-                Some(c) => match Comparator::parse(c.value.trim()) {
-                    Some(c) => Some(c),
-                    None => {
-                        self.error(
-                            Diagnostic::at(c, format!("unknown comparator \"{}\"", c.value)).help("use >=, >, <= or <"),
-                        );
-                        None
-                    }
-                },
+            let id = r.id.value.as_str();
+            let condition = match &r.all {
+                Some(all) => self.joint(r, all, indicators, ids),
                 None => {
-                    self.error(
-                        Diagnostic::at(&r.id, format!("target \"{}\" has no comparator", r.id.value))
-                            .help("add comparator = \">=\" (or >, <=, <)"),
-                    );
-                    None
+                    let parts = ConditionParts {
+                        metric: r.metric_part(),
+                        versus: &r.versus,
+                        comparator: &r.comparator,
+                        threshold: &r.threshold,
+                        tolerance: &r.tolerance,
+                    };
+                    self.condition(&parts, item, &r.id, indicators, ids, id)
                 }
             };
-            let threshold = match &r.threshold {
-                Some(t) => match &t.value {
-                    RawThreshold::Number(v) if v.is_finite() => Some((*v, String::new())),
-                    RawThreshold::Number(_) => {
-                        self.error(Diagnostic::at(t, "threshold must be a finite number"));
-                        None
-                    }
-                    RawThreshold::Text(text) => match units::parse_quantity(text) {
-                        Ok(q) => Some((q.value, q.unit)),
-                        Err(message) => {
-                            self.error(Diagnostic::at(t, format!("threshold {message}")).help(
-                                "write a number in the unit of the tested quantity (25000), or a number and a unit in quotes (\"2.5 万亿元\")",
-                            ));
-                            None
-                        }
-                    },
-                },
-                None => {
-                    self.error(Diagnostic::at(&r.id, format!("target \"{}\" has no threshold", r.id.value)).help(
-                        "add threshold = the number the plan names (use 0 for \"above\" comparisons with versus)",
-                    ));
-                    None
-                }
-            };
-            // A threshold written with a unit is converted into the tested quantity's unit.
-            let threshold = match (threshold, &metric, &r.threshold) {
-                (Some((value, unit)), _, _) if unit.is_empty() => Some(value),
-                (Some((value, unit)), Some(metric), Some(t)) => {
-                    let natural = UnitProbe { indicators }.unit(metric);
-                    self.convert_threshold(value, &unit, &natural, t, metric, indicators)
-                }
-                _ => None,
-            };
-            if let (Some(Metric::Share { .. }), Some(t), Some(value)) = (&metric, &r.threshold, threshold)
-                && !(0.0..=100.0).contains(&value)
-                && r.versus.is_none()
-            {
-                self.error(
-                    Diagnostic::at(
-                        t,
-                        format!("a share is a percentage between 0 and 100 (got {})", crate::numbers::shown(value)),
-                    )
-                    .help("write 30 for 30%"),
-                );
-            }
-            let (Some(metric), Some(comparator), Some(threshold)) = (metric, comparator, threshold) else { continue };
-            let versus = match versus {
-                Some(Some(v)) => Some(v),
-                Some(None) => continue,
-                None => None,
-            };
-            if let Some(v) = &versus
-                && v.is_every_year()
-            {
-                let same_span = match (&metric, v) {
-                    (
-                        Metric::GrowthEveryYear { from: a, to: b, .. } | Metric::ChangeEveryYear { from: a, to: b, .. },
-                        Metric::GrowthEveryYear { from: c, to: d, .. } | Metric::ChangeEveryYear { from: c, to: d, .. },
-                    ) => a == c && b == d,
-                    _ => false,
-                };
-                if !same_span && let Some(vl) = &r.versus {
-                    self.error(
-                        Diagnostic::at(vl, "an every-year comparison needs an every-year metric over the same years on both sides")
-                            .help("compare growth_every_year with growth_every_year over the same from/to, or use cagr on both sides"),
-                    );
-                    continue;
-                }
-            }
-            let unit = r.unit.as_ref().map(|u| u.value.clone()).unwrap_or_else(|| {
-                let model_like = UnitProbe { indicators };
-                model_like.unit(&metric)
-            });
+            let Some(Condition { metric, versus, test, unit: natural }) = condition else { continue };
+            let unit = r.unit.as_ref().map(|u| u.value.clone()).unwrap_or(natural);
             let label_en = r.label_en.as_ref().map(|l| l.value.clone()).unwrap_or_else(|| r.id.value.clone());
             out.push(Target {
                 id: r.id.value.clone(),
@@ -1273,11 +1231,358 @@ impl Builder<'_> {
                 unit,
                 metric,
                 versus,
-                comparator,
-                threshold,
+                comparator: test.comparator,
+                threshold: test.threshold,
+                range: test.range,
             });
         }
         out
+    }
+
+    /// A joint target (`all = [...]`): its conditions, and the test "all of them hold", i.e. the
+    /// number of conditions met `>= n`.
+    fn joint(
+        &mut self,
+        r: &RawTarget,
+        all: &Loc<Vec<Loc<RawCondition>>>,
+        indicators: &[Indicator],
+        ids: &HashMap<String, usize>,
+    ) -> Option<Condition> {
+        let id = r.id.value.as_str();
+        let stray: [(&str, Option<Place>); 12] = [
+            ("metric", r.metric.as_ref().map(place)),
+            ("indicator", r.indicator.as_ref().map(place)),
+            ("year", r.year.as_ref().map(place)),
+            ("from", r.from.as_ref().map(place)),
+            ("to", r.to.as_ref().map(place)),
+            ("numerator", r.numerator.as_ref().map(place)),
+            ("denominator", r.denominator.as_ref().map(place)),
+            ("competitors", r.competitors.as_ref().map(place)),
+            ("versus", r.versus.as_ref().map(place)),
+            ("comparator", r.comparator.as_ref().map(place)),
+            ("threshold", r.threshold.as_ref().map(place)),
+            ("tolerance", r.tolerance.as_ref().map(place)),
+        ];
+        let mut ok = true;
+        for (field, at) in stray {
+            if let Some((file, span)) = at {
+                self.error(
+                    Diagnostic::new(file, span, format!("`{field}` cannot stand beside `all` in target \"{id}\""))
+                        .help("a joint target is hit when every condition in `all` holds: put the field inside a condition"),
+                );
+                ok = false;
+            }
+        }
+        if all.value.len() < 2 {
+            self.error(
+                Diagnostic::at(all, format!("joint target \"{id}\" needs at least two conditions"))
+                    .help("write a single condition as an ordinary target (metric, comparator, threshold)"),
+            );
+            ok = false;
+        }
+        let mut conditions = Vec::new();
+        for c in &all.value {
+            let parts = ConditionParts {
+                metric: c.value.metric_part(),
+                versus: &c.value.versus,
+                comparator: &c.value.comparator,
+                threshold: &c.value.threshold,
+                tolerance: &c.value.tolerance,
+            };
+            match self.condition(&parts, c, c, indicators, ids, id) {
+                Some(condition) => conditions.push(condition),
+                None => ok = false,
+            }
+        }
+        if !ok {
+            return None;
+        }
+        let n = conditions.len() as f64;
+        Some(Condition {
+            metric: Metric::AllOf(conditions),
+            versus: None,
+            test: Test { comparator: Comparator::Ge, threshold: n, range: None },
+            unit: String::new(),
+        })
+    }
+
+    /// One test of a metric (a target's, or a joint target's condition): the metric, `versus`,
+    /// the comparator and threshold checked against each other, the natural unit.
+    fn condition<T, U>(
+        &mut self,
+        r: &ConditionParts,
+        whole: &Loc<T>,
+        id_at: &Loc<U>,
+        indicators: &[Indicator],
+        ids: &HashMap<String, usize>,
+        id: &str,
+    ) -> Option<Condition> {
+        let metric = self.metric(&r.metric, whole, indicators, ids, id);
+        let versus = r.versus.as_ref().map(|v| self.metric(&v.value, v, indicators, ids, id));
+        let comparator = match r.comparator {
+            Some(c) => match Comparator::parse(c.value.trim()) {
+                Some(c) => Some(c),
+                None => {
+                    self.error(
+                        Diagnostic::at(c, format!("unknown comparator \"{}\"", c.value))
+                            .help(format!("use one of {}", Comparator::NAMES.join(", "))),
+                    );
+                    None
+                }
+            },
+            None => {
+                self.error(
+                    Diagnostic::at(id_at, format!("target \"{id}\" has no comparator"))
+                        .help("add comparator = \">=\" (or >, <=, <, ==, between, about)"),
+                );
+                None
+            }
+        };
+        let Some(threshold_at) = r.threshold else {
+            self.error(
+                Diagnostic::at(id_at, format!("target \"{id}\" has no threshold"))
+                    .help("add threshold = the number the plan names (use 0 for \"above\" comparisons with versus)"),
+            );
+            return None;
+        };
+        let (metric, comparator) = (metric?, comparator?);
+        let versus = match versus {
+            Some(Some(v)) => Some(v),
+            Some(None) => return None,
+            None => None,
+        };
+        let natural = metric_unit(&metric, indicators);
+        // The numbers of the threshold, each converted into the tested quantity's unit.
+        let written: Vec<&RawThreshold> = match &threshold_at.value {
+            RawThreshold::Pair(items) => items.iter().collect(),
+            single => vec![single],
+        };
+        let mut numbers = Vec::new();
+        for w in &written {
+            numbers.push(self.threshold_number(w, threshold_at, &metric, versus.is_some(), &natural, indicators)?);
+        }
+        let test = self.test(comparator, &numbers, r, threshold_at, &metric, &versus, indicators)?;
+        if let (Metric::Share { .. }, None) = (&metric, &versus)
+            && let Some(value) = numbers.iter().copied().find(|v| !(0.0..=100.0).contains(v))
+        {
+            self.error(
+                Diagnostic::at(
+                    threshold_at,
+                    format!("a share is a percentage between 0 and 100 (got {})", crate::numbers::shown(value)),
+                )
+                .help("write 30 for 30%"),
+            );
+            return None;
+        }
+        if let Some(v) = &versus
+            && (v.is_every_year() || metric.is_every_year())
+        {
+            let span = |m: &Metric| match *m {
+                Metric::GrowthEveryYear { from, to, .. } | Metric::ChangeEveryYear { from, to, .. } => Some((from, to)),
+                Metric::ValueEveryYear { from, to, .. } => Some((from, to)),
+                _ => None,
+            };
+            // Value-every-year lists the years from..=to, the others from+1..=to.
+            let years = |m: &Metric| match *m {
+                Metric::ValueEveryYear { from, to, .. } => span(m).map(|_| (from, to)),
+                _ => span(m).map(|(from, to)| (from + 1, to)),
+            };
+            let same_span = span(&metric).is_some() && years(&metric) == years(v);
+            if !same_span && let Some(vl) = r.versus {
+                self.error(
+                    Diagnostic::at(vl, "an every-year comparison needs an every-year metric over the same years on both sides")
+                        .help("compare growth_every_year with growth_every_year over the same from/to, or use cagr on both sides"),
+                );
+                return None;
+            }
+        }
+        Some(Condition { metric, versus, test, unit: natural })
+    }
+
+    /// One number of a threshold in the tested quantity's unit: a plain number, a number with a
+    /// unit (converted), or the name of a class of the indicator's class scale.
+    fn threshold_number(
+        &mut self,
+        written: &RawThreshold,
+        at: &Loc<RawThreshold>,
+        metric: &Metric,
+        has_versus: bool,
+        natural: &str,
+        indicators: &[Indicator],
+    ) -> Option<f64> {
+        match written {
+            RawThreshold::Number(v) if v.is_finite() => Some(*v),
+            RawThreshold::Number(_) => {
+                self.error(Diagnostic::at(at, "threshold must be a finite number"));
+                None
+            }
+            RawThreshold::Pair(_) => {
+                self.error(
+                    Diagnostic::at(at, "a threshold list holds numbers, not lists")
+                        .help("write threshold = [low, high] for comparator = \"between\""),
+                );
+                None
+            }
+            RawThreshold::Text(text) => {
+                // A class name of the indicator's ordered scale (水质Ⅱ类 → 2).
+                if let (Metric::Value { indicator, .. } | Metric::ValueEveryYear { indicator, .. }, false) =
+                    (metric, has_versus)
+                    && let Some(classes) = self.classes.get(&indicators[*indicator].id)
+                {
+                    let name = text.trim();
+                    return match classes.iter().position(|c| c == name) {
+                        Some(k) => Some((k + 1) as f64),
+                        None => {
+                            self.error(
+                                Diagnostic::at(
+                                    at,
+                                    format!("\"{name}\" is not a class of indicator \"{}\"", indicators[*indicator].id),
+                                )
+                                .help(format!("its classes, best first: {}", classes.join(", "))),
+                            );
+                            None
+                        }
+                    };
+                }
+                match units::parse_quantity(text) {
+                    Ok(q) if q.unit.is_empty() => Some(q.value),
+                    Ok(q) => self.convert_threshold(q.value, &q.unit, natural, at, metric, indicators),
+                    Err(message) => {
+                        self.error(Diagnostic::at(at, format!("threshold {message}")).help(
+                            "write a number in the unit of the tested quantity (25000), or a number and a unit in quotes (\"2.5 万亿元\")",
+                        ));
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    /// The test a comparator and its threshold numbers make, checked: one number for one-sided
+    /// tests, `==` and `about`; two for `between`; `==` only on whole-number quantities; two-sided
+    /// tests not on every-year metrics; `tolerance` only with `about`.
+    #[allow(clippy::too_many_arguments)]
+    fn test(
+        &mut self,
+        comparator: Comparator,
+        numbers: &[f64],
+        r: &ConditionParts,
+        at: &Loc<RawThreshold>,
+        metric: &Metric,
+        versus: &Option<Metric>,
+        indicators: &[Indicator],
+    ) -> Option<Test> {
+        if let Some(t) = r.tolerance
+            && comparator != Comparator::About
+        {
+            self.error(
+                Diagnostic::at(t, "`tolerance` is only used with comparator = \"about\"")
+                    .help("remove it, or write comparator = \"about\""),
+            );
+            return None;
+        }
+        let expected = if comparator == Comparator::Between { 2 } else { 1 };
+        if numbers.len() != expected {
+            let help = if comparator == Comparator::Between {
+                "write threshold = [low, high], e.g. [1, 2] for 1—2个 (both ends included)"
+            } else {
+                "write one number; a list [low, high] goes with comparator = \"between\""
+            };
+            self.error(
+                Diagnostic::at(
+                    at,
+                    format!(
+                        "comparator \"{}\" takes {} threshold number{}, not {}",
+                        comparator.ascii(),
+                        expected,
+                        if expected == 1 { "" } else { "s" },
+                        numbers.len()
+                    ),
+                )
+                .help(help),
+            );
+            return None;
+        }
+        if !comparator.is_one_sided() && (metric.is_every_year() || versus.as_ref().is_some_and(Metric::is_every_year))
+        {
+            self.error(
+                Diagnostic::at(
+                    at,
+                    format!(
+                        "comparator \"{}\" cannot test an every-year metric (each year would need its own interval)",
+                        comparator.ascii()
+                    ),
+                )
+                .help("write a joint target: all = [ { ..., comparator = \">=\", threshold = low }, { ..., comparator = \"<=\", threshold = high } ]"),
+            );
+            return None;
+        }
+        let threshold = numbers[0];
+        let range = match comparator {
+            Comparator::Ge | Comparator::Gt | Comparator::Le | Comparator::Lt => None,
+            Comparator::Eq => {
+                let integer = metric.integer_valued_among(indicators)
+                    && versus.as_ref().is_none_or(|v| v.integer_valued_among(indicators));
+                if !integer {
+                    let at = r.comparator.as_ref().map_or_else(|| at.with(()), |c| c.with(()));
+                    self.error(
+                        Diagnostic::at(
+                            &at,
+                            format!(
+                                "comparator \"==\" needs a whole-number quantity (a count, a rank, a change of a count), but {} is not one",
+                                metric.name()
+                            ),
+                        )
+                        .help("for a continuous quantity write comparator = \"about\" (with a tolerance) or \"between\""),
+                    );
+                    return None;
+                }
+                if threshold.fract() != 0.0 {
+                    self.error(
+                        Diagnostic::at(at, "comparator \"==\" needs a whole-number threshold")
+                            .help("a count or rank is never equal to a fraction"),
+                    );
+                    return None;
+                }
+                Some([threshold, threshold])
+            }
+            Comparator::Between => {
+                let (low, high) = (numbers[0], numbers[1]);
+                if low > high {
+                    self.error(Diagnostic::at(at, "threshold = [low, high] needs low ≤ high").help(format!(
+                        "write [{}, {}]",
+                        crate::numbers::shown(high),
+                        crate::numbers::shown(low)
+                    )));
+                    return None;
+                }
+                Some([low, high])
+            }
+            Comparator::About => {
+                let tolerance = match r.tolerance {
+                    Some(t) if t.value.is_finite() && t.value > 0.0 => t.value,
+                    Some(t) => {
+                        self.error(
+                            Diagnostic::at(t, format!("tolerance must be a positive number (got {})", t.value))
+                                .help("e.g. tolerance = 0.5 for ±0.5 percentage point"),
+                        );
+                        return None;
+                    }
+                    None => match about_tolerance(metric, versus.as_ref(), threshold, indicators) {
+                        Some(t) => t,
+                        None => {
+                            self.error(
+                                Diagnostic::at(at, "\"about\" 0 has no default tolerance (5% of 0 is 0)")
+                                    .help("write tolerance = the half-width in the unit of the tested quantity"),
+                            );
+                            return None;
+                        }
+                    },
+                };
+                Some([threshold - tolerance, threshold + tolerance])
+            }
+        };
+        Some(Test { comparator, threshold, range })
     }
 
     /// `value` written in `written` (a unit) as a number in `natural`, the unit of the tested
@@ -1295,11 +1600,13 @@ impl Builder<'_> {
         let to = Unit::parse(natural);
         let what = match metric {
             Metric::Value { indicator, .. }
+            | Metric::ValueEveryYear { indicator, .. }
+            | Metric::Sum { indicator, .. }
             | Metric::Change { indicator, .. }
             | Metric::ChangeEveryYear { indicator, .. } => {
                 format!("indicator \"{}\"", indicators[*indicator].id)
             }
-            _ => format!("the {} metric", metric_name(metric)),
+            _ => format!("the {} metric", metric.name()),
         };
         if natural.trim().is_empty() {
             self.error(
@@ -1346,34 +1653,29 @@ impl Builder<'_> {
         ids: &HashMap<String, usize>,
         target: &str,
     ) -> Option<Metric> {
+        let names = || MetricName::ALL.map(MetricName::as_str);
         let Some(name) = &r.metric else {
             self.error(
                 Diagnostic::at(whole, format!("target \"{target}\" has no metric"))
-                    .help(format!("add metric = one of {}", Metric::NAMES.join(", "))),
+                    .help(format!("add metric = one of {}", names().join(", "))),
             );
             return None;
         };
         let m = name.value.as_str();
-        if !Metric::NAMES.contains(&m) {
-            let hint =
-                did_you_mean(m, Metric::NAMES).unwrap_or_else(|| format!("metrics: {}", Metric::NAMES.join(", ")));
+        let Some(kind) = MetricName::parse(m) else {
+            let hint = did_you_mean(m, names()).unwrap_or_else(|| format!("metrics: {}", names().join(", ")));
             self.error(Diagnostic::at(name, format!("unknown metric \"{m}\"")).help(hint));
             return None;
-        }
-        let allowed: &[&str] = match m {
-            "value" => &["indicator", "year"],
-            "share" => &["numerator", "denominator", "year"],
-            "rank" => &["indicator", "year", "competitors"],
-            _ => &["indicator", "from", "to"],
         };
+        let allowed = kind.fields();
         let present: [(&str, Option<Place>); 7] = [
-            ("indicator", r.indicator.as_ref().map(|l| (l.file, l.span.clone()))),
-            ("year", r.year.as_ref().map(|l| (l.file, l.span.clone()))),
-            ("from", r.from.as_ref().map(|l| (l.file, l.span.clone()))),
-            ("to", r.to.as_ref().map(|l| (l.file, l.span.clone()))),
-            ("numerator", r.numerator.as_ref().map(|l| (l.file, l.span.clone()))),
-            ("denominator", r.denominator.as_ref().map(|l| (l.file, l.span.clone()))),
-            ("competitors", r.competitors.as_ref().map(|l| (l.file, l.span.clone()))),
+            ("indicator", r.indicator.as_ref().map(place)),
+            ("year", r.year.as_ref().map(place)),
+            ("from", r.from.as_ref().map(place)),
+            ("to", r.to.as_ref().map(place)),
+            ("numerator", r.numerator.as_ref().map(place)),
+            ("denominator", r.denominator.as_ref().map(place)),
+            ("competitors", r.competitors.as_ref().map(place)),
         ];
         let mut ok = true;
         for (field, loc) in present {
@@ -1426,19 +1728,19 @@ impl Builder<'_> {
             Some((y - b.base_year as i64) as usize)
         };
         let (base_year, end_year) = (self.base_year, self.end_year);
-        let metric = match m {
-            "value" => {
+        let metric = match kind {
+            MetricName::Value => {
                 let i = indicator(self, "indicator", &r.indicator);
                 let y = year(self, &r.year, end_year, base_year);
                 Metric::Value { indicator: i?, year: y? }
             }
-            "share" => {
+            MetricName::Share => {
                 let n = indicator(self, "numerator", &r.numerator);
                 let d = indicator(self, "denominator", &r.denominator);
                 let y = year(self, &r.year, end_year, base_year);
                 Metric::Share { numerator: n?, denominator: d?, year: y? }
             }
-            "rank" => {
+            MetricName::Rank => {
                 let i = indicator(self, "indicator", &r.indicator);
                 let y = year(self, &r.year, end_year, base_year);
                 let mut competitors = Vec::new();
@@ -1471,12 +1773,24 @@ impl Builder<'_> {
                 }
                 Metric::Rank { indicator: i?, year: y?, competitors }
             }
-            _ => {
+            MetricName::ValueEveryYear
+            | MetricName::Cagr
+            | MetricName::GrowthEveryYear
+            | MetricName::CumulativeGrowth
+            | MetricName::Change
+            | MetricName::ChangeEveryYear
+            | MetricName::Sum => {
                 let i = indicator(self, "indicator", &r.indicator);
-                let from = year(self, &r.from, base_year, base_year);
+                // Growth or change may start in a published year before the base year (its value
+                // read from the indicator's `history`); the other metrics read simulated years.
+                let past = matches!(kind, MetricName::Cagr | MetricName::CumulativeGrowth | MetricName::Change)
+                    && r.from.as_ref().is_some_and(|f| f.value < base_year as i64);
+                let from = if past { Some(0) } else { year(self, &r.from, base_year, base_year) };
                 let to = year(self, &r.to, end_year, base_year);
                 let (i, from, to) = (i?, from?, to?);
-                if from >= to {
+                // value_every_year and sum may cover a single year; the others need two.
+                let single_year_ok = matches!(kind, MetricName::ValueEveryYear | MetricName::Sum);
+                if !past && (from > to || (from == to && !single_year_ok)) {
                     let loc = r.to.as_ref().or(r.from.as_ref());
                     let d = match loc {
                         Some(l) => Diagnostic::at(l, "`from` must be an earlier year than `to`"),
@@ -1485,7 +1799,7 @@ impl Builder<'_> {
                     self.error(d.help(format!("e.g. from = {base_year}, to = {end_year}")));
                     return None;
                 }
-                if matches!(m, "cagr" | "growth_every_year" | "cumulative_growth")
+                if kind.is_growth()
                     && let Process::Rate { .. } = indicators[i].process
                 {
                     let at = r.indicator.as_ref().map_or_else(|| whole.with(()), |l| l.with(()));
@@ -1501,12 +1815,58 @@ impl Builder<'_> {
                     );
                     return None;
                 }
-                match m {
-                    "cagr" => Metric::Cagr { indicator: i, from, to },
-                    "growth_every_year" => Metric::GrowthEveryYear { indicator: i, from, to },
-                    "cumulative_growth" => Metric::CumulativeGrowth { indicator: i, from, to },
-                    "change" => Metric::Change { indicator: i, from, to },
-                    _ => Metric::ChangeEveryYear { indicator: i, from, to },
+                if past {
+                    let from_at = r.from.as_ref().expect("a past start is written");
+                    let past_year = from_at.value as i32;
+                    let ind = &indicators[i];
+                    let Some(&value) = ind.history.get(&past_year) else {
+                        let have: Vec<String> = ind.history.keys().map(|y| y.to_string()).collect();
+                        self.error(
+                            Diagnostic::at(
+                                from_at,
+                                format!(
+                                    "year {past_year} is before the base year {base_year}, and indicator \"{}\" has no published value for it in `history`",
+                                    ind.id
+                                ),
+                            )
+                            .help(if have.is_empty() {
+                                format!(
+                                    "add history = {{ source = \"...\", values = {{ {past_year} = ... }} }} to indicator \"{}\"",
+                                    ind.id
+                                )
+                            } else {
+                                format!("its history has {}; add {past_year} = ... to it", have.join(", "))
+                            }),
+                        );
+                        return None;
+                    };
+                    let measure = match kind {
+                        MetricName::Cagr => PastMeasure::Cagr,
+                        MetricName::CumulativeGrowth => PastMeasure::CumulativeGrowth,
+                        MetricName::Change => PastMeasure::Change,
+                        MetricName::Value
+                        | MetricName::ValueEveryYear
+                        | MetricName::Share
+                        | MetricName::GrowthEveryYear
+                        | MetricName::ChangeEveryYear
+                        | MetricName::Sum
+                        | MetricName::Rank => unreachable!("only growth and change start before the base year"),
+                    };
+                    let years = (base_year - past_year) as usize + to;
+                    Metric::SincePast { indicator: i, measure, past_year, past: value, to, years }
+                } else {
+                    match kind {
+                        MetricName::ValueEveryYear => Metric::ValueEveryYear { indicator: i, from, to },
+                        MetricName::Cagr => Metric::Cagr { indicator: i, from, to },
+                        MetricName::GrowthEveryYear => Metric::GrowthEveryYear { indicator: i, from, to },
+                        MetricName::CumulativeGrowth => Metric::CumulativeGrowth { indicator: i, from, to },
+                        MetricName::Change => Metric::Change { indicator: i, from, to },
+                        MetricName::ChangeEveryYear => Metric::ChangeEveryYear { indicator: i, from, to },
+                        MetricName::Sum => Metric::Sum { indicator: i, from, to },
+                        MetricName::Value | MetricName::Share | MetricName::Rank => {
+                            unreachable!("handled by their own arms above")
+                        }
+                    }
                 }
             }
         };
@@ -1554,39 +1914,52 @@ impl Builder<'_> {
     }
 }
 
-/// The name of a metric as written in scenario files.
-fn metric_name(metric: &Metric) -> &'static str {
-    match metric {
-        Metric::Value { .. } => "value",
-        Metric::Share { .. } => "share",
-        Metric::Cagr { .. } => "cagr",
-        Metric::GrowthEveryYear { .. } => "growth_every_year",
-        Metric::CumulativeGrowth { .. } => "cumulative_growth",
-        Metric::Change { .. } => "change",
-        Metric::ChangeEveryYear { .. } => "change_every_year",
-        Metric::Rank { .. } => "rank",
-    }
-}
-
 /// A file and byte range.
 type Place = (usize, std::ops::Range<usize>);
 
-/// Units of metrics before the model exists.
-struct UnitProbe<'a> {
-    indicators: &'a [Indicator],
+fn place<T>(l: &Loc<T>) -> Place {
+    (l.file, l.span.clone())
 }
 
-impl UnitProbe<'_> {
-    fn unit(&self, metric: &Metric) -> String {
-        match metric {
-            Metric::Value { indicator, .. }
-            | Metric::Change { indicator, .. }
-            | Metric::ChangeEveryYear { indicator, .. } => self.indicators[*indicator].unit.clone(),
-            Metric::Share { .. } | Metric::CumulativeGrowth { .. } => "%".into(),
-            Metric::Cagr { .. } | Metric::GrowthEveryYear { .. } => "%/yr".into(),
-            Metric::Rank { .. } => "rank".into(),
-        }
+/// The fields of one test as written, in a target or in a condition of a joint target.
+struct ConditionParts<'a> {
+    metric: RawMetric,
+    versus: &'a Option<Loc<RawMetric>>,
+    comparator: &'a Option<LocStr>,
+    threshold: &'a Option<Loc<RawThreshold>>,
+    tolerance: &'a Option<Loc<f64>>,
+}
+
+/// Relative half-width of an `about` test of a level, a count or anything not in percent: ±5%.
+pub const ABOUT_RELATIVE: f64 = 0.05;
+/// Half-width of an `about` test of a quantity in percent (a rate, a share, a growth rate, or a
+/// change of a rate in percentage points): ±0.5 percentage point.
+pub const ABOUT_POINTS: f64 = 0.5;
+
+/// The default tolerance of `about`: ±0.5 percentage point when the tested quantity is in percent
+/// (plans round such targets to the half point: "6%左右" means 5.5–6.5), ±5% of the threshold
+/// otherwise (a level "about 1 万亿元" is met within 9 500–10 500 亿元). `None` when the
+/// relative rule gives zero (a threshold of 0).
+fn about_tolerance(metric: &Metric, versus: Option<&Metric>, threshold: f64, indicators: &[Indicator]) -> Option<f64> {
+    let rate = |i: usize| matches!(indicators[i].process, Process::Rate { .. });
+    let in_percent = |m: &Metric| match m {
+        Metric::Share { .. }
+        | Metric::Cagr { .. }
+        | Metric::GrowthEveryYear { .. }
+        | Metric::CumulativeGrowth { .. }
+        | Metric::SincePast { measure: PastMeasure::Cagr | PastMeasure::CumulativeGrowth, .. } => true,
+        Metric::Value { indicator, .. }
+        | Metric::ValueEveryYear { indicator, .. }
+        | Metric::Change { indicator, .. }
+        | Metric::ChangeEveryYear { indicator, .. }
+        | Metric::SincePast { indicator, measure: PastMeasure::Change, .. } => rate(*indicator),
+        Metric::Sum { .. } | Metric::Rank { .. } | Metric::AllOf(_) => false,
+    };
+    if in_percent(metric) && versus.is_none_or(in_percent) {
+        return Some(ABOUT_POINTS);
     }
+    let t = ABOUT_RELATIVE * threshold.abs();
+    (t > 0.0).then_some(t)
 }
 
 /// Bytes between a TOML string value's start and its content (the quotes, and the newline that

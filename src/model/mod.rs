@@ -186,13 +186,50 @@ pub struct Target {
     /// For relative targets: the tested quantity is `metric − versus`.
     pub versus: Option<Metric>,
     pub comparator: Comparator,
+    /// The threshold as written: the lower end of a `between`, the centre of an `about`, `n` (all
+    /// conditions) for a joint target.
     pub threshold: f64,
+    /// The interval that passes a two-sided test (`==`, `between`, `about`), both ends included.
+    pub range: Option<[f64; 2]>,
 }
 
 impl Target {
+    /// The target's test of its tested quantity.
+    #[inline]
+    pub fn test(&self) -> Test {
+        Test { comparator: self.comparator, threshold: self.threshold, range: self.range }
+    }
+
+    /// Whether tested quantity `value` hits the target (finite and passing the test).
+    #[inline]
+    pub fn hit(&self, value: f64) -> bool {
+        self.test().hit(value)
+    }
+
     /// The tested quantity is a minimum over years (every-year targets with `>`/`>=`) or a maximum.
     pub fn reduce_by_min(&self) -> bool {
-        matches!(self.comparator, Comparator::Ge | Comparator::Gt)
+        self.test().reduce_by_min()
+    }
+
+    /// Every simulated (indicator, year index) the target reads, `versus` included (see
+    /// [`Metric::reads`]).
+    pub fn reads(&self) -> Vec<(usize, usize)> {
+        let mut out = self.metric.reads();
+        if let Some(v) = &self.versus {
+            out.extend(v.reads());
+        }
+        out
+    }
+
+    /// The indicators the target reads directly, each once.
+    pub fn indicators(&self) -> Vec<usize> {
+        let mut out: Vec<usize> = Vec::new();
+        for (i, _) in self.reads() {
+            if !out.contains(&i) {
+                out.push(i);
+            }
+        }
+        out
     }
 
     /// Whether the tested quantity can only be a whole number: a count's value or change, a rank,
@@ -205,10 +242,12 @@ impl Target {
     /// bounded rate (so it may sit exactly on a bound on many paths).
     pub fn bounds(&self, model: &Model) -> Option<[f64; 2]> {
         match (&self.metric, &self.versus) {
-            (Metric::Value { indicator, .. }, None) => match model.indicators[*indicator].process {
-                Process::Rate { lower, upper, .. } => Some([lower, upper]),
-                _ => None,
-            },
+            (Metric::Value { indicator, .. } | Metric::ValueEveryYear { indicator, .. }, None) => {
+                match model.indicators[*indicator].process {
+                    Process::Rate { lower, upper, .. } => Some([lower, upper]),
+                    _ => None,
+                }
+            }
             _ => None,
         }
     }
@@ -237,36 +276,282 @@ impl Target {
 /// What is measured on a path. Years are stored as indices into the path (0 = base year).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Metric {
-    Value { indicator: usize, year: usize },
-    Share { numerator: usize, denominator: usize, year: usize },
-    Cagr { indicator: usize, from: usize, to: usize },
-    GrowthEveryYear { indicator: usize, from: usize, to: usize },
-    CumulativeGrowth { indicator: usize, from: usize, to: usize },
-    Change { indicator: usize, from: usize, to: usize },
-    ChangeEveryYear { indicator: usize, from: usize, to: usize },
-    Rank { indicator: usize, year: usize, competitors: Vec<usize> },
+    Value {
+        indicator: usize,
+        year: usize,
+    },
+    /// The value in every year `from..=to` (稳定在/保持在…以上): tested as its lowest year for
+    /// `>=`/`>`, its highest for `<=`/`<`.
+    ValueEveryYear {
+        indicator: usize,
+        from: usize,
+        to: usize,
+    },
+    Share {
+        numerator: usize,
+        denominator: usize,
+        year: usize,
+    },
+    Cagr {
+        indicator: usize,
+        from: usize,
+        to: usize,
+    },
+    GrowthEveryYear {
+        indicator: usize,
+        from: usize,
+        to: usize,
+    },
+    CumulativeGrowth {
+        indicator: usize,
+        from: usize,
+        to: usize,
+    },
+    Change {
+        indicator: usize,
+        from: usize,
+        to: usize,
+    },
+    ChangeEveryYear {
+        indicator: usize,
+        from: usize,
+        to: usize,
+    },
+    /// The sum of the values in years `from..=to` (累计), added in year order.
+    Sum {
+        indicator: usize,
+        from: usize,
+        to: usize,
+    },
+    /// Growth or change from a published value of a year before the base year (较2019年…), read
+    /// from the indicator's `history`, to the simulated value in year `to`.
+    SincePast {
+        indicator: usize,
+        measure: PastMeasure,
+        past_year: i32,
+        past: f64,
+        to: usize,
+        years: usize,
+    },
+    Rank {
+        indicator: usize,
+        year: usize,
+        competitors: Vec<usize>,
+    },
+    /// A joint target (`all = [...]`): the number of its conditions that hold on the path; the
+    /// target asks for all of them (`>= n`).
+    AllOf(Vec<Condition>),
+}
+
+/// What a [`Metric::SincePast`] measures between the past year and `to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PastMeasure {
+    Cagr,
+    CumulativeGrowth,
+    Change,
+}
+
+/// One condition of a joint target: a metric (minus `versus`) and its test.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Condition {
+    pub metric: Metric,
+    pub versus: Option<Metric>,
+    pub test: Test,
+    /// The unit of the tested quantity (for labels).
+    pub unit: String,
+}
+
+impl Condition {
+    /// "A ≥ 3 %" in words, with indicator labels.
+    pub fn label(&self, model: &Model, zh: bool) -> String {
+        let by_min = self.test.reduce_by_min();
+        let mut text = self.metric.label(model, zh, by_min);
+        if let Some(v) = &self.versus {
+            text = format!("{text} − {}", v.label(model, zh, by_min));
+        }
+        format!("{text} {}", self.test.words(&self.unit))
+    }
+
+    pub fn describe(&self, model: &Model) -> String {
+        let mut text = self.metric.describe(model);
+        if let Some(v) = &self.versus {
+            text = format!("{text} − {}", v.describe(model));
+        }
+        format!("{text} {}", self.test.words(&self.unit))
+    }
+}
+
+/// The names of the metrics a scenario file may write (`metric = "..."`), parsed once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricName {
+    Value,
+    ValueEveryYear,
+    Share,
+    Cagr,
+    GrowthEveryYear,
+    CumulativeGrowth,
+    Change,
+    ChangeEveryYear,
+    Sum,
+    Rank,
+}
+
+impl MetricName {
+    pub const ALL: [MetricName; 10] = [
+        MetricName::Value,
+        MetricName::ValueEveryYear,
+        MetricName::Share,
+        MetricName::Cagr,
+        MetricName::GrowthEveryYear,
+        MetricName::CumulativeGrowth,
+        MetricName::Change,
+        MetricName::ChangeEveryYear,
+        MetricName::Sum,
+        MetricName::Rank,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MetricName::Value => "value",
+            MetricName::ValueEveryYear => "value_every_year",
+            MetricName::Share => "share",
+            MetricName::Cagr => "cagr",
+            MetricName::GrowthEveryYear => "growth_every_year",
+            MetricName::CumulativeGrowth => "cumulative_growth",
+            MetricName::Change => "change",
+            MetricName::ChangeEveryYear => "change_every_year",
+            MetricName::Sum => "sum",
+            MetricName::Rank => "rank",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        MetricName::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+
+    /// The fields besides `metric` this metric takes.
+    pub fn fields(self) -> &'static [&'static str] {
+        match self {
+            MetricName::Value => &["indicator", "year"],
+            MetricName::Share => &["numerator", "denominator", "year"],
+            MetricName::Rank => &["indicator", "year", "competitors"],
+            MetricName::ValueEveryYear
+            | MetricName::Cagr
+            | MetricName::GrowthEveryYear
+            | MetricName::CumulativeGrowth
+            | MetricName::Change
+            | MetricName::ChangeEveryYear
+            | MetricName::Sum => &["indicator", "from", "to"],
+        }
+    }
+
+    /// Whether the metric is a growth rate of a level (not defined for a rate in percent).
+    pub fn is_growth(self) -> bool {
+        matches!(self, MetricName::Cagr | MetricName::GrowthEveryYear | MetricName::CumulativeGrowth)
+    }
 }
 
 impl Metric {
-    /// The metric names accepted in scenario files.
-    pub const NAMES: [&'static str; 8] =
-        ["value", "share", "cagr", "growth_every_year", "cumulative_growth", "change", "change_every_year", "rank"];
-
     /// Whether the metric yields one value per year (tested in every year of its span).
     pub fn is_every_year(&self) -> bool {
-        matches!(self, Metric::GrowthEveryYear { .. } | Metric::ChangeEveryYear { .. })
+        matches!(self, Metric::ValueEveryYear { .. } | Metric::GrowthEveryYear { .. } | Metric::ChangeEveryYear { .. })
     }
 
-    /// Whether the metric can only be a whole number: the value or change of a count, or a rank.
+    /// The name of the metric as written in scenario files (`"all"` for a joint target, which is
+    /// written `all = [...]`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Metric::Value { .. } => MetricName::Value.as_str(),
+            Metric::ValueEveryYear { .. } => MetricName::ValueEveryYear.as_str(),
+            Metric::Share { .. } => MetricName::Share.as_str(),
+            Metric::Cagr { .. } | Metric::SincePast { measure: PastMeasure::Cagr, .. } => MetricName::Cagr.as_str(),
+            Metric::GrowthEveryYear { .. } => MetricName::GrowthEveryYear.as_str(),
+            Metric::CumulativeGrowth { .. } | Metric::SincePast { measure: PastMeasure::CumulativeGrowth, .. } => {
+                MetricName::CumulativeGrowth.as_str()
+            }
+            Metric::Change { .. } | Metric::SincePast { measure: PastMeasure::Change, .. } => {
+                MetricName::Change.as_str()
+            }
+            Metric::ChangeEveryYear { .. } => MetricName::ChangeEveryYear.as_str(),
+            Metric::Sum { .. } => MetricName::Sum.as_str(),
+            Metric::Rank { .. } => MetricName::Rank.as_str(),
+            Metric::AllOf(_) => "all",
+        }
+    }
+
+    /// Every simulated (indicator, year index) the metric reads, in a fixed order, repeats
+    /// possible. The one answer to "what does this metric depend on": restricted models,
+    /// sensitivity, Sobol' groups and `score` all ask it. (A [`Metric::SincePast`] also reads
+    /// a published value, which is a constant of the model, not a simulated cell.)
+    pub fn reads(&self) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        self.reads_into(&mut out);
+        out
+    }
+
+    fn reads_into(&self, out: &mut Vec<(usize, usize)>) {
+        match self {
+            Metric::Value { indicator, year } => out.push((*indicator, *year)),
+            Metric::Share { numerator, denominator, year } => out.extend([(*numerator, *year), (*denominator, *year)]),
+            Metric::Cagr { indicator, from, to }
+            | Metric::CumulativeGrowth { indicator, from, to }
+            | Metric::Change { indicator, from, to } => out.extend([(*indicator, *from), (*indicator, *to)]),
+            Metric::ValueEveryYear { indicator, from, to }
+            | Metric::GrowthEveryYear { indicator, from, to }
+            | Metric::ChangeEveryYear { indicator, from, to }
+            | Metric::Sum { indicator, from, to } => out.extend((*from..=*to).map(|y| (*indicator, y))),
+            Metric::SincePast { indicator, to, .. } => out.push((*indicator, *to)),
+            Metric::Rank { indicator, year, competitors } => {
+                out.push((*indicator, *year));
+                out.extend(competitors.iter().map(|c| (*c, *year)));
+            }
+            Metric::AllOf(conditions) => {
+                for c in conditions {
+                    c.metric.reads_into(out);
+                    if let Some(v) = &c.versus {
+                        v.reads_into(out);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The indicators the metric reads directly (from [`Metric::reads`]), each once, in order
+    /// of first reading.
+    pub fn indicators(&self) -> Vec<usize> {
+        let mut out: Vec<usize> = Vec::new();
+        for (i, _) in self.reads() {
+            if !out.contains(&i) {
+                out.push(i);
+            }
+        }
+        out
+    }
+
+    /// Whether the metric can only be a whole number: the value, change or sum of a count, a
+    /// rank, or the number of conditions of a joint target that hold.
     pub fn integer_valued(&self, model: &Model) -> bool {
+        self.integer_valued_among(&model.indicators)
+    }
+
+    /// [`Metric::integer_valued`] given the indicators (usable before the model exists).
+    pub fn integer_valued_among(&self, indicators: &[Indicator]) -> bool {
+        let count = |i: &usize| matches!(indicators[*i].process, Process::Count { .. });
         match self {
             Metric::Value { indicator, .. }
+            | Metric::ValueEveryYear { indicator, .. }
             | Metric::Change { indicator, .. }
-            | Metric::ChangeEveryYear { indicator, .. } => {
-                matches!(model.indicators[*indicator].process, Process::Count { .. })
+            | Metric::ChangeEveryYear { indicator, .. }
+            | Metric::Sum { indicator, .. } => count(indicator),
+            Metric::SincePast { indicator, measure: PastMeasure::Change, past, .. } => {
+                count(indicator) && past.fract() == 0.0
             }
-            Metric::Rank { .. } => true,
-            _ => false,
+            Metric::Rank { .. } | Metric::AllOf(_) => true,
+            Metric::Share { .. }
+            | Metric::Cagr { .. }
+            | Metric::GrowthEveryYear { .. }
+            | Metric::CumulativeGrowth { .. }
+            | Metric::SincePast { .. } => false,
         }
     }
 
@@ -288,6 +573,14 @@ impl Metric {
         match (self, zh) {
             (Metric::Value { indicator, year: y }, true) => format!("{} {}年", name(indicator), year(y)),
             (Metric::Value { indicator, year: y }, false) => format!("{} in {}", name(indicator), year(y)),
+            (Metric::ValueEveryYear { indicator, from, to }, true) => {
+                format!("{} {}–{}年逐年数值（{decisive}）", name(indicator), year(from), year(to))
+            }
+            (Metric::ValueEveryYear { indicator, from, to }, false) => {
+                // "lowest/highest", not "weakest/strongest": on a class scale a low value is good.
+                let decisive = if by_min { "lowest year" } else { "highest year" };
+                format!("{} in every year {}–{} ({decisive})", name(indicator), year(from), year(to))
+            }
             (Metric::Share { numerator, denominator, year: y }, true) => {
                 format!("{}占{}的比重 {}年", name(numerator), name(denominator), year(y))
             }
@@ -324,25 +617,49 @@ impl Metric {
             (Metric::ChangeEveryYear { indicator, from, to }, false) => {
                 format!("Yearly change in {}, {}–{} ({decisive})", name(indicator), year(from) + 1, year(to))
             }
+            (Metric::Sum { indicator, from, to }, true) => {
+                format!("{} {}–{}年累计", name(indicator), year(from), year(to))
+            }
+            (Metric::Sum { indicator, from, to }, false) => {
+                format!("Sum of {} over {}–{}", name(indicator), year(from), year(to))
+            }
+            (Metric::SincePast { indicator, measure, past_year, to, .. }, true) => {
+                let what = match measure {
+                    PastMeasure::Cagr => "年均增速",
+                    PastMeasure::CumulativeGrowth => "累计增长",
+                    PastMeasure::Change => "变化",
+                };
+                format!("{} {}–{}年{what}（较{}年）", name(indicator), past_year, year(to), past_year)
+            }
+            (Metric::SincePast { indicator, measure, past_year, to, .. }, false) => {
+                let what = match measure {
+                    PastMeasure::Cagr => "Average annual growth",
+                    PastMeasure::CumulativeGrowth => "Cumulative growth",
+                    PastMeasure::Change => "Change",
+                };
+                format!(
+                    "{what} of {}, {}–{} (from the published {past_year} value)",
+                    name(indicator),
+                    past_year,
+                    year(to)
+                )
+            }
             (Metric::Rank { indicator, year: y, competitors }, true) => {
                 format!("{}在{}个中的名次 {}年", name(indicator), competitors.len() + 1, year(y))
             }
             (Metric::Rank { indicator, year: y, competitors }, false) => {
                 format!("Rank of {} among {} in {}", name(indicator), competitors.len() + 1, year(y))
             }
+            // Short: it labels a chart axis. The conditions themselves are in `describe` and in
+            // `Condition::label`.
+            (Metric::AllOf(conditions), true) => format!("同时满足的条件数（共{}项）", conditions.len()),
+            (Metric::AllOf(conditions), false) => format!("Conditions met (of {})", conditions.len()),
         }
     }
 
     /// Natural unit of the metric, given the unit of its indicator.
     pub fn unit(&self, model: &Model) -> String {
-        match self {
-            Metric::Value { indicator, .. }
-            | Metric::Change { indicator, .. }
-            | Metric::ChangeEveryYear { indicator, .. } => model.indicators[*indicator].unit.clone(),
-            Metric::Share { .. } | Metric::CumulativeGrowth { .. } => "%".into(),
-            Metric::Cagr { .. } | Metric::GrowthEveryYear { .. } => "%/yr".into(),
-            Metric::Rank { .. } => "rank".into(),
-        }
+        metric_unit(self, &model.indicators)
     }
 
     pub fn describe(&self, model: &Model) -> String {
@@ -350,6 +667,9 @@ impl Metric {
         let year = |y: &usize| model.base_year + *y as i32;
         match self {
             Metric::Value { indicator, year: y } => format!("{} in {}", id(indicator), year(y)),
+            Metric::ValueEveryYear { indicator, from, to } => {
+                format!("{} in every year {}–{}", id(indicator), year(from), year(to))
+            }
             Metric::Share { numerator, denominator, year: y } => {
                 format!("100·{}/{} in {}", id(numerator), id(denominator), year(y))
             }
@@ -368,28 +688,80 @@ impl Metric {
             Metric::ChangeEveryYear { indicator, from, to } => {
                 format!("yearly change in {} in every year {}–{}", id(indicator), year(from) + 1, year(to))
             }
+            Metric::Sum { indicator, from, to } => format!("sum of {} over {}–{}", id(indicator), year(from), year(to)),
+            Metric::SincePast { indicator, measure, past_year, past, to, .. } => {
+                let what = match measure {
+                    PastMeasure::Cagr => "average annual growth",
+                    PastMeasure::CumulativeGrowth => "cumulative growth",
+                    PastMeasure::Change => "change",
+                };
+                format!(
+                    "{what} of {} {past_year}–{} (published {past_year} value {})",
+                    id(indicator),
+                    year(to),
+                    crate::numbers::shown(*past)
+                )
+            }
             Metric::Rank { indicator, year: y, competitors } => {
                 format!("rank of {} among {} in {}", id(indicator), competitors.len() + 1, year(y))
+            }
+            Metric::AllOf(conditions) => {
+                let parts: Vec<String> = conditions.iter().map(|c| c.describe(model)).collect();
+                format!("number of conditions met of {}: {}", conditions.len(), parts.join("; "))
             }
         }
     }
 }
 
+/// Natural unit of a metric, from its indicators' units (usable before the model exists).
+pub fn metric_unit(metric: &Metric, indicators: &[Indicator]) -> String {
+    match metric {
+        Metric::Value { indicator, .. }
+        | Metric::ValueEveryYear { indicator, .. }
+        | Metric::Change { indicator, .. }
+        | Metric::ChangeEveryYear { indicator, .. }
+        | Metric::Sum { indicator, .. }
+        | Metric::SincePast { indicator, measure: PastMeasure::Change, .. } => indicators[*indicator].unit.clone(),
+        Metric::Share { .. }
+        | Metric::CumulativeGrowth { .. }
+        | Metric::SincePast { measure: PastMeasure::CumulativeGrowth, .. } => "%".into(),
+        Metric::Cagr { .. } | Metric::GrowthEveryYear { .. } | Metric::SincePast { measure: PastMeasure::Cagr, .. } => {
+            "%/yr".into()
+        }
+        Metric::Rank { .. } => "rank".into(),
+        // A number of conditions: the label says so, in the reader's language.
+        Metric::AllOf(_) => String::new(),
+    }
+}
+
+/// How the tested quantity is compared with the threshold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Comparator {
     Ge,
     Gt,
     Le,
     Lt,
+    /// Equal (whole-number quantities only).
+    Eq,
+    /// Within `[low, high]`, both ends included (`threshold = [low, high]`).
+    Between,
+    /// Within the tolerance of the threshold, both ends included.
+    About,
 }
 
 impl Comparator {
+    /// The comparators accepted in scenario files.
+    pub const NAMES: [&'static str; 7] = [">=", ">", "<=", "<", "==", "between", "about"];
+
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             ">=" | "≥" => Some(Comparator::Ge),
             ">" => Some(Comparator::Gt),
             "<=" | "≤" => Some(Comparator::Le),
             "<" => Some(Comparator::Lt),
+            "==" => Some(Comparator::Eq),
+            "between" => Some(Comparator::Between),
+            "about" => Some(Comparator::About),
             _ => None,
         }
     }
@@ -400,6 +772,9 @@ impl Comparator {
             Comparator::Gt => ">",
             Comparator::Le => "≤",
             Comparator::Lt => "<",
+            Comparator::Eq => "=",
+            Comparator::Between => "∈",
+            Comparator::About => "≈",
         }
     }
 
@@ -409,16 +784,66 @@ impl Comparator {
             Comparator::Gt => ">",
             Comparator::Le => "<=",
             Comparator::Lt => "<",
+            Comparator::Eq => "==",
+            Comparator::Between => "between",
+            Comparator::About => "about",
         }
     }
 
-    /// Whether `value` passes against `threshold`. NaN never passes.
-    pub fn holds(self, value: f64, threshold: f64) -> bool {
-        match self {
-            Comparator::Ge => value >= threshold,
-            Comparator::Gt => value > threshold,
-            Comparator::Le => value <= threshold,
-            Comparator::Lt => value < threshold,
+    /// Whether the test asks for a quantity above (`>=`, `>`) or below (`<=`, `<`) one
+    /// threshold, rather than inside an interval.
+    pub fn is_one_sided(self) -> bool {
+        matches!(self, Comparator::Ge | Comparator::Gt | Comparator::Le | Comparator::Lt)
+    }
+}
+
+/// A test of a tested quantity: the comparator, the threshold as written (the lower end of a
+/// `between`, the centre of an `about`) and, for two-sided tests, the interval that passes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Test {
+    pub comparator: Comparator,
+    pub threshold: f64,
+    /// `[low, high]`, both included, for `==` (`[t, t]`), `between` and `about` (`t ± tolerance`).
+    pub range: Option<[f64; 2]>,
+}
+
+impl Test {
+    /// Whether `value` passes. NaN never passes.
+    #[inline]
+    pub fn holds(&self, value: f64) -> bool {
+        match (self.comparator, self.range) {
+            (Comparator::Ge, _) => value >= self.threshold,
+            (Comparator::Gt, _) => value > self.threshold,
+            (Comparator::Le, _) => value <= self.threshold,
+            (Comparator::Lt, _) => value < self.threshold,
+            (Comparator::Eq | Comparator::Between | Comparator::About, Some([low, high])) => {
+                low <= value && value <= high
+            }
+            (Comparator::Eq | Comparator::Between | Comparator::About, None) => false,
+        }
+    }
+
+    /// The engine's rule: a finite value that passes.
+    #[inline]
+    pub fn hit(&self, value: f64) -> bool {
+        value.is_finite() && self.holds(value)
+    }
+
+    /// An every-year quantity is decided by its lowest year (≥, >) or its highest (≤, <).
+    pub fn reduce_by_min(&self) -> bool {
+        matches!(self.comparator, Comparator::Ge | Comparator::Gt)
+    }
+
+    /// The test in symbols, e.g. "≥ 6.5 %", "∈ [1, 2] 个", "≈ 6 ± 0.5 %".
+    pub fn words(&self, unit: &str) -> String {
+        let n = crate::numbers::shown;
+        let unit = if unit.is_empty() { String::new() } else { format!(" {unit}") };
+        match (self.comparator, self.range) {
+            (Comparator::Between, Some([low, high])) => format!("∈ [{}, {}]{unit}", n(low), n(high)),
+            (Comparator::About, Some([low, high])) => {
+                format!("≈ {} ± {}{unit}", n(self.threshold), n((high - low) / 2.0))
+            }
+            (c, _) => format!("{} {}{unit}", c.symbol(), n(self.threshold)),
         }
     }
 }

@@ -8,26 +8,10 @@
 //! factor (entries across blocks are exact zeros), so every kept indicator draws exactly the
 //! same numbers as in the whole model: target values are identical bit for bit.
 
-use super::{Metric, Model, Process};
+use super::{Condition, Metric, Model, Process};
 use crate::model::correlation::CorrelationMatrix;
 
 impl Metric {
-    /// Indicators the metric reads directly.
-    pub fn indicators(&self) -> Vec<usize> {
-        match self {
-            Metric::Value { indicator, .. }
-            | Metric::Cagr { indicator, .. }
-            | Metric::GrowthEveryYear { indicator, .. }
-            | Metric::CumulativeGrowth { indicator, .. }
-            | Metric::Change { indicator, .. }
-            | Metric::ChangeEveryYear { indicator, .. } => vec![*indicator],
-            Metric::Share { numerator, denominator, .. } => vec![*numerator, *denominator],
-            Metric::Rank { indicator, competitors, .. } => {
-                std::iter::once(*indicator).chain(competitors.iter().copied()).collect()
-            }
-        }
-    }
-
     fn remapped(&self, map: &[Option<usize>]) -> Metric {
         let m = |i: &usize| map[*i].expect("a kept metric reads only kept indicators");
         match self {
@@ -49,6 +33,29 @@ impl Metric {
             Metric::Rank { indicator, year, competitors } => {
                 Metric::Rank { indicator: m(indicator), year: *year, competitors: competitors.iter().map(m).collect() }
             }
+            Metric::ValueEveryYear { indicator, from, to } => {
+                Metric::ValueEveryYear { indicator: m(indicator), from: *from, to: *to }
+            }
+            Metric::Sum { indicator, from, to } => Metric::Sum { indicator: m(indicator), from: *from, to: *to },
+            Metric::SincePast { indicator, measure, past_year, past, to, years } => Metric::SincePast {
+                indicator: m(indicator),
+                measure: *measure,
+                past_year: *past_year,
+                past: *past,
+                to: *to,
+                years: *years,
+            },
+            Metric::AllOf(conditions) => Metric::AllOf(
+                conditions
+                    .iter()
+                    .map(|c| Condition {
+                        metric: c.metric.remapped(map),
+                        versus: c.versus.as_ref().map(|v| v.remapped(map)),
+                        test: c.test,
+                        unit: c.unit.clone(),
+                    })
+                    .collect(),
+            ),
         }
     }
 }
@@ -60,11 +67,7 @@ impl Model {
         let mut needed = vec![false; n];
         let mut stack: Vec<usize> = Vec::new();
         for &t in keep {
-            let target = &self.targets[t];
-            stack.extend(target.metric.indicators());
-            if let Some(v) = &target.versus {
-                stack.extend(v.indicators());
-            }
+            stack.extend(self.targets[t].indicators());
         }
         let close = |stack: &mut Vec<usize>, needed: &mut Vec<bool>| {
             while let Some(i) = stack.pop() {

@@ -132,7 +132,7 @@ impl Context<'_> {
             return None;
         }
         let b = self.base_metric()?;
-        if !self.t.comparator.holds(b, self.t.threshold) {
+        if !self.t.test().holds(b) {
             return None;
         }
         Some((
@@ -210,6 +210,8 @@ impl Context<'_> {
         let gap = match t.comparator {
             Comparator::Ge | Comparator::Gt => required - mean,
             Comparator::Le | Comparator::Lt => mean - required,
+            // Two-sided tests: the step needed depends on which end; no warning rather than a wrong one.
+            Comparator::Eq | Comparator::Between | Comparator::About => return None,
         };
         let z = if sd > 0.0 {
             gap / sd

@@ -24,6 +24,13 @@ impl<'a> HistogramChart<'a> {
         HistogramChart { theme, summary, target }
     }
 
+    /// The interval of a two-sided test (`==`, `between`, `about`), widened to the half-way points
+    /// between whole numbers for a whole-number quantity (so its ends are bin edges).
+    fn hit_range(&self) -> Option<(f64, f64)> {
+        let [low, high] = self.target.range?;
+        Some(if self.target.integer { (low.ceil() - 0.5, high.floor() + 0.5) } else { (low, high) })
+    }
+
     /// Whether values above the threshold hit the target.
     fn hit_above(&self) -> bool {
         !self.target.comparator.starts_with('<')
@@ -32,6 +39,9 @@ impl<'a> HistogramChart<'a> {
     /// Where bars turn from missing to hitting: the threshold, or for a whole-number quantity the
     /// half-way point between the last missing and the first hitting whole number (a bin edge).
     fn boundary(&self) -> f64 {
+        if let Some((low, _)) = self.hit_range() {
+            return low;
+        }
         hit_boundary(&self.target.comparator, self.target.threshold, self.target.integer)
     }
 
@@ -152,7 +162,22 @@ impl Chart for HistogramChart<'_> {
         let header = canvas.header(&title, &subtitle)?;
 
         let cmp = t.comparator(&target.comparator);
-        let threshold_value = t.value_with_unit(&fmt_value(target.threshold), &target.unit);
+        let threshold_value = match (target.comparator.as_str(), target.range) {
+            ("between", Some([a, b])) => {
+                t.value_with_unit(&format!("[{}, {}]", fmt_value(a), fmt_value(b)), &target.unit)
+            }
+            ("about", Some([a, b])) => t.value_with_unit(
+                &format!("{} ± {}", fmt_value(target.threshold), fmt_value((b - a) / 2.0)),
+                &target.unit,
+            ),
+            _ => t.value_with_unit(&fmt_value(target.threshold), &target.unit),
+        };
+        let cmp = match target.comparator.as_str() {
+            "between" => "∈".to_string(),
+            "about" => "≈".to_string(),
+            "==" => "=".to_string(),
+            _ => cmp,
+        };
         let threshold_label = format!("{} {cmp} {threshold_value}", t.tr("目标", "target"));
         let threshold_label = threshold_label.as_str();
         let legend = vec![
@@ -209,6 +234,10 @@ impl Chart for HistogramChart<'_> {
         let inside = threshold.is_finite() && threshold >= low && threshold <= high;
         // Shade the hit side of the plot.
         let hit_span = match (inside, self.hit_above()) {
+            _ if self.hit_range().is_some() => {
+                let (a, b) = self.hit_range().unwrap_or((threshold, threshold));
+                (a < plot_high && b > plot_low).then(|| (a.max(plot_low), b.min(plot_high)))
+            }
             (true, true) => Some((threshold, plot_high)),
             (true, false) => Some((plot_low, threshold)),
             (false, above) if threshold.is_finite() => {
@@ -242,7 +271,12 @@ impl Chart for HistogramChart<'_> {
         canvas.axes(&chart, &axes)?;
 
         // Bars, split where the threshold crosses a bin.
-        let hits = |x: f64| if self.hit_above() { x >= threshold } else { x <= threshold };
+        let range = self.hit_range();
+        let hits = |x: f64| match range {
+            Some((a, b)) => a <= x && x <= b,
+            None if self.hit_above() => x >= threshold,
+            None => x <= threshold,
+        };
         // Bars are split at the boundary only for continuous quantities; a whole-number
         // quantity's boundary is a bin edge already.
         let mut bars = Vec::new();
@@ -303,6 +337,18 @@ impl Chart for HistogramChart<'_> {
         )?;
 
         let (x_pixels, y_pixels) = chart.plotting_area().get_pixel_range();
+        // The upper end of a two-sided test's interval.
+        if let Some((_, upper)) = range
+            && upper >= low
+            && upper <= high
+        {
+            chart.draw_series(std::iter::once(DashedPathElement::new(
+                vec![(upper, 0.0), (upper, top)],
+                10,
+                6,
+                TARGET.stroke_width(3),
+            )))?;
+        }
         if inside {
             chart.draw_series(std::iter::once(DashedPathElement::new(
                 vec![(threshold, 0.0), (threshold, top)],

@@ -86,7 +86,12 @@ impl Exporter for CsvExporter {
                 t.label_en.clone(),
                 t.metric.clone(),
                 t.unit.clone(),
-                t.comparator.clone(),
+                // A two-sided test names its interval (the threshold column holds its lower end or
+                // centre): "between [1, 2]", "about [6.5, 7.5]".
+                match t.range {
+                    Some([low, high]) if t.comparator != "==" => format!("{} [{low}, {high}]", t.comparator),
+                    _ => t.comparator.clone(),
+                },
                 number(t.threshold),
                 summary.run.paths.to_string(),
                 t.hits.to_string(),

@@ -211,7 +211,23 @@ pub fn render(summary: &Summary, labels: Labels, width: Option<u16>) -> String {
                 vec![
                     t.id.clone(),
                     label.clone(),
-                    format!("{} {}{}", t.comparator, format_value(t.threshold, t.integer), unit),
+                    match (t.comparator.as_str(), t.range) {
+                        ("between", Some([low, high])) => {
+                            format!(
+                                "between [{}, {}]{}",
+                                format_value(low, t.integer),
+                                format_value(high, t.integer),
+                                unit
+                            )
+                        }
+                        ("about", Some([low, high])) => format!(
+                            "about {} ± {}{}",
+                            format_value(t.threshold, t.integer),
+                            format_number((high - low) / 2.0),
+                            unit
+                        ),
+                        _ => format!("{} {}{}", t.comparator, format_value(t.threshold, t.integer), unit),
+                    },
                     format!("{}{flag}", percent(t.probability)),
                     format!("[{}, {}]", percent(t.ci_low), percent(t.ci_high)),
                     format_value(t.quantiles.p10, t.integer),

@@ -112,6 +112,7 @@ fn merge_indicator(base: &mut RawIndicator, over: RawIndicator) {
         expr,
         note,
         history,
+        classes,
     } = over;
     // Giving a new base value replaces an uncertain base and vice versa.
     if base_value.is_some() {
@@ -145,7 +146,8 @@ fn merge_indicator(base: &mut RawIndicator, over: RawIndicator) {
             bounds,
             expr,
             note,
-            history
+            history,
+            classes
         ]
     );
 }
@@ -182,6 +184,8 @@ fn merge_target(base: &mut RawTarget, over: RawTarget) {
         versus,
         comparator,
         threshold,
+        tolerance,
+        all,
     } = over;
     if metric.is_some() {
         // A new metric brings its own fields; stale ones from the base would be misleading.
@@ -192,6 +196,22 @@ fn merge_target(base: &mut RawTarget, over: RawTarget) {
         base.numerator = None;
         base.denominator = None;
         base.competitors = None;
+        base.all = None;
+    }
+    if all.is_some() {
+        // A joint target replaces a single test.
+        base.metric = None;
+        base.indicator = None;
+        base.year = None;
+        base.from = None;
+        base.to = None;
+        base.numerator = None;
+        base.denominator = None;
+        base.competitors = None;
+        base.versus = None;
+        base.comparator = None;
+        base.threshold = None;
+        base.tolerance = None;
     }
     override_fields!(
         base,
@@ -213,7 +233,9 @@ fn merge_target(base: &mut RawTarget, over: RawTarget) {
             competitors,
             versus,
             comparator,
-            threshold
+            threshold,
+            tolerance,
+            all
         ]
     );
 }

@@ -153,6 +153,9 @@ pub struct RawIndicator {
     pub expr: Option<LocStr>,
     pub note: Option<LocStr>,
     pub history: Option<Loc<RawHistory>>,
+    /// An ordered class scale, best first (`["Ⅰ", "Ⅱ", "Ⅲ"]`): the indicator's value is the
+    /// class number (1 = the first), and thresholds may name a class.
+    pub classes: Option<LocList>,
 }
 
 /// An indicator's `history = { source = "...", values = { 2017 = 5865.0, 2018 = 6292.4 } }`:
@@ -210,6 +213,45 @@ pub struct RawTarget {
     pub versus: Option<Loc<RawMetric>>,
     pub comparator: Option<LocStr>,
     pub threshold: Option<Loc<RawThreshold>>,
+    /// The half-width of an `about` test, in the unit of the tested quantity.
+    pub tolerance: Option<Loc<f64>>,
+    /// A joint target: every condition must hold on the same path.
+    pub all: Option<Loc<Vec<Loc<RawCondition>>>>,
+}
+
+/// One condition of a joint target (`all = [ { metric = ..., comparator = ..., threshold = ... } ]`):
+/// the metric fields, `versus`, and the test.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawCondition {
+    pub metric: Option<LocStr>,
+    pub indicator: Option<LocStr>,
+    pub year: Option<Loc<i64>>,
+    pub from: Option<Loc<i64>>,
+    pub to: Option<Loc<i64>>,
+    pub numerator: Option<LocStr>,
+    pub denominator: Option<LocStr>,
+    pub competitors: Option<LocList>,
+    pub versus: Option<Loc<RawMetric>>,
+    pub comparator: Option<LocStr>,
+    pub threshold: Option<Loc<RawThreshold>>,
+    pub tolerance: Option<Loc<f64>>,
+}
+
+impl RawCondition {
+    /// The metric fields of this condition as a [`RawMetric`].
+    pub fn metric_part(&self) -> RawMetric {
+        RawMetric {
+            metric: self.metric.clone(),
+            indicator: self.indicator.clone(),
+            year: self.year.clone(),
+            from: self.from.clone(),
+            to: self.to.clone(),
+            numerator: self.numerator.clone(),
+            denominator: self.denominator.clone(),
+            competitors: self.competitors.clone(),
+        }
+    }
 }
 
 impl RawTarget {
@@ -234,15 +276,17 @@ impl RawTarget {
 pub enum RawThreshold {
     Number(f64),
     Text(String),
+    /// `[low, high]` of a `between` test.
+    Pair(Vec<RawThreshold>),
 }
 
 impl<'de> Deserialize<'de> for RawThreshold {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct Visitor;
-        impl serde::de::Visitor<'_> for Visitor {
+        impl<'a> serde::de::Visitor<'a> for Visitor {
             type Value = RawThreshold;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a number, or a number and a unit in quotes such as \"2.5 万亿元\"")
+                f.write_str("a number, a number and a unit in quotes such as \"2.5 万亿元\", or [low, high]")
             }
             fn visit_i64<E>(self, v: i64) -> Result<RawThreshold, E> {
                 Ok(RawThreshold::Number(v as f64))
@@ -255,6 +299,13 @@ impl<'de> Deserialize<'de> for RawThreshold {
             }
             fn visit_str<E>(self, v: &str) -> Result<RawThreshold, E> {
                 Ok(RawThreshold::Text(v.to_string()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'a>>(self, mut seq: A) -> Result<RawThreshold, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element::<RawThreshold>()? {
+                    items.push(item);
+                }
+                Ok(RawThreshold::Pair(items))
             }
         }
         deserializer.deserialize_any(Visitor)

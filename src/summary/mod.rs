@@ -719,11 +719,17 @@ pub struct TargetSummary {
     pub std_error: f64,
     pub quantiles: Quantiles,
     /// The threshold this target would be hit at with probability 50%: the median of the tested
-    /// quantity (for every comparator).
+    /// quantity (for every one-sided comparator). Not defined (NaN, `null` in JSON) for two-sided
+    /// tests (`==`, `between`, `about`).
+    #[serde(deserialize_with = "number_or_null")]
     pub threshold_for_50: f64,
     /// The threshold this target would be hit at with probability 80%: the 20th percentile of the
     /// tested quantity for `>=`/`>` targets, the 80th for `<=`/`<` (see [`thresholds_for`]).
+    #[serde(deserialize_with = "number_or_null")]
     pub threshold_for_80: f64,
+    /// The interval that passes a two-sided test (`==`, `between`, `about`), both ends included.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range: Option<[f64; 2]>,
     pub histogram: Histogram,
     pub marker: Option<TargetMarker>,
     /// The tested quantity can only be a whole number (a count, a rank): its histogram has one
@@ -880,6 +886,7 @@ impl Summary {
                     quantiles: Quantiles::of(sketch),
                     threshold_for_50,
                     threshold_for_80,
+                    range: target.range,
                     histogram: histogram(
                         sketch,
                         target.comparator.ascii(),
@@ -974,6 +981,11 @@ impl Summary {
     }
 }
 
+/// A number, or `null` (what serde_json writes for NaN) read back as NaN.
+fn number_or_null<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(deserializer)?.unwrap_or(f64::NAN))
+}
+
 /// The thresholds at which a target with `comparator` would be hit with each probability of
 /// `probabilities`, read off the sketch of its tested quantity Q: for `>=`/`>` the threshold x
 /// with P(Q ≥ x) = p is the (1 − p) quantile of Q, for `<=`/`<` the threshold with P(Q ≤ x) = p
@@ -992,6 +1004,8 @@ pub fn thresholds_for<const K: usize>(
         Comparator::Gt => sketch.quantile(1.0 - p) - step,
         Comparator::Le => sketch.quantile(p),
         Comparator::Lt => sketch.quantile(p) + step,
+        // No single threshold of a two-sided test gives a chosen probability.
+        Comparator::Eq | Comparator::Between | Comparator::About => f64::NAN,
     })
 }
 
@@ -1004,7 +1018,9 @@ pub fn hit_boundary(comparator: &str, threshold: f64, integer: bool) -> f64 {
         return threshold;
     }
     match comparator {
-        ">=" | "<" => threshold.ceil() - 0.5,
+        // Two-sided tests (`==`, `between`, `about`): the boundary below their interval, whose
+        // lower end is the threshold.
+        ">=" | "<" | "==" | "between" | "about" => threshold.ceil() - 0.5,
         _ => threshold.floor() + 0.5,
     }
 }

@@ -66,7 +66,8 @@ pub fn plans(model: &Model) -> Vec<NeededPlan> {
 }
 
 fn driver_of(model: &Model, target: &Target) -> Option<(usize, usize)> {
-    if target.versus.is_some() {
+    // A two-sided test (==, between, about) has no single threshold to shift towards.
+    if target.versus.is_some() || !target.comparator.is_one_sided() {
         return None;
     }
     let indicator = match target.metric {

@@ -566,6 +566,13 @@ fn cards(out: &mut String, input: &ReportInput) {
         }
         out.push_str("<div class=\"charts\">");
         let hits_above = matches!(ts.comparator.as_str(), ">=" | ">");
+        let (threshold, range) = (ts.threshold, ts.range);
+        // Two-sided tests (==, between, about) hit inside their interval.
+        let hits = move |x: f64| match range {
+            Some([low, high]) => low <= x && x <= high,
+            None if hits_above => x >= threshold,
+            None => x <= threshold,
+        };
         let _ = write!(
             out,
             "<figure>{}<figcaption>{}</figcaption></figure>",
@@ -573,7 +580,7 @@ fn cards(out: &mut String, input: &ReportInput) {
                 &ts.histogram.edges,
                 &ts.histogram.counts,
                 ts.threshold,
-                hits_above,
+                &hits,
                 &Bilingual::new("检验数值的分布", "Distribution of the tested quantity"),
                 &ts.unit
             ),

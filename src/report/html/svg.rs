@@ -87,13 +87,13 @@ impl Scale {
     }
 }
 
-/// Histogram of a target's tested quantity: bars on the hitting side of the threshold in green,
-/// the others grey, the threshold as a red line.
+/// Histogram of a target's tested quantity: bars whose middle hits (`hits`) in green, the others
+/// grey, the threshold as a red line.
 pub fn histogram(
     edges: &[f64],
     counts: &[u64],
     threshold: f64,
-    hits_above: bool,
+    hits: &dyn Fn(f64) -> bool,
     title: &Bilingual,
     unit: &str,
 ) -> String {
@@ -118,7 +118,7 @@ pub fn histogram(
     for (k, &c) in counts.iter().enumerate() {
         let (a, b) = (x.at(edges[k]), x.at(edges[k + 1]));
         let middle = 0.5 * (edges[k] + edges[k + 1]);
-        let hit = if hits_above { middle >= threshold } else { middle <= threshold };
+        let hit = hits(middle);
         let top = y.at(c as f64);
         let _ = write!(
             out,
@@ -397,8 +397,14 @@ mod tests {
 
     #[test]
     fn histogram_colours_the_hitting_side_and_escapes_its_unit() {
-        let svg =
-            histogram(&[0.0, 1.0, 2.0, 3.0], &[5, 10, 5], 2.0, true, &Bilingual::new("直方图", "histogram"), "<b>");
+        let svg = histogram(
+            &[0.0, 1.0, 2.0, 3.0],
+            &[5, 10, 5],
+            2.0,
+            &|x| x >= 2.0,
+            &Bilingual::new("直方图", "histogram"),
+            "<b>",
+        );
         assert_eq!(svg.matches(HIT).count(), 1, "only the bar right of 2 hits");
         assert_eq!(svg.matches(MISS).count(), 2);
         assert!(svg.contains("&lt;b&gt;") && !svg.contains("<b>"));
