@@ -123,6 +123,7 @@ pub fn synthetic_summary(n_targets: usize, paths: u64) -> Summary {
                 threshold_for_50: mean,
                 threshold_for_80: mean - 0.8416 * sd,
                 range: None,
+                conditions: None,
                 histogram: histogram(mean, sd, paths, threshold),
                 marker,
                 integer: false,

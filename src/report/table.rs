@@ -212,6 +212,14 @@ pub fn render(summary: &Summary, labels: Labels, width: Option<u16>) -> String {
                     t.id.clone(),
                     label.clone(),
                     match (t.comparator.as_str(), t.range) {
+                        // A joint target: the tested quantity is the number of its conditions met.
+                        _ if t.conditions.is_some() => {
+                            let n = t.conditions.unwrap_or(0);
+                            match labels {
+                                Labels::Chinese => format!("{n} 项条件全部满足"),
+                                Labels::English => format!("all {n} conditions"),
+                            }
+                        }
                         ("between", Some([low, high])) => {
                             format!(
                                 "between [{}, {}]{}",

@@ -730,6 +730,10 @@ pub struct TargetSummary {
     /// The interval that passes a two-sided test (`==`, `between`, `about`), both ends included.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub range: Option<[f64; 2]>,
+    /// A joint target (`all = [...]`): how many conditions it has. Its tested quantity is the
+    /// number of them met on a path, and it is hit when all are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conditions: Option<usize>,
     pub histogram: Histogram,
     pub marker: Option<TargetMarker>,
     /// The tested quantity can only be a whole number (a count, a rank): its histogram has one
@@ -887,6 +891,10 @@ impl Summary {
                     threshold_for_50,
                     threshold_for_80,
                     range: target.range,
+                    conditions: match &target.metric {
+                        crate::model::Metric::AllOf(conditions) => Some(conditions.len()),
+                        _ => None,
+                    },
                     histogram: histogram(
                         sketch,
                         target.comparator.ascii(),
