@@ -9,9 +9,29 @@ pub fn shown(v: f64) -> String {
     if a != 0.0 && a.is_finite() && !(1e-6..1e15).contains(&a) { format!("{v:e}") } else { format!("{v}") }
 }
 
+/// `v` as a person would write it: rounded to 12 significant digits (so that a value computed
+/// as 0.9 − 0.1 + 0.1 reads 0.9, not 0.8999999999999999), then as [`shown`].
+pub fn rounded(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return shown(v);
+    }
+    let r: f64 = format!("{v:.11e}").parse().unwrap_or(v);
+    shown(r)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::shown;
+    use super::{rounded, shown};
+
+    #[test]
+    fn rounded_values_read_as_written() {
+        assert_eq!(rounded(0.8999999999999999), "0.9");
+        assert_eq!(rounded(5.500000000000001), "5.5");
+        assert_eq!(rounded(-0.30000000000000004), "-0.3");
+        assert_eq!(rounded(123456.789), "123456.789");
+        assert_eq!(rounded(1.6e294), "1.6e294");
+        assert_eq!(rounded(0.0), "0");
+    }
 
     #[test]
     fn huge_and_tiny_numbers_are_shown_in_scientific_notation_exactly() {

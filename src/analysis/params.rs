@@ -343,7 +343,7 @@ pub fn with_value(model: &Model, param: &Param, value: f64) -> Result<Model, Str
         (ParamKind::Mean, Subject::Indicator(i)) => {
             let delta = value - param.value;
             for m in marginals_mut(&mut out, i) {
-                *m = shifted(m, delta).map_err(|e| format!("{param} = {value}: {e}"))?;
+                *m = shifted(m, delta).map_err(|e| format!("{param} = {}: {e}", crate::numbers::rounded(value)))?;
             }
         }
         (ParamKind::Spread, Subject::Indicator(i)) => {
@@ -359,8 +359,8 @@ pub fn with_value(model: &Model, param: &Param, value: f64) -> Result<Model, Str
             match &mut indicator.base {
                 Base::Known { value: v, .. } => *v = value,
                 Base::Uncertain { marginal, .. } => {
-                    *marginal =
-                        shifted(marginal, value - param.value).map_err(|e| format!("{param} = {value}: {e}"))?;
+                    *marginal = shifted(marginal, value - param.value)
+                        .map_err(|e| format!("{param} = {}: {e}", crate::numbers::rounded(value)))?;
                 }
                 Base::Derived => return Err(format!("{param}: a derived indicator has no base of its own")),
             }
@@ -402,9 +402,9 @@ pub fn with_value(model: &Model, param: &Param, value: f64) -> Result<Model, Str
             values[a * n + b] = value;
             values[b * n + a] = value;
             let matrix = CorrelationMatrix::from_row_major(n, values.clone())?;
-            let cholesky = matrix
-                .cholesky()
-                .map_err(|_| format!("{param} = {value} makes the correlations contradict each other"))?;
+            let cholesky = matrix.cholesky().map_err(|_| {
+                format!("{param} = {} makes the correlations contradict each other", crate::numbers::rounded(value))
+            })?;
             out.cholesky = Some(cholesky);
             out.correlation = Some(values);
         }
