@@ -472,8 +472,14 @@ fn target_table(out: &mut String, input: &ReportInput) {
         let _ = write!(out, "<tr><td class=\"tid\" data-v=\"{0}\"><a href=\"#card-{0}\">{0}</a></td>", esc(&ts.id));
         let label = target_label(ts);
         let _ = write!(out, "<td class=\"tlabel\" data-v=\"{}\">{}</td>", esc(&label.en), label.html());
-        let test = format!("{} {} {} {}", ts.metric, ts.comparator, fmt_value(ts.threshold), ts.unit);
-        let _ = write!(out, "<td class=\"test\" data-v=\"{0}\">{0}</td>", esc(&test));
+        if let Some(n) = ts.conditions {
+            // A joint target: its conditions are spelled out on its card.
+            let test = Bilingual::new(&format!("{n} 项条件全部满足"), &format!("all {n} conditions"));
+            let _ = write!(out, "<td class=\"test\" data-v=\"{}\">{}</td>", esc(&test.en), test.html());
+        } else {
+            let test = format!("{} {} {} {}", ts.metric, ts.comparator, fmt_value(ts.threshold), ts.unit);
+            let _ = write!(out, "<td class=\"test\" data-v=\"{0}\">{0}</td>", esc(&test));
+        }
         cell_num(out, ts.probability, &pct_interval(ts.probability, ts.ci_low, ts.ci_high));
         for v in [ts.quantiles.p10, ts.quantiles.p50, ts.quantiles.p90] {
             cell_num(out, v, &fmt_value(v));

@@ -268,3 +268,16 @@ fn drivers_to_sweep_are_the_distinct_top_movers() {
     assert_eq!(got, expected);
     assert!(drivers.len() <= 3 * b.sensitivity.targets.len());
 }
+
+#[test]
+fn a_joint_targets_test_is_said_in_words_in_the_table() {
+    let mut b = build();
+    b.summary.targets[0].conditions = Some(2);
+    let metric = b.summary.targets[0].metric.clone();
+    let html = page_of(&b, Language::Chinese);
+    let table = &html[html.find("id=\"target-table\"").unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    assert!(table.contains("2 项条件全部满足") && table.contains("all 2 conditions"), "both languages");
+    assert!(!table.contains(&esc(&metric)), "the long metric stays on the card, not in the table");
+    assert!(html.contains(&esc(&metric)), "the card still spells the conditions out");
+}
