@@ -86,20 +86,16 @@ where
 
     /// Draw the title and subtitle at the top; returns the height they take.
     pub fn header(&self, title: &str, subtitle: &str) -> anyhow::Result<i32> {
-        let t = self.theme;
-        let width = self.root.dim_in_pixel().0 as i32 - 2 * MARGIN;
-        let top = (HPos::Left, VPos::Top);
-        self.text(&t.fit(title, TITLE_SIZE, width), TITLE_SIZE, TEXT, (MARGIN, MARGIN), top)?;
-        let y = MARGIN + TITLE_SIZE as i32 + 12;
         if subtitle.is_empty() {
-            return Ok(y + 8);
+            return Ok(self.header_lines(title, &[])? - 2);
         }
-        self.text(&t.fit(subtitle, SUBTITLE_SIZE, width), SUBTITLE_SIZE, MUTED, (MARGIN, y), top)?;
-        Ok(y + SUBTITLE_SIZE as i32 + 16)
+        let width = self.root.dim_in_pixel().0 as i32 - 2 * MARGIN;
+        self.header_lines(title, &[self.theme.fit(subtitle, SUBTITLE_SIZE, width)])
     }
 
     /// A title and a subtitle already split into lines (e.g. by [`super::theme::wrap_two_lines`]);
-    /// returns the y below them, `MARGIN + TITLE_SIZE + 12 + lines·(SUBTITLE_SIZE + 6) + 10`.
+    /// returns the y below them, `MARGIN + TITLE_SIZE + 12 + lines·(SUBTITLE_SIZE + 6) + 10`
+    /// (with no subtitle [`Canvas::header`] ends 2 pixels higher, as it always has).
     pub fn header_lines(&self, title: &str, subtitle: &[String]) -> anyhow::Result<i32> {
         let t = self.theme;
         let width = self.root.dim_in_pixel().0 as i32 - 2 * MARGIN;

@@ -187,8 +187,9 @@ fn merge_target(base: &mut RawTarget, over: RawTarget) {
         tolerance,
         all,
     } = over;
-    if metric.is_some() {
-        // A new metric brings its own fields; stale ones from the base would be misleading.
+    // The fields a metric reads: a new metric brings its own, and stale ones from the base would
+    // be misleading.
+    let clear_metric_fields = |base: &mut RawTarget| {
         base.indicator = None;
         base.year = None;
         base.from = None;
@@ -196,18 +197,15 @@ fn merge_target(base: &mut RawTarget, over: RawTarget) {
         base.numerator = None;
         base.denominator = None;
         base.competitors = None;
+    };
+    if metric.is_some() {
+        clear_metric_fields(base);
         base.all = None;
     }
     if all.is_some() {
         // A joint target replaces a single test.
+        clear_metric_fields(base);
         base.metric = None;
-        base.indicator = None;
-        base.year = None;
-        base.from = None;
-        base.to = None;
-        base.numerator = None;
-        base.denominator = None;
-        base.competitors = None;
         base.versus = None;
         base.comparator = None;
         base.threshold = None;
