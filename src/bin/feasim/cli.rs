@@ -74,6 +74,23 @@ the model is evaluated N·(groups + 2) times.")]
     Init(InitArgs),
 }
 
+impl Command {
+    /// The worker threads the command was asked to use (`--threads`), if it simulates.
+    pub fn threads(&self) -> Option<usize> {
+        match self {
+            Command::Run(a) | Command::Report(a) => a.sim.threads,
+            Command::Sensitivity(a) => a.sim.threads,
+            Command::Sweep(a) => a.sim.threads,
+            Command::Solve(a) => a.sim.threads,
+            Command::Compare(a) => a.sim.threads,
+            Command::Sobol(a) => a.sim.threads,
+            Command::Separate(a) => a.sim.threads,
+            Command::Score(a) => a.sim.threads,
+            Command::Check(_) | Command::Fit(_) | Command::Merge(_) | Command::Extract(_) | Command::Init(_) => None,
+        }
+    }
+}
+
 const SWEEP_HELP: &str = "Parameters are named <indicator>:mean, :spread, :base, :persistence or <a>~<b>:rho.
 Each --param is swept on its own (the others stay as written), all on the same paths.
 Its range is, in order of preference: `--param ID=A:B`, --from/--to, the parameter's default range

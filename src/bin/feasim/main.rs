@@ -29,6 +29,12 @@ const EXIT_BAD_INPUT: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Size rayon's global pool once, so that everything a command does in parallel (simulating,
+    // drawing and encoding charts, writing files) keeps to `--threads`.
+    if let Some(threads) = cli.command.threads() {
+        // Fails only if the pool already exists, which it cannot before this line.
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(threads.max(1)).build_global();
+    }
     let result = match cli.command {
         Command::Run(args) => run(args),
         Command::Report(mut args) => {
@@ -517,15 +523,16 @@ fn progress_bar(quiet: bool, total: Option<u64>) -> ProgressBar {
     bar
 }
 
-/// Run `f` on a pool of `threads` worker threads (rayon's global pool when `None`).
+/// Run `f` on a pool of `threads` worker threads: rayon's global pool when `None` or when `main`
+/// already sized it to `threads` (the binary's case), a pool of its own otherwise.
 fn on_threads<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Send) -> anyhow::Result<T> {
     match threads {
-        Some(threads) => Ok(rayon::ThreadPoolBuilder::new()
+        Some(threads) if rayon::current_num_threads() != threads.max(1) => Ok(rayon::ThreadPoolBuilder::new()
             .num_threads(threads.max(1))
             .build()
             .context("cannot start the worker threads")?
             .install(f)),
-        None => Ok(f()),
+        _ => Ok(f()),
     }
 }
 
