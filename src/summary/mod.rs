@@ -351,7 +351,9 @@ impl Accumulator {
         for (i, (count, &level)) in self.invalid_values.iter_mut().zip(&self.is_level).enumerate() {
             let published = usize::from(self.constant_base[i].is_some());
             let sketches = &mut self.indicators[i * n_years..(i + 1) * n_years];
-            let mut ordinary = (0..published).all(|y| column(i, y).iter().all(|&v| v > 0.0 && v.is_finite()));
+            // (A fold, not `all`: it vectorises.)
+            let mut ordinary =
+                (0..published).all(|y| column(i, y).iter().fold(true, |all, &v| all & (v > 0.0) & (v < f64::INFINITY)));
             for (y, sketch) in sketches.iter_mut().enumerate().skip(published) {
                 ordinary &= sketch.add_column(column(i, y));
             }
@@ -384,7 +386,7 @@ impl Accumulator {
                 let ordinary = if self.metric_alias[t].is_none() {
                     self.metrics[t].add_column(values)
                 } else {
-                    values.iter().all(|v| v.is_finite())
+                    values.iter().fold(true, |all, v| all & v.is_finite())
                 };
                 if !ordinary {
                     self.invalid[t] += values.iter().map(|v| u64::from(!v.is_finite())).sum::<u64>();
