@@ -266,7 +266,7 @@ impl Sketch {
             }
             if lo < floor || hi >= ceiling {
                 all_ordinary = false;
-                run.iter().for_each(|&x| self.add(x));
+                self.add_run_of_both_signs(run);
                 continue;
             }
             self.count += run.len() as u64;
@@ -285,6 +285,37 @@ impl Sketch {
             }
         }
         all_ordinary
+    }
+
+    /// Add a run of values value by value, as [`Sketch::add`] would, with the minimum, maximum
+    /// and whole-number test as reductions when every magnitude is finite and at or above the
+    /// zero threshold (a rate of either sign): the reductions are then order-independent, and
+    /// each store sees its values in the same order as one by one.
+    #[inline(always)]
+    fn add_run_of_both_signs(&mut self, run: &[f64]) {
+        const MAGNITUDE: u64 = !(1 << 63);
+        let (lo, hi) = run.iter().fold((u64::MAX, 0u64), |(lo, hi), x| {
+            let bits = x.to_bits() & MAGNITUDE;
+            (lo.min(bits), hi.max(bits))
+        });
+        if run.is_empty() || lo < ZERO_THRESHOLD.to_bits() || hi >= f64::INFINITY.to_bits() {
+            run.iter().for_each(|&x| self.add(x));
+            return;
+        }
+        self.count += run.len() as u64;
+        if self.integers {
+            self.integers = run.iter().fold(true, |all, &x| all & (x.fract() == 0.0));
+        }
+        self.min = run.iter().fold(self.min, |m, &x| m.min(x));
+        self.max = run.iter().fold(self.max, |m, &x| m.max(x));
+        for &x in run {
+            let index = bucket_of(x.abs());
+            if x > 0.0 {
+                self.positive.add(index, 1);
+            } else {
+                self.negative.add(index, 1);
+            }
+        }
     }
 
     /// Add `n` copies of a value.
@@ -552,7 +583,23 @@ mod tests {
             mixed.insert(j * 17 % mixed.len(), x);
         }
         integers.push(2.5);
-        for column in [&ordinary[..], &ordinary[..5], &ordinary[..0], &integers[..36], &integers[..], &mixed[..]] {
+        // Rates of both signs, away from zero (the reductions for a run of both signs), with
+        // whole numbers among them and one run of 64 holding only negative values.
+        let mut rates: Vec<f64> = (0..300).map(|k| ((k as f64) * 0.618_033_988_75).fract() * 10.0 - 5.0).collect();
+        rates.iter_mut().for_each(|x| *x = if x.abs() < 0.01 { 0.5 } else { *x });
+        rates[7] = -3.0;
+        rates[64..128].iter_mut().for_each(|x| *x = -x.abs());
+        let whole_rates: Vec<f64> = (0..100).map(|k| (k % 9) as f64 - 4.5).map(|x| x.round() + 0.0).collect();
+        for column in [
+            &ordinary[..],
+            &ordinary[..5],
+            &ordinary[..0],
+            &integers[..36],
+            &integers[..],
+            &mixed[..],
+            &rates[..],
+            &whole_rates[..],
+        ] {
             for split in [0, 1, 8, column.len() / 2] {
                 let split = split.min(column.len());
                 let mut one_by_one = Sketch::new();
