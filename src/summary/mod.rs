@@ -344,9 +344,24 @@ impl Accumulator {
     ) {
         self.paths += len as u64;
         let n_years = self.n_years;
-        let mut bad = vec![false; len];
+        // Each column once: into its sketch, which tells whether every value was ordinary
+        // (positive and finite, so not impossible); only the other columns are checked lane by
+        // lane (a rate's negative values, a published base not added to a sketch).
+        let mut bad: Vec<bool> = Vec::new();
         for (i, (count, &level)) in self.invalid_values.iter_mut().zip(&self.is_level).enumerate() {
-            bad.iter_mut().for_each(|b| *b = false);
+            let published = usize::from(self.constant_base[i].is_some());
+            let sketches = &mut self.indicators[i * n_years..(i + 1) * n_years];
+            // (A fold, not `all`: it vectorises.)
+            let mut ordinary =
+                (0..published).all(|y| column(i, y).iter().fold(true, |all, &v| all & (v > 0.0) & (v < f64::INFINITY)));
+            for (y, sketch) in sketches.iter_mut().enumerate().skip(published) {
+                ordinary &= sketch.add_column(column(i, y));
+            }
+            if ordinary {
+                continue;
+            }
+            bad.clear();
+            bad.resize(len, false);
             for y in 0..n_years {
                 for (b, &v) in bad.iter_mut().zip(column(i, y)) {
                     *b |= impossible(v, level);
@@ -354,58 +369,64 @@ impl Accumulator {
             }
             *count += bad.iter().map(|&b| u64::from(b)).sum::<u64>();
         }
-        for (s, sketch) in self.indicators.iter_mut().enumerate() {
-            let (i, y) = (s / n_years, s % n_years);
-            if y > 0 || self.constant_base[i].is_none() {
-                sketch.add_slice(column(i, y));
-            }
-        }
         let n_targets = self.hits.len();
         let n_regions = self.region_all_hit.len();
-        let mut n_hit = vec![0usize; len];
-        let mut missed = vec![false; n_regions * len];
-        let mut path_hits = vec![false; if self.groups.is_some() { n_targets * len } else { 0 }];
-        for t in 0..n_targets {
-            let (values, hits) = target(t);
-            if self.metric_alias[t].is_none() {
-                self.metrics[t].add_slice(values);
-            }
-            self.invalid[t] += values.iter().map(|v| u64::from(!v.is_finite())).sum::<u64>();
-            let region = self.target_region[t];
-            // Branch-free: a hit probability near 1/2 would defeat the branch predictor.
-            self.hits[t] += hits.iter().map(|&h| u64::from(h)).sum::<u64>();
-            for ((n, m), &hit) in n_hit.iter_mut().zip(&mut missed[region * len..(region + 1) * len]).zip(hits) {
-                *n += usize::from(hit);
-                *m |= !hit;
-            }
-            if !path_hits.is_empty() {
-                path_hits[t * len..(t + 1) * len].copy_from_slice(hits);
-            }
-        }
-        for (lane, &n) in n_hit.iter().enumerate() {
-            self.hit_counts[n] += 1;
-            if n == n_targets {
-                self.all_hit += 1;
-            }
-            for (r, count) in self.region_all_hit.iter_mut().enumerate() {
-                if !missed[r * len + lane] {
-                    *count += 1;
+        // Per lane, in runs of 64: the number of targets hit, and per region a bit for a lane
+        // that missed one of its targets.
+        let mut missed = vec![0u64; n_regions];
+        let mut path_hits = vec![0u64; if self.groups.is_some() { n_targets } else { 0 }];
+        for run in 0..len.div_ceil(64) {
+            let lanes = run * 64..((run + 1) * 64).min(len);
+            let width = lanes.len();
+            let mut n_hit = [0u32; 64];
+            missed.iter_mut().for_each(|m| *m = 0);
+            for t in 0..n_targets {
+                let (values, hits) = target(t);
+                let (values, hits) = (&values[lanes.clone()], &hits[lanes.clone()]);
+                let ordinary = if self.metric_alias[t].is_none() {
+                    self.metrics[t].add_column(values)
+                } else {
+                    values.iter().fold(true, |all, v| all & v.is_finite())
+                };
+                if !ordinary {
+                    self.invalid[t] += values.iter().map(|v| u64::from(!v.is_finite())).sum::<u64>();
+                }
+                // Branch-free: a hit probability near 1/2 would defeat the branch predictor.
+                let mut mask = 0u64;
+                for ((n, &hit), lane) in n_hit.iter_mut().zip(hits).zip(0u32..) {
+                    *n += u32::from(hit);
+                    mask |= u64::from(hit) << lane;
+                }
+                self.hits[t] += u64::from(mask.count_ones());
+                missed[self.target_region[t]] |= !mask;
+                if let Some(h) = path_hits.get_mut(t) {
+                    *h = mask;
                 }
             }
+            let in_run = if width == 64 { u64::MAX } else { (1u64 << width) - 1 };
+            for (count, &m) in self.region_all_hit.iter_mut().zip(&missed) {
+                *count += u64::from((!m & in_run).count_ones());
+            }
+            for &n in &n_hit[..width] {
+                self.hit_counts[n as usize] += 1;
+            }
+            self.all_hit += n_hit[..width].iter().map(|&n| u64::from(n as usize == n_targets)).sum::<u64>();
             if let Some(g) = &mut self.groups {
-                let group = (first + lane as u64) / g.size;
-                if g.open.is_some_and(|open| open != group) {
-                    g.close();
+                for (lane, &n) in n_hit[..width].iter().enumerate() {
+                    let group = (first + (run * 64 + lane) as u64) / g.size;
+                    if g.open.is_some_and(|open| open != group) {
+                        g.close();
+                    }
+                    g.open = Some(group);
+                    g.open_paths += 1;
+                    for (h, &mask) in g.open_hits.iter_mut().zip(&path_hits) {
+                        *h += (mask >> lane) & 1;
+                    }
+                    for (r, &m) in missed.iter().enumerate() {
+                        g.open_hits[n_targets + r] += u64::from((m >> lane) & 1 == 0);
+                    }
+                    g.open_hits[n_targets + n_regions] += u64::from(n as usize == n_targets);
                 }
-                g.open = Some(group);
-                g.open_paths += 1;
-                for t in 0..n_targets {
-                    g.open_hits[t] += u64::from(path_hits[t * len + lane]);
-                }
-                for r in 0..n_regions {
-                    g.open_hits[n_targets + r] += u64::from(!missed[r * len + lane]);
-                }
-                g.open_hits[n_targets + n_regions] += u64::from(n == n_targets);
             }
         }
         for plan in &self.needed {
@@ -657,17 +678,8 @@ pub struct Quantiles {
 
 impl Quantiles {
     pub fn of(sketch: &Sketch) -> Self {
-        Quantiles {
-            min: sketch.min(),
-            p05: sketch.quantile(0.05),
-            p10: sketch.quantile(0.10),
-            p25: sketch.quantile(0.25),
-            p50: sketch.quantile(0.50),
-            p75: sketch.quantile(0.75),
-            p90: sketch.quantile(0.90),
-            p95: sketch.quantile(0.95),
-            max: sketch.max(),
-        }
+        let [p05, p10, p25, p50, p75, p90, p95] = sketch.quantiles([0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95]);
+        Quantiles { min: sketch.min(), p05, p10, p25, p50, p75, p90, p95, max: sketch.max() }
     }
 }
 
@@ -790,12 +802,8 @@ pub struct CentralQuantiles {
 
 impl CentralQuantiles {
     pub fn of(sketch: &Sketch) -> Self {
-        CentralQuantiles {
-            p20: sketch.quantile(0.20),
-            p35: sketch.quantile(0.35),
-            p65: sketch.quantile(0.65),
-            p80: sketch.quantile(0.80),
-        }
+        let [p20, p35, p65, p80] = sketch.quantiles([0.20, 0.35, 0.65, 0.80]);
+        CentralQuantiles { p20, p35, p65, p80 }
     }
 }
 
@@ -1007,14 +1015,15 @@ pub fn thresholds_for<const K: usize>(
 ) -> [f64; K] {
     use crate::model::Comparator;
     let step = if sketch.is_integer_valued() { 1.0 } else { 0.0 };
-    probabilities.map(|p| match comparator {
-        Comparator::Ge => sketch.quantile(1.0 - p),
-        Comparator::Gt => sketch.quantile(1.0 - p) - step,
-        Comparator::Le => sketch.quantile(p),
-        Comparator::Lt => sketch.quantile(p) + step,
+    let upper = probabilities.map(|p| 1.0 - p);
+    match comparator {
+        Comparator::Ge => sketch.quantiles(upper),
+        Comparator::Gt => sketch.quantiles(upper).map(|q| q - step),
+        Comparator::Le => sketch.quantiles(probabilities),
+        Comparator::Lt => sketch.quantiles(probabilities).map(|q| q + step),
         // No single threshold of a two-sided test gives a chosen probability.
-        Comparator::Eq | Comparator::Between | Comparator::About => f64::NAN,
-    })
+        Comparator::Eq | Comparator::Between | Comparator::About => [f64::NAN; K],
+    }
 }
 
 /// Where a histogram separates the paths that hit a target from those that miss it: the
@@ -1046,7 +1055,8 @@ fn histogram(sketch: &Sketch, comparator: &str, threshold: f64, integer: bool, b
         // Few whole numbers: every one of them gets its bar, none is left to a pale end bar.
         (sketch.min(), sketch.max())
     } else {
-        (sketch.quantile(0.005), sketch.quantile(0.995))
+        let [low, high] = sketch.quantiles([0.005, 0.995]);
+        (low, high)
     };
     let span = (high - low).max(1e-9 * low.abs().max(1.0));
     if threshold.is_finite() && threshold > low - span && threshold < high + span {
@@ -1157,6 +1167,90 @@ mod tests {
         // Without the flag a continuous quantity is split evenly, threshold or not.
         let h = histogram(&sketch_of((0..100).map(|k| k as f64 * 0.37)), ">=", 10.0, false, None);
         assert_eq!(h.counts.len(), HISTOGRAM_BINS);
+    }
+
+    /// `record_block` against `record_path` one path at a time, on columns holding every kind of
+    /// value (NaN, ±∞, zero, negative, tiny, ordinary) and hit patterns with whole regions hit
+    /// and missed, over blocks longer than 64 paths and ending inside a run of 64, with and
+    /// without replicate groups: the same accumulator, bit for bit (layout included).
+    #[test]
+    fn record_block_equals_recording_path_by_path() {
+        let model = crate::scenario::load(std::path::Path::new("scenarios/liaoning-2022-2024.toml")).expect("flagship");
+        let (n_indicators, n_years, n_targets) = (model.indicators.len(), model.n_years(), model.targets.len());
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        };
+        let specials = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.0, -0.0, -2.5, 1e-13, 5e-324];
+        for (len, group_size) in [(150usize, 1u64), (64, 1), (37, 1), (150, 16), (200, 64)] {
+            let sampling = if group_size > 1 { Sampling::LatinHypercube } else { Sampling::Independent };
+            // values[(i * n_years + y) * len + lane]; special values in a few columns only, so
+            // that most columns stay ordinary as in a real run.
+            let mut values = vec![0.0; n_indicators * n_years * len];
+            for (column, chunk) in values.chunks_mut(len).enumerate() {
+                for v in chunk.iter_mut() {
+                    *v = 50.0 + (next() % 1000) as f64 * 0.173;
+                }
+                let published = match model.indicators[column / n_years].base {
+                    Base::Known { value, .. } if column % n_years == 0 => Some(value),
+                    _ => None,
+                };
+                if let Some(base) = published {
+                    chunk.iter_mut().for_each(|v| *v = base);
+                } else if column % 7 == 3 {
+                    let lane = (next() % len as u64) as usize;
+                    chunk[lane] = specials[(next() % specials.len() as u64) as usize];
+                }
+            }
+            let mut target_values = vec![0.0; n_targets * len];
+            let mut hits = vec![false; n_targets * len];
+            for t in 0..n_targets {
+                for lane in 0..len {
+                    target_values[t * len + lane] = match next() % 50 {
+                        0 => f64::NAN,
+                        1 => -1.0,
+                        _ => (next() % 100) as f64 + 0.5,
+                    };
+                    // Some paths hit everything, so that regions and "all" are counted too.
+                    hits[t * len + lane] = lane % 9 == 0 || next() % 4 != 0;
+                }
+            }
+            let first = 3 * 64;
+            let mut blocks = Accumulator::with_sampling(&model, sampling, group_size);
+            blocks.record_block(
+                first,
+                len,
+                |i, y| &values[(i * n_years + y) * len..][..len],
+                |t| (&target_values[t * len..][..len], &hits[t * len..][..len]),
+            );
+            let mut paths = Accumulator::with_sampling(&model, sampling, group_size);
+            let mut row = vec![0.0; n_indicators * n_years];
+            let mut region_missed = vec![false; model.regions.len()];
+            for lane in 0..len {
+                for (s, v) in row.iter_mut().enumerate() {
+                    *v = values[s * len + lane];
+                }
+                let tv: Vec<f64> = (0..n_targets).map(|t| target_values[t * len + lane]).collect();
+                let h: Vec<bool> = (0..n_targets).map(|t| hits[t * len + lane]).collect();
+                paths.record_path(first + lane as u64, &row, &tv, &h, &mut region_missed);
+            }
+            for acc in [&mut blocks, &mut paths] {
+                if let Some(g) = &mut acc.groups {
+                    g.close();
+                }
+            }
+            assert!(paths.invalid_values.iter().any(|&c| c > 0), "the test must reach impossible values");
+            assert!(paths.all_hit > 0 && paths.region_all_hit.iter().all(|&c| c > 0), "{:?}", paths.region_all_hit);
+            assert_eq!(
+                serde_json::to_string(&blocks).unwrap(),
+                serde_json::to_string(&paths).unwrap(),
+                "{len} paths, groups of {group_size}"
+            );
+        }
     }
 
     /// A bounded rate with paths exactly on its upper bound: the histogram ends at the bound and

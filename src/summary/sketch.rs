@@ -89,33 +89,6 @@ impl Store {
     /// order, as repeated [`Store::add`] would: a tight loop over the dense window, leaving it
     /// only for a value outside the window.
     #[inline(always)]
-    fn add_ordinary(&mut self, xs: &[f64]) {
-        // Blocks of 64 whose buckets all fall in the window: indices computed as a column, then
-        // counted without bounds checks.
-        const BLOCK: usize = 64;
-        let mut chunks = xs.chunks_exact(BLOCK);
-        for chunk in &mut chunks {
-            let mut ks = [0u32; BLOCK];
-            let n = self.counts.len() as u32;
-            let mut inside = true;
-            for (k, &x) in ks.iter_mut().zip(chunk) {
-                *k = bucket_of(x).wrapping_sub(self.offset) as u32;
-                inside &= *k < n;
-            }
-            if inside {
-                for &k in &ks {
-                    // SAFETY: every k < n = counts.len(), checked just above.
-                    unsafe { *self.counts.get_unchecked_mut(k as usize) += 1 };
-                }
-            } else {
-                self.add_ordinary_one_by_one(chunk);
-            }
-        }
-        self.add_ordinary_one_by_one(chunks.remainder());
-    }
-
-    /// [`Store::add_ordinary`] value by value.
-    #[inline(always)]
     fn add_ordinary_one_by_one(&mut self, xs: &[f64]) {
         let mut rest = xs;
         loop {
@@ -257,27 +230,92 @@ impl Sketch {
     }
 
     /// Add every value of `xs`, exactly as `xs.iter().for_each(|&x| self.add(x))` would.
-    ///
-    /// When every value is positive, finite and above the zero threshold (the usual case for
-    /// a column of levels), the minimum, maximum and whole-number test are reductions over the
-    /// column (order-independent for such values, so the result is the same) and only the bucket
-    /// counts are touched one by one.
     #[inline(always)]
     pub fn add_slice(&mut self, xs: &[f64]) {
-        // As bit patterns, the ordinary values are exactly those in [ZERO_THRESHOLD, +∞) — a
-        // negative value or NaN has a larger pattern than +∞ — and they order like the values.
-        let (lo, hi) = xs.iter().fold((u64::MAX, 0u64), |(lo, hi), x| (lo.min(x.to_bits()), hi.max(x.to_bits())));
-        if xs.is_empty() || lo < ZERO_THRESHOLD.to_bits() || hi >= f64::INFINITY.to_bits() {
-            xs.iter().for_each(|&x| self.add(x));
+        self.add_column(xs);
+    }
+
+    /// [`Sketch::add_slice`], returning whether every value was ordinary: positive, finite and
+    /// at or above the zero threshold (then none of them is NaN, infinite, zero or negative,
+    /// which spares a caller checking the column again).
+    ///
+    /// One pass per run of 64 values computes each value's bucket and the range of their bit
+    /// patterns: as signed integers, the ordinary values are exactly those in
+    /// `[ZERO_THRESHOLD, +∞)` — a negative value (or a NaN with the sign bit) has a negative
+    /// pattern, +∞ and the other NaNs lie above +∞ — and they order like the values. For an
+    /// ordinary run the minimum, maximum and whole-number test are reductions (order-independent
+    /// for such values, so the result is the same), and the buckets are counted without bounds
+    /// checks when all of them fall in the dense window; any other run is added value by value.
+    #[inline(always)]
+    pub(crate) fn add_column(&mut self, xs: &[f64]) -> bool {
+        const RUN: usize = 64;
+        let floor = ZERO_THRESHOLD.to_bits() as i64;
+        let ceiling = f64::INFINITY.to_bits() as i64;
+        let mut all_ordinary = true;
+        for run in xs.chunks(RUN) {
+            let mut ks = [0u32; RUN];
+            let (offset, n) = (self.positive.offset, self.positive.counts.len() as u32);
+            let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+            let mut inside = true;
+            for (k, &x) in ks.iter_mut().zip(run) {
+                let bits = x.to_bits() as i64;
+                lo = lo.min(bits);
+                hi = hi.max(bits);
+                *k = ((bits >> SHIFT) as i32).wrapping_sub(offset) as u32;
+                inside &= *k < n;
+            }
+            if lo < floor || hi >= ceiling {
+                all_ordinary = false;
+                self.add_run_of_both_signs(run);
+                continue;
+            }
+            self.count += run.len() as u64;
+            if self.integers {
+                self.integers = run.iter().fold(true, |all, &x| all & (x.fract() == 0.0));
+            }
+            self.min = self.min.min(f64::from_bits(lo as u64));
+            self.max = self.max.max(f64::from_bits(hi as u64));
+            if inside {
+                for &k in &ks[..run.len()] {
+                    // SAFETY: every k < n = counts.len(), checked in the loop above.
+                    unsafe { *self.positive.counts.get_unchecked_mut(k as usize) += 1 };
+                }
+            } else {
+                self.positive.add_ordinary_one_by_one(run);
+            }
+        }
+        all_ordinary
+    }
+
+    /// Add a run of values value by value, as [`Sketch::add`] would, with the minimum, maximum
+    /// and whole-number test as reductions when every magnitude is finite and at or above the
+    /// zero threshold (a rate of either sign): the reductions are then order-independent, and
+    /// each store sees its values in the same order as one by one.
+    #[inline(always)]
+    fn add_run_of_both_signs(&mut self, run: &[f64]) {
+        const MAGNITUDE: u64 = !(1 << 63);
+        let (lo, hi) = run.iter().fold((u64::MAX, 0u64), |(lo, hi), x| {
+            let bits = x.to_bits() & MAGNITUDE;
+            (lo.min(bits), hi.max(bits))
+        });
+        if run.is_empty() || lo < ZERO_THRESHOLD.to_bits() || hi >= f64::INFINITY.to_bits() {
+            run.iter().for_each(|&x| self.add(x));
             return;
         }
-        self.count += xs.len() as u64;
+        self.count += run.len() as u64;
         if self.integers {
-            self.integers = xs.iter().fold(true, |all, &x| all & (x.fract() == 0.0));
+            self.integers = run.iter().fold(true, |all, &x| all & (x.fract() == 0.0));
         }
-        self.min = self.min.min(f64::from_bits(lo));
-        self.max = self.max.max(f64::from_bits(hi));
-        self.positive.add_ordinary(xs);
+        self.min = run.iter().fold(self.min, |m, &x| m.min(x));
+        self.max = run.iter().fold(self.max, |m, &x| m.max(x));
+        for &x in run {
+            let index = bucket_of(x.abs());
+            if x > 0.0 {
+                self.positive.add(index, 1);
+            } else {
+                self.negative.add(index, 1);
+            }
+        }
     }
 
     /// Add `n` copies of a value.
@@ -378,6 +416,45 @@ impl Sketch {
         self.max
     }
 
+    /// [`Sketch::quantile`] of each of `qs`, in one pass over the buckets (a summary reads a
+    /// dozen quantiles of each of hundreds of sketches): the same bits as one call per quantile.
+    pub fn quantiles<const N: usize>(&self, qs: [f64; N]) -> [f64; N] {
+        let mut out = [f64::NAN; N];
+        if self.count == 0 {
+            return out;
+        }
+        // The quantiles strictly inside (0, 1), by increasing rank. A NaN q is at neither end and
+        // its rank is never passed: `quantile` gives it the maximum.
+        let mut pending: Vec<(f64, usize)> = Vec::with_capacity(N);
+        for (j, &q) in qs.iter().enumerate() {
+            if q <= 0.0 {
+                out[j] = self.min;
+            } else if q >= 1.0 || q.is_nan() {
+                out[j] = self.max;
+            } else {
+                pending.push((q * (self.count - 1) as f64, j));
+            }
+        }
+        pending.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut next = 0;
+        let mut seen = 0u64;
+        for (value, c) in self.ordered() {
+            if next == pending.len() {
+                break;
+            }
+            seen += c;
+            while next < pending.len() && seen as f64 > pending[next].0 {
+                let value = if self.integers { value.round() } else { value };
+                out[pending[next].1] = value.clamp(self.min, self.max);
+                next += 1;
+            }
+        }
+        for &(_, j) in &pending[next..] {
+            out[j] = self.max;
+        }
+        out
+    }
+
     /// Number of values ≤ x, counted by bucket (exact except inside x's own bucket).
     pub fn rank_of(&self, x: f64) -> u64 {
         self.ordered().filter(|(v, _)| *v <= x).map(|(_, c)| c).sum()
@@ -429,13 +506,40 @@ impl Sketch {
         total
     }
 
+    /// [`Sketch::count_below`] at each of `xs`, in one pass over the buckets when `xs` increase
+    /// (the edges of a histogram): the same bits as one call per value. Buckets' ranges
+    /// increase, so the whole buckets below `x` are a prefix, summed exactly (counts are whole
+    /// numbers below 2^53), and the first bucket reaching `x` adds its share.
+    pub fn counts_below(&self, xs: &[f64]) -> Vec<f64> {
+        if !xs.windows(2).all(|w| w[0] <= w[1]) || xs.iter().any(|x| x.is_nan()) {
+            return xs.iter().map(|&x| self.count_below(x)).collect();
+        }
+        let mut out = Vec::with_capacity(xs.len());
+        let mut below = 0u64;
+        for (lo, hi, c) in self.ranges() {
+            while let Some(&x) = xs.get(out.len()) {
+                if hi < x {
+                    break;
+                }
+                let whole = below as f64;
+                out.push(if lo < x && hi > lo { whole + c as f64 * (x - lo) / (hi - lo) } else { whole });
+            }
+            if out.len() == xs.len() {
+                return out;
+            }
+            below += c;
+        }
+        out.resize(xs.len(), below as f64);
+        out
+    }
+
     /// Counts in the bins between consecutive `edges`, plus the counts below the first and above
     /// the last edge. Counts are whole numbers that add up to the number of values: cumulative
     /// counts at the edges are estimated with [`Sketch::count_below`] and rounded, so bins are
     /// smooth even where they are narrower than the sketch's buckets.
     pub fn histogram(&self, edges: &[f64]) -> (Vec<u64>, u64, u64) {
         let cumulative: Vec<u64> =
-            edges.iter().map(|&e| (self.count_below(e).round() as u64).min(self.count)).collect();
+            self.counts_below(edges).into_iter().map(|below| (below.round() as u64).min(self.count)).collect();
         let counts = cumulative.windows(2).map(|w| w[1].saturating_sub(w[0])).collect();
         let below = cumulative.first().copied().unwrap_or(0);
         let above = self.count - cumulative.last().copied().unwrap_or(0);
@@ -479,7 +583,23 @@ mod tests {
             mixed.insert(j * 17 % mixed.len(), x);
         }
         integers.push(2.5);
-        for column in [&ordinary[..], &ordinary[..5], &ordinary[..0], &integers[..36], &integers[..], &mixed[..]] {
+        // Rates of both signs, away from zero (the reductions for a run of both signs), with
+        // whole numbers among them and one run of 64 holding only negative values.
+        let mut rates: Vec<f64> = (0..300).map(|k| ((k as f64) * 0.618_033_988_75).fract() * 10.0 - 5.0).collect();
+        rates.iter_mut().for_each(|x| *x = if x.abs() < 0.01 { 0.5 } else { *x });
+        rates[7] = -3.0;
+        rates[64..128].iter_mut().for_each(|x| *x = -x.abs());
+        let whole_rates: Vec<f64> = (0..100).map(|k| (k % 9) as f64 - 4.5).map(|x| x.round() + 0.0).collect();
+        for column in [
+            &ordinary[..],
+            &ordinary[..5],
+            &ordinary[..0],
+            &integers[..36],
+            &integers[..],
+            &mixed[..],
+            &rates[..],
+            &whole_rates[..],
+        ] {
             for split in [0, 1, 8, column.len() / 2] {
                 let split = split.min(column.len());
                 let mut one_by_one = Sketch::new();
@@ -491,6 +611,58 @@ mod tests {
                 assert_eq!(format!("{one_by_one:?}"), format!("{sliced:?}"), "column of {}", column.len());
             }
         }
+    }
+
+    /// The one-pass readings against one call per value, bit for bit, on sketches of every
+    /// shape (continuous, whole numbers, both signs with zeros, empty), at levels and edges that
+    /// fall on bucket boundaries, outside the range, in any order, repeated, and NaN.
+    #[test]
+    fn one_pass_readings_equal_one_call_each() {
+        let continuous: Vec<f64> = (0..5000).map(|k| 90.0 + ((k as f64) * 0.618_033_988_75).fract() * 30.0).collect();
+        let whole: Vec<f64> = (0..3000).map(|k| ((k * 7919) % 23) as f64).collect();
+        let signed: Vec<f64> =
+            (0..4000).map(|k| ((k * 37) % 201) as f64 * 0.37 - 30.0).chain([0.0, -0.0, 0.0]).collect();
+        let one = [42.0];
+        for values in [&continuous[..], &whole[..], &signed[..], &one[..], &[][..]] {
+            let mut sketch = Sketch::new();
+            values.iter().for_each(|&v| sketch.add(v));
+            let qs = [0.05, 0.5, 0.0, 1.0, 0.95, 0.5, -0.0, 1e-9, 0.999_999, f64::NAN, 0.25, 2.0, -1.0, 0.75];
+            let together = sketch.quantiles(qs);
+            for (q, got) in qs.iter().zip(together) {
+                assert_eq!(got.to_bits(), sketch.quantile(*q).to_bits(), "q = {q}: {got}");
+            }
+            let (lo, hi) = (sketch.min(), sketch.max());
+            let mut edges: Vec<f64> = (0..=40).map(|k| lo - 1.0 + (hi - lo + 2.0) * k as f64 / 40.0).collect();
+            // Bucket boundaries, the extremes themselves and repeated edges.
+            edges.extend([lo, lo, hi, hi, 96.0, 128.0, 0.0, -0.0, 0.5, 1e300, -1e300]);
+            edges.retain(|e| e.is_finite());
+            let mut sorted = edges.clone();
+            sorted.sort_by(f64::total_cmp);
+            for xs in [&sorted[..], &edges[..], &[f64::NAN, 1.0][..], &[][..]] {
+                let together = sketch.counts_below(xs);
+                assert_eq!(together.len(), xs.len());
+                for (x, got) in xs.iter().zip(together) {
+                    assert_eq!(got.to_bits(), sketch.count_below(*x).to_bits(), "x = {x}: {got}");
+                }
+            }
+        }
+    }
+
+    /// `add_column` reports a column ordinary exactly when every value is positive, finite and
+    /// at or above the zero threshold, run by run of 64 values.
+    #[test]
+    fn add_column_tells_ordinary_columns() {
+        let ordinary: Vec<f64> = (0..150).map(|k| 1.0 + k as f64).collect();
+        for special in [0.0, -0.0, -1.0, 1e-13, f64::NAN, -f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            for at in [0, 63, 64, 149] {
+                let mut column = ordinary.clone();
+                column[at] = special;
+                assert!(!Sketch::new().add_column(&column), "{special} at {at}");
+            }
+        }
+        assert!(Sketch::new().add_column(&ordinary));
+        assert!(Sketch::new().add_column(&[ZERO_THRESHOLD, f64::MAX]));
+        assert!(Sketch::new().add_column(&[]));
     }
 
     #[test]
