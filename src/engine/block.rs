@@ -13,7 +13,6 @@
 //! readable reference and serves the analyses that visit paths one at a time.
 
 use rand::SeedableRng;
-use rand_distr::{Distribution, StandardNormal};
 
 use super::normals::LaneStreams;
 use super::path::{PER_CENT, Sampling, StreamSource, stratified_normal, target_value_with};
@@ -169,6 +168,9 @@ impl Block {
         };
 
         // Base year.
+        // (seed, path) of each lane's last base stream and its path key: ordinary runs give every
+        // indicator of a path the same source, so the key is mixed once per lane and block.
+        let mut base_keys: [Option<((u64, u64), u64)>; LANES] = [None; LANES];
         for (i, indicator) in model.indicators.iter().enumerate() {
             let column = &mut self.values[i * n_years * LANES..][..LANES];
             match &indicator.base {
@@ -176,26 +178,55 @@ impl Block {
                 Base::Derived => column.fill(0.0),
                 Base::Uncertain { marginal, .. } => {
                     let normals = &mut self.base_normals[i * LANES..][..len];
-                    for (lane, slot) in normals.iter_mut().enumerate() {
-                        let path = first + lane as u64;
-                        let (seed, stream_path) = streams.base(i, path);
-                        let mut stream = rng::base_stream(seed, stream_path, indicator.stream_key);
-                        let z: f64 = match sampling {
-                            Sampling::Independent => StandardNormal.sample(&mut stream),
-                            Sampling::Antithetic => {
-                                sign(lane) * Distribution::<f64>::sample(&StandardNormal, &mut stream)
+                    match sampling {
+                        Sampling::Independent | Sampling::Antithetic => {
+                            // The lanes' base streams side by side (`LaneStreams`): the numbers
+                            // `rng::base_stream(..).sample(StandardNormal)` gives, drawn faster.
+                            let mut seeds = [0u64; LANES];
+                            for (lane, cached) in base_keys[..len].iter_mut().enumerate() {
+                                let source = streams.base(i, first + lane as u64);
+                                let key = match *cached {
+                                    Some((s, key)) if s == source => key,
+                                    _ => {
+                                        let key = rng::path_key(source.0, source.1);
+                                        *cached = Some((source, key));
+                                        key
+                                    }
+                                };
+                                seeds[lane] = rng::base_stream_seed(key, indicator.stream_key);
                             }
-                            Sampling::LatinHypercube => stratified_normal(
-                                &mut stream,
-                                seed,
-                                path,
-                                rng::base_dimension(indicator.stream_key),
-                                streams.latin_bits(),
-                            ),
-                            Sampling::Sobol { replicate_bits } => SobolPoint::new(seed, stream_path, replicate_bits)
-                                .normal(self.dimensions.base(i) + streams.sobol_offset(i, true)),
-                        };
-                        *slot = z;
+                            self.lanes.seed(&seeds);
+                            let mut drawn = [0.0_f64; LANES];
+                            self.lanes.next_normals(len, &mut drawn);
+                            if sampling == Sampling::Antithetic {
+                                for (lane, (slot, &z)) in normals.iter_mut().zip(&drawn).enumerate() {
+                                    *slot = sign(lane) * z;
+                                }
+                            } else {
+                                normals.copy_from_slice(&drawn[..len]);
+                            }
+                        }
+                        Sampling::LatinHypercube => {
+                            for (lane, slot) in normals.iter_mut().enumerate() {
+                                let path = first + lane as u64;
+                                let (seed, stream_path) = streams.base(i, path);
+                                let mut stream = rng::base_stream(seed, stream_path, indicator.stream_key);
+                                *slot = stratified_normal(
+                                    &mut stream,
+                                    seed,
+                                    path,
+                                    rng::base_dimension(indicator.stream_key),
+                                    streams.latin_bits(),
+                                );
+                            }
+                        }
+                        Sampling::Sobol { replicate_bits } => {
+                            for (lane, slot) in normals.iter_mut().enumerate() {
+                                let (seed, stream_path) = streams.base(i, first + lane as u64);
+                                *slot = SobolPoint::new(seed, stream_path, replicate_bits)
+                                    .normal(self.dimensions.base(i) + streams.sobol_offset(i, true));
+                            }
+                        }
                     }
                     let fast = prepared(&mut self.prepared, i, marginal);
                     base_from_normals(indicator, fast, normals, &mut column[..len]);

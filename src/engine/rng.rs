@@ -62,6 +62,13 @@ pub fn base_stream(seed: u64, path: u64, key: u64) -> Stream {
     Stream::seed_from_u64(stream_seed(seed, path, key ^ BASE_SALT))
 }
 
+/// The `seed_from_u64` seed of [`base_stream`]`(seed, path, key)` from its precomputed
+/// [`path_key`]`(seed, path)` (the block engine seeds a block's base streams side by side).
+#[inline]
+pub fn base_stream_seed(path_key: u64, key: u64) -> u64 {
+    splitmix64(path_key ^ key ^ BASE_SALT)
+}
+
 /// Dimension key of year `t`'s shock of the indicator with stream key `key` (Latin hypercube).
 #[inline]
 pub fn shock_dimension(key: u64, t: usize) -> u64 {
@@ -129,6 +136,10 @@ mod tests {
         assert_ne!(a, draw(1, 2, 4));
         assert_ne!(shock_stream(1, 2, 3).random::<u64>(), base_stream(1, 2, 3).random::<u64>());
         assert_eq!(a, shock_stream_keyed(path_key(1, 2), 3).random::<u64>());
+        assert_eq!(
+            base_stream(1, 2, 3).random::<u64>(),
+            Stream::seed_from_u64(base_stream_seed(path_key(1, 2), 3)).random::<u64>()
+        );
     }
 
     #[test]
