@@ -48,7 +48,7 @@ fn sobol_is_thread_split_and_engine_independent() {
 fn a_sobol_replicate_is_stratified() {
     let m = scenario();
     let mut scratch = engine::Scratch::new(&m);
-    let streams = engine::DesignedStreams::for_run(9, Sampling::Sobol { replicate_bits: 10 }, 1 << 15);
+    let streams = engine::DesignedStreams::for_run(9, Sampling::Sobol { replicate_bits: 10, shared_bits: 0 }, 1 << 15);
     let mut strata = vec![0; 1024];
     for path in 3072..4096 {
         engine::path::simulate_with(&m, &streams, path, &mut scratch);
