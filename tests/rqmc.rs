@@ -48,7 +48,7 @@ fn sobol_is_thread_split_and_engine_independent() {
 fn a_sobol_replicate_is_stratified() {
     let m = scenario();
     let mut scratch = engine::Scratch::new(&m);
-    let streams = engine::DesignedStreams::for_run(9, Sampling::Sobol { replicate_bits: 10 }, 1 << 15);
+    let streams = engine::DesignedStreams::for_run(9, Sampling::Sobol { replicate_bits: 10, shared_bits: 0 }, 1 << 15);
     let mut strata = vec![0; 1024];
     for path in 3072..4096 {
         engine::path::simulate_with(&m, &streams, path, &mut scratch);
@@ -89,4 +89,32 @@ fn the_command_line_takes_sobol_sampling() {
         .unwrap();
     assert_eq!(refused.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--sampling independent or --sampling sobol"));
+}
+
+/// `feasim sobol --sampling sobol` draws one scrambled sequence in at least 16 blocks (N = 1000:
+/// 31 blocks of 32 paths, the 8-path remainder in the last), records it in `sobol.json` and
+/// writes its charts with the blocks' interval, and the same bits on 1 and 2 threads.
+#[test]
+fn the_sobol_command_uses_one_sequence_in_blocks() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |threads: &str, out: &str| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_feasim"))
+            .args(["sobol", "tests/data/linear.toml", "--paths", "1000", "--sampling", "sobol", "-q", "--threads"])
+            .arg(threads)
+            .arg("--out")
+            .arg(dir.path().join(out))
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        std::fs::read(dir.path().join(out).join("sobol.json")).unwrap()
+    };
+    let one = run("1", "one");
+    assert_eq!(one, run("2", "two"));
+    let result: serde_json::Value = serde_json::from_slice(&one).unwrap();
+    assert_eq!((result["run"]["blocks"].as_u64(), result["run"]["bootstrap"].as_u64()), (Some(31), Some(0)));
+    assert!(result["run"]["method"].as_str().unwrap().contains("one Owen-scrambled Sobol' sequence"));
+    let x3 = &result["targets"][0]["metric"]["groups"][2]["first"];
+    let (low, value, high) = (x3["low"].as_f64().unwrap(), x3["value"].as_f64().unwrap(), x3["high"].as_f64().unwrap());
+    assert!(low < value && value < high && (value - 9.0 / 14.0).abs() < 0.05, "{x3}");
+    assert!(dir.path().join("one/charts/sobol/F.svg").exists() || dir.path().join("one/charts/sobol/F.png").exists());
 }

@@ -75,8 +75,10 @@ pub struct SobolConfig {
     pub seed: u64,
     /// Bootstrap replicates for the confidence intervals (0: no intervals).
     pub bootstrap: usize,
-    /// How A and B are drawn: independent paths, or scrambled Sobol' points in replicates
-    /// ([`Sampling::sobol`]), whose bootstrap then resamples whole replicates.
+    /// How A and B are drawn: independent paths, or scrambled Sobol' points
+    /// ([`Sampling::sobol_sequence`]: one scrambled sequence in blocks; [`Sampling::sobol`]:
+    /// independently scrambled replicates), whose intervals then come from the spread of the
+    /// estimates on the blocks or replicates.
     pub sampling: Sampling,
 }
 
@@ -297,7 +299,11 @@ pub struct SobolRun {
     pub seed_b: u64,
     /// N: paths in each of A and B.
     pub samples: u64,
+    /// Poisson-bootstrap replicates of the intervals (0 when they come from `blocks`).
     pub bootstrap: usize,
+    /// Under scrambled Sobol' points: the blocks of paths whose spread the intervals come from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocks: Option<u64>,
     /// Groups simulated as hybrids (those that can reach at least one target).
     pub groups_simulated: usize,
     /// Model evaluations: N · (groups simulated + 2).
@@ -415,8 +421,8 @@ impl QuantityAcc {
         }
     }
 
-    /// Add path j: f(A), f(B), and f(A_B^i) of each pair, with the replicate weights `w`.
-    fn add(&mut self, fa: f64, fb: f64, hybrids: impl Iterator<Item = f64>, w: &[f64]) {
+    /// Add path j: f(A), f(B), and f(A_B^i) of each pair, with its weights `w`.
+    fn add(&mut self, fa: f64, fb: f64, hybrids: impl Iterator<Item = f64>, w: Weights) {
         if !(fa.is_finite() && fb.is_finite()) {
             return;
         }
@@ -424,23 +430,13 @@ impl QuantityAcc {
         self.n_valid += 1;
         let (a, b) = (fa - c, fb - c);
         let (s, ss) = (a + b, a * a + b * b);
-        for (acc, &wk) in self.sums.iter_mut().zip(w) {
-            acc[0] += wk;
-            acc[1] += wk * s;
-            acc[2] += wk * ss;
-        }
+        w.add(&mut self.sums, [1.0, s, ss]);
         for (pair, fab) in self.pairs.iter_mut().zip(hybrids) {
             if !fab.is_finite() {
                 continue;
             }
             let d = fab - fa;
-            let (bd, dd) = (b * d, d * d);
-            for (acc, &wk) in pair.iter_mut().zip(w) {
-                acc[0] += wk;
-                acc[1] += wk * bd;
-                acc[2] += wk * d;
-                acc[3] += wk * dd;
-            }
+            w.add(pair, [1.0, b * d, d, d * d]);
         }
     }
 
@@ -468,7 +464,9 @@ impl QuantityAcc {
         Some((first, total))
     }
 
-    fn finish(&self, groups: &[String]) -> QuantityIndices {
+    /// The indices with their intervals: from the bootstrap replicates in slots 1.., or with
+    /// `blocks`, from the estimates on the blocks in slots 1.. (Student's t).
+    fn finish(&self, groups: &[String], blocks: bool) -> QuantityIndices {
         let slots = self.sums.len();
         let moments = self.moments(0);
         let mut out = Vec::with_capacity(groups.len());
@@ -485,10 +483,11 @@ impl QuantityAcc {
                     totals.push(t);
                 }
             }
+            let interval = if blocks { block_interval } else { normal_interval };
             out.push(GroupIndices {
                 group: group.clone(),
-                first: Some(normal_interval(first, &firsts)),
-                total: Some(normal_interval(total, &totals)),
+                first: Some(interval(first, &firsts)),
+                total: Some(interval(total, &totals)),
             });
         }
         let sum_first = if out.iter().all(|g| g.first.is_some()) && moments.is_some_and(|(_, v)| v > 0.0) {
@@ -523,6 +522,53 @@ fn normal_interval(value: f64, replicates: &[f64]) -> Estimate {
     Estimate { value, low: value - half, high: value + half }
 }
 
+/// The estimate ± t₀.₉₇₅,R−1 · s/√R, s the standard deviation of its estimates on R blocks of
+/// paths (divisor R − 1; summed in block order, so the same bits on any number of threads): the
+/// Student-t interval of R independent replicates, and a conservative one for blocks of one
+/// scrambled sequence (see [`sobol`]).
+fn block_interval(value: f64, blocks: &[f64]) -> Estimate {
+    if blocks.len() < 2 {
+        return Estimate { value, low: value, high: value };
+    }
+    let r = blocks.len() as f64;
+    let mean = blocks.iter().sum::<f64>() / r;
+    let variance = blocks.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (r - 1.0);
+    let t = crate::model::distribution::student_t_upper_quantile(0.025, r - 1.0);
+    let half = t * (variance / r).sqrt();
+    Estimate { value, low: value - half, high: value + half }
+}
+
+/// How a path's sums enter the slots of an accumulator.
+#[derive(Debug, Clone, Copy)]
+enum Weights<'a> {
+    /// Slot k with weight `w[k]` (slot 0: 1, then the Poisson bootstrap's).
+    Bootstrap(&'a [f64]),
+    /// Slot 0 and slot `k` (the path's block), each with weight 1.
+    Block(usize),
+}
+
+impl Weights<'_> {
+    #[inline]
+    fn add<const K: usize>(self, slots: &mut [[f64; K]], values: [f64; K]) {
+        match self {
+            Weights::Bootstrap(w) => {
+                for (acc, &wk) in slots.iter_mut().zip(w) {
+                    for (a, v) in acc.iter_mut().zip(values) {
+                        *a += wk * v;
+                    }
+                }
+            }
+            Weights::Block(k) => {
+                for slot in [0, k] {
+                    for (a, v) in slots[slot].iter_mut().zip(values) {
+                        *a += v;
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Poisson(1) by inversion of its CDF at `u` (capped at 30, probability < 1e-32 beyond).
 fn poisson_one(u: f64) -> f64 {
     let mut k = 0u32;
@@ -536,16 +582,10 @@ fn poisson_one(u: f64) -> f64 {
     k as f64
 }
 
-/// Bootstrap weights of path j: slot 0 is 1, slots 1..=replicates are Poisson(1) draws. Under
-/// scrambled Sobol' sampling the paths of one replicate (`2^replicate_bits` paths) are not
-/// independent, so they share their weights: the bootstrap resamples whole replicates.
-fn weights(seed: u64, j: u64, sampling: Sampling, replicates: usize, out: &mut [f64]) {
+/// Bootstrap weights of path j: slot 0 is 1, slots 1..=replicates are Poisson(1) draws.
+fn weights(seed: u64, j: u64, replicates: usize, out: &mut [f64]) {
     out[0] = 1.0;
-    let unit = match sampling {
-        Sampling::Sobol { replicate_bits } => j >> replicate_bits,
-        _ => j,
-    };
-    let mut stream = rng::shock_stream(seed, unit, 0);
+    let mut stream = rng::shock_stream(seed, j, 0);
     for w in &mut out[1..=replicates] {
         *w = poisson_one(stream.random::<f64>());
     }
@@ -611,7 +651,18 @@ pub fn sobol(model: &Model, config: &SobolConfig, progress: &(dyn Fn(u64) + Sync
         })
         .collect();
     let boot_seed = rng::splitmix64(config.seed ^ BOOTSTRAP_SALT);
-    let slots = config.bootstrap + 1;
+    // Under scrambled Sobol' points the intervals come from the estimates on blocks of
+    // 2^replicate_bits paths (a remainder joins the last whole block), not from a bootstrap.
+    let blocks = match sampling {
+        Sampling::Sobol { replicate_bits, .. } if config.bootstrap > 0 => {
+            Some((replicate_bits, (config.samples >> replicate_bits).max(1)))
+        }
+        _ => None,
+    };
+    let slots = match blocks {
+        Some((_, count)) => count as usize + 1,
+        None => config.bootstrap + 1,
+    };
     let mut accs: Vec<[QuantityAcc; 2]> =
         target_groups.iter().map(|g| [QuantityAcc::new(slots, g.len()), QuantityAcc::new(slots, g.len())]).collect();
     let block = ((BLOCK_BYTES / (8 * record_len.max(1))) as u64 / CHUNK).max(1) * CHUNK;
@@ -666,18 +717,22 @@ pub fn sobol(model: &Model, config: &SobolConfig, progress: &(dyn Fn(u64) + Sync
             )
             .collect();
         let n_block = (end - start) as usize;
-        let mut block_weights = vec![0.0; n_block * slots];
+        let mut block_weights = vec![0.0; if blocks.is_some() { 0 } else { n_block * slots }];
         block_weights
             .par_chunks_mut(slots)
             .enumerate()
-            .for_each(|(k, w)| weights(boot_seed, start + k as u64, config.sampling, config.bootstrap, w));
+            .for_each(|(k, w)| weights(boot_seed, start + k as u64, config.bootstrap, w));
+        let path_weights = |k: usize| match blocks {
+            Some((bits, count)) => Weights::Block(1 + ((start + k as u64) >> bits).min(count - 1) as usize),
+            None => Weights::Bootstrap(&block_weights[k * slots..(k + 1) * slots]),
+        };
         accs.par_iter_mut().enumerate().for_each(|(t, [metric, hit])| {
             let target = &model.targets[t];
             let offsets: Vec<usize> = target_groups[t].iter().map(|&a| pair_offset[a][t]).collect();
             let mut k = 0;
             for chunk in &records {
                 for record in chunk.chunks_exact(record_len) {
-                    let w = &block_weights[k * slots..(k + 1) * slots];
+                    let w = path_weights(k);
                     let (fa, fb) = (record[t], record[n_targets + t]);
                     metric.add(fa, fb, offsets.iter().map(|&o| record[o]), w);
                     hit.add(
@@ -701,7 +756,7 @@ pub fn sobol(model: &Model, config: &SobolConfig, progress: &(dyn Fn(u64) + Sync
         .map(|(t, target)| {
             let names: Vec<String> = target_groups[t].iter().map(|&a| group_ids[active[a]].clone()).collect();
             let [metric, hit] = &accs[t];
-            let mut hit_indices = hit.finish(&names);
+            let mut hit_indices = hit.finish(&names, blocks.is_some());
             // Indices of a 0/1 quantity rest on the paths where it is 1 (or 0): with a handful
             // of them the estimators are noise (total effects far above 1 have been seen).
             let events = hit_indices.mean.map(|p| {
@@ -726,7 +781,7 @@ pub fn sobol(model: &Model, config: &SobolConfig, progress: &(dyn Fn(u64) + Sync
                 metric_description: target.describe(model),
                 unit: target.unit.clone(),
                 probability: hit_indices.mean.unwrap_or(f64::NAN),
-                metric: metric.finish(&names),
+                metric: metric.finish(&names, blocks.is_some()),
                 hit: hit_indices,
             }
         })
@@ -738,22 +793,38 @@ pub fn sobol(model: &Model, config: &SobolConfig, progress: &(dyn Fn(u64) + Sync
             seed: seed_a,
             seed_b,
             samples: config.samples,
-            bootstrap: config.bootstrap,
+            bootstrap: if blocks.is_some() { 0 } else { config.bootstrap },
+            blocks: blocks.map(|(_, count)| count),
             groups_simulated: active.len(),
             model_evaluations: config.samples * evaluations_per_path,
             method: format!(
                 "Saltelli et al. (2010) design{}; first order: Saltelli (2010) on f centred at its mean; \
-                 total effect: Jansen (1999); 95% intervals: estimate ± 1.96 Poisson-bootstrap standard errors{}",
+                 total effect: Jansen (1999); {}",
                 match config.sampling {
-                    Sampling::Sobol { .. } => {
+                    Sampling::Sobol { shared_bits: 0, .. } => {
                         " on scrambled Sobol' points (A and B the first and second D dimensions of one point per path, \
                          in independently scrambled replicates of 2^m paths)"
                     }
+                    Sampling::Sobol { .. } => {
+                        " on scrambled Sobol' points (A and B the first and second D dimensions of one point per path; \
+                         the N paths are the first N points of one Owen-scrambled Sobol' sequence, \
+                         independently scrambled sequences of 65536 points beyond that)"
+                    }
                     _ => "",
                 },
-                match config.sampling {
-                    Sampling::Sobol { .. } => " (resampling whole replicates)",
-                    _ => "",
+                match (config.sampling, blocks) {
+                    (Sampling::Sobol { shared_bits: 0, .. }, Some((_, count))) => format!(
+                        "95% intervals: estimate ± t(0.975, {}) standard errors from the spread of the estimates \
+                         on the {count} independently scrambled replicates",
+                        count - 1
+                    ),
+                    (_, Some((_, count))) => format!(
+                        "95% intervals: estimate ± t(0.975, {}) standard errors from the spread of the estimates \
+                         on {count} consecutive blocks of the sequence, as if the blocks were independent \
+                         (conservative: the whole sequence is more even than independent blocks)",
+                        count - 1
+                    ),
+                    (_, None) => "95% intervals: estimate ± 1.96 Poisson-bootstrap standard errors".to_string(),
                 }
             ),
         },
@@ -842,9 +913,13 @@ pub fn render_table(result: &SobolResult, top: usize, width: Option<u16>) -> Str
             fmt_estimate(row.hit_total),
         ]);
     }
+    let intervals = match result.run.blocks {
+        Some(blocks) => format!("95% intervals from {blocks} blocks of Sobol' points"),
+        None => format!("95% bootstrap intervals ({} replicates)", result.run.bootstrap),
+    };
     format!(
-        "{} — Sobol' indices, N = {} ({} model evaluations), seed {}, 95% bootstrap intervals ({} replicates)\n{table}\n",
-        result.scenario.title, result.run.samples, result.run.model_evaluations, result.run.seed, result.run.bootstrap
+        "{} — Sobol' indices, N = {} ({} model evaluations), seed {}, {intervals}\n{table}\n",
+        result.scenario.title, result.run.samples, result.run.model_evaluations, result.run.seed
     )
 }
 
@@ -916,7 +991,7 @@ mod tests {
     #[test]
     fn poisson_weights_have_mean_and_variance_one() {
         let mut w = vec![0.0; 20_001];
-        weights(7, 3, Sampling::Independent, 20_000, &mut w);
+        weights(7, 3, 20_000, &mut w);
         assert_eq!(w[0], 1.0);
         let n = 20_000.0;
         let mean = w[1..].iter().sum::<f64>() / n;

@@ -220,10 +220,10 @@ impl Block {
                                 );
                             }
                         }
-                        Sampling::Sobol { replicate_bits } => {
+                        Sampling::Sobol { replicate_bits, shared_bits } => {
                             for (lane, slot) in normals.iter_mut().enumerate() {
                                 let (seed, stream_path) = streams.base(i, first + lane as u64);
-                                *slot = SobolPoint::new(seed, stream_path, replicate_bits)
+                                *slot = SobolPoint::shared(seed, stream_path, replicate_bits, shared_bits)
                                     .normal(self.dimensions.base(i) + streams.sobol_offset(i, true));
                             }
                         }
@@ -295,12 +295,12 @@ impl Block {
                         }
                     }
                 }
-                Sampling::Sobol { replicate_bits } => {
+                Sampling::Sobol { replicate_bits, shared_bits } => {
                     // Scrambled Sobol' points (see `rqmc`): no stream to seed.
                     let offset = streams.sobol_offset(i, false);
                     for lane in 0..len {
                         let source = streams.shock(i, first + lane as u64);
-                        let point = SobolPoint::new(source.0, source.1, replicate_bits);
+                        let point = SobolPoint::shared(source.0, source.1, replicate_bits, shared_bits);
                         for t in 0..n_proj {
                             row[t * LANES + lane] = point.normal(self.dimensions.shock(i, t) + offset);
                         }

@@ -175,8 +175,19 @@ pub enum Sampling {
     LatinHypercube,
     /// Randomised quasi-Monte Carlo: replicates of `2^replicate_bits` consecutive paths, each an
     /// independently Owen-scrambled Sobol' point set (see [`rqmc`](super::rqmc)); choose the
-    /// size with [`Sampling::sobol`].
-    Sobol { replicate_bits: u8 },
+    /// size with [`Sampling::sobol`]. With `shared_bits > 0`, groups of `2^shared_bits`
+    /// consecutive replicates share one scrambling: they are consecutive blocks of ONE scrambled
+    /// Sobol' sequence ([`Sampling::sobol_sequence`], the design of `feasim sobol`), not
+    /// independent replicates.
+    Sobol {
+        replicate_bits: u8,
+        #[serde(default, skip_serializing_if = "is_zero")]
+        shared_bits: u8,
+    },
+}
+
+fn is_zero(bits: &u8) -> bool {
+    *bits == 0
 }
 
 /// Fewest replicate groups a Latin hypercube run is split into (while blocks of at least 2
@@ -190,8 +201,12 @@ impl Sampling {
     /// Every design, in the order of [`Sampling::position`] (tests iterate over it so that a new
     /// design is tested like the others). A Sobol' design's replicate size depends on the run:
     /// take [`Sampling::for_paths`] of these before running.
-    pub const ALL: [Sampling; 4] =
-        [Sampling::Independent, Sampling::Antithetic, Sampling::LatinHypercube, Sampling::Sobol { replicate_bits: 0 }];
+    pub const ALL: [Sampling; 4] = [
+        Sampling::Independent,
+        Sampling::Antithetic,
+        Sampling::LatinHypercube,
+        Sampling::Sobol { replicate_bits: 0, shared_bits: 0 },
+    ];
 
     /// The design's place in [`Sampling::ALL`]. An exhaustive match: a new design does not
     /// compile until it has a place here, which is the reminder to list it in `ALL`.
@@ -231,7 +246,7 @@ impl Sampling {
                 }
                 size
             }
-            Sampling::Sobol { replicate_bits } => 1 << replicate_bits,
+            Sampling::Sobol { replicate_bits, .. } => 1 << replicate_bits,
         }
     }
 
@@ -239,7 +254,16 @@ impl Sampling {
     /// [`MIN_REPLICATES`](super::rqmc::MIN_REPLICATES) replicates, see
     /// [`replicate_bits`](super::rqmc::replicate_bits)).
     pub fn sobol(paths: u64) -> Self {
-        Sampling::Sobol { replicate_bits: super::rqmc::replicate_bits(paths) }
+        Sampling::Sobol { replicate_bits: super::rqmc::replicate_bits(paths), shared_bits: 0 }
+    }
+
+    /// The first N = `paths` points of one scrambled Sobol' sequence (consecutive sequences of
+    /// 65 536 points beyond that), in at least 16 blocks of `2^replicate_bits` paths that share
+    /// the scrambling (see [`sequence_blocks`](super::rqmc::sequence_blocks)): what `feasim sobol
+    /// --sampling sobol` draws A and B from.
+    pub fn sobol_sequence(paths: u64) -> Self {
+        let (replicate_bits, shared_bits) = super::rqmc::sequence_blocks(paths);
+        Sampling::Sobol { replicate_bits, shared_bits }
     }
 
     pub fn name(self) -> &'static str {
@@ -369,8 +393,10 @@ pub fn simulate_with<S: StreamSource>(model: &Model, streams: &S, path: u64, scr
                         rng::base_dimension(indicator.stream_key),
                         streams.latin_bits(),
                     ),
-                    Sampling::Sobol { replicate_bits } => SobolPoint::new(seed, stream_path, replicate_bits)
-                        .normal(dimensions.base(i) + streams.sobol_offset(i, true)),
+                    Sampling::Sobol { replicate_bits, shared_bits } => {
+                        SobolPoint::shared(seed, stream_path, replicate_bits, shared_bits)
+                            .normal(dimensions.base(i) + streams.sobol_offset(i, true))
+                    }
                 };
                 let drawn = marginal.from_standard_normal(z);
                 match &indicator.process {
@@ -410,8 +436,8 @@ pub fn simulate_with<S: StreamSource>(model: &Model, streams: &S, path: u64, scr
                     *e = stratified_normal(&mut stream, source.0, path, dimension, streams.latin_bits());
                 }
             }
-            Sampling::Sobol { replicate_bits } => {
-                let point = SobolPoint::new(source.0, source.1, replicate_bits);
+            Sampling::Sobol { replicate_bits, shared_bits } => {
+                let point = SobolPoint::shared(source.0, source.1, replicate_bits, shared_bits);
                 let offset = streams.sobol_offset(i, false);
                 row.iter_mut().enumerate().for_each(|(t, e)| *e = point.normal(dimensions.shock(i, t) + offset));
             }

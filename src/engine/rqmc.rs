@@ -111,23 +111,70 @@ impl Dimensions {
 /// Dimensions per padded set: those `sobol_burley`'s direction numbers cover.
 const SET_DIMENSIONS: u32 = 256;
 
+/// Longest run of one scrambled Sobol' sequence: `sobol_burley` reads the first 16 bits of a
+/// point's index, so its sequence has 2^16 distinct points.
+pub const SEQUENCE_BITS: u8 = 16;
+
+/// Blocks of one scrambled sequence that the `sobol` analysis cuts its N base samples into
+/// (see [`sequence_blocks`]): the interval of an index is the spread of its estimates on these
+/// blocks, with Student's t at 15 degrees of freedom.
+pub const SEQUENCE_BLOCKS: u64 = 16;
+
+/// `(replicate_bits, shared_bits)` for the one-sequence design of `feasim sobol` at N = `paths`:
+/// blocks of `2^replicate_bits` consecutive paths, the largest power of two with at least
+/// [`SEQUENCE_BLOCKS`] blocks in the run, and `2^shared_bits` consecutive blocks sharing one
+/// scrambling, so that a sequence is [`SEQUENCE_BITS`] bits long: up to 65 536 paths the run is
+/// the first N points of ONE scrambled Sobol' sequence, beyond that consecutive runs of 65 536
+/// points, each independently scrambled.
+pub fn sequence_blocks(paths: u64) -> (u8, u8) {
+    let per_block = (paths / SEQUENCE_BLOCKS).max(1);
+    let cap = SEQUENCE_BITS - SEQUENCE_BLOCKS.trailing_zeros() as u8;
+    let bits = ((63 - per_block.leading_zeros()) as u8).min(cap);
+    (bits, SEQUENCE_BITS - bits)
+}
+
 /// One path's scrambled Sobol' point.
 #[derive(Debug, Clone, Copy)]
 pub struct SobolPoint {
     seed: u64,
+    /// The independently scrambled point set the path belongs to: its replicate, or under shared
+    /// scrambling its group of `2^shared_bits` replicates.
     replicate: u64,
     /// Position of the path in its replicate, bit-reversed (`sobol_burley`'s convention).
     position_rev: u32,
     /// The top `bits` bits: the points of one replicate.
     mask: u32,
+    /// The index bits above the replicate's (its place in its group of replicates sharing one
+    /// scrambling), bit-reversed; 0 without shared scrambling.
+    block_rev: u32,
 }
 
 impl SobolPoint {
-    /// The point of path `path` of a run seeded `seed` with replicates of `2^bits` paths.
+    /// The point of path `path` of a run seeded `seed` with replicates of `2^bits` paths, each
+    /// replicate scrambled independently.
     #[inline]
     pub fn new(seed: u64, path: u64, bits: u8) -> Self {
+        Self::shared(seed, path, bits, 0)
+    }
+
+    /// The point of path `path` when groups of `2^shared_bits` consecutive replicates of `2^bits`
+    /// paths share one scrambling: replicate `r` of a group takes points `r·2^bits ..
+    /// (r + 1)·2^bits` of ONE scrambled sequence (a scrambled net of its own, and together with
+    /// the group's other replicates the first points of the sequence). `bits + shared_bits ≤
+    /// 16` ([`SEQUENCE_BITS`]); `shared_bits = 0` is [`new`](Self::new).
+    #[inline]
+    pub fn shared(seed: u64, path: u64, bits: u8, shared_bits: u8) -> Self {
+        debug_assert!(bits + shared_bits <= SEQUENCE_BITS || shared_bits == 0);
         let position = (path & ((1u64 << bits) - 1)) as u32;
-        SobolPoint { seed, replicate: path >> bits, position_rev: position.reverse_bits(), mask: !(u32::MAX >> bits) }
+        let replicate = path >> bits;
+        let block = (replicate & ((1u64 << shared_bits) - 1)) as u32;
+        SobolPoint {
+            seed,
+            replicate: replicate >> shared_bits,
+            position_rev: position.reverse_bits(),
+            mask: !(u32::MAX >> bits),
+            block_rev: (block << bits).reverse_bits(),
+        }
     }
 
     /// Coordinate `dimension` of the point, scrambled: a uniform in (0, 1).
@@ -137,8 +184,10 @@ impl SobolPoint {
         let key = stream_seed(self.seed, self.replicate, SOBOL_SALT ^ set.wrapping_mul(0x9e37_79b9_7f4a_7c15));
         // A nested uniform scramble of the position's bits is a permutation of 0..2^bits (its
         // top `bits` bits, reversed, depend only on the position's): Burley's shuffle, kept
-        // inside the replicate's first 2^bits points, one per set.
-        let index_rev = owen_scramble_rev(self.position_rev, splitmix64(key) as u32) & self.mask;
+        // inside the replicate's 2^bits points, one per set; under shared scrambling the
+        // replicate's points are those of its block of the sequence (`block_rev`, the index's
+        // higher bits).
+        let index_rev = (owen_scramble_rev(self.position_rev, splitmix64(key) as u32) & self.mask) | self.block_rev;
         let within = dimension % SET_DIMENSIONS;
         let dimension_key = splitmix64(key ^ u64::from(within + 1).wrapping_mul(0xbf58_476d_1ce4_e5b9));
         let sobol = sobol_rev(index_rev, within);
@@ -195,6 +244,56 @@ mod tests {
             let mut cells = vec![0; 1024];
             points.iter().for_each(|p| cells[(p[0] * 32.0) as usize * 32 + (p[1] * 32.0) as usize] += 1);
             assert!(cells.iter().all(|&c| c == 1), "dimensions 0 and 1");
+        }
+    }
+
+    /// Under shared scrambling (`feasim sobol`'s design) consecutive replicates are blocks of one
+    /// scrambled sequence: each block of 64 paths is a net of its own (one point in each of 64
+    /// intervals), and 16 blocks together are one net of 1024 points (one in each of 1024
+    /// intervals, and in each of 32 × 32 squares of the first two dimensions); the next 1024 paths
+    /// are a new sequence, and with `shared_bits = 0` this is the independent design.
+    #[test]
+    fn shared_blocks_are_one_scrambled_sequence() {
+        let (bits, shared) = (6u8, 4u8);
+        let u = |path: u64, d: u32| SobolPoint::shared(3, path, bits, shared).uniform(d);
+        for d in [0u32, 1, 7, 300] {
+            let mut strata = vec![0; 1024];
+            (0..1024).for_each(|path| strata[(u(path, d) * 1024.0) as usize] += 1);
+            assert!(strata.iter().all(|&c| c == 1), "dimension {d}");
+            for block in 0..16u64 {
+                let mut strata = vec![0; 64];
+                (block * 64..(block + 1) * 64).for_each(|path| strata[(u(path, d) * 64.0) as usize] += 1);
+                assert!(strata.iter().all(|&c| c == 1), "dimension {d}, block {block}");
+            }
+        }
+        let mut cells = vec![0; 1024];
+        (0..1024).for_each(|path| cells[(u(path, 0) * 32.0) as usize * 32 + (u(path, 1) * 32.0) as usize] += 1);
+        assert!(cells.iter().all(|&c| c == 1), "dimensions 0 and 1");
+        // Paths 1024.. start a new, independently scrambled sequence (2^(bits + shared) points
+        // each): a net of its own, but not together with the first.
+        let mut strata = vec![0; 1024];
+        (1024..2048).for_each(|path| strata[(u(path, 0) * 1024.0) as usize] += 1);
+        assert!(strata.iter().all(|&c| c == 1), "second sequence");
+        let mut strata = vec![0; 2048];
+        (0..2048).for_each(|path| strata[(u(path, 0) * 2048.0) as usize] += 1);
+        assert!(strata.iter().any(|&c| c != 1), "two sequences");
+        // Independent replicates (shared_bits = 0): 16 replicates of 64 are not one net.
+        let mut strata = vec![0; 1024];
+        (0..1024).for_each(|path| strata[(SobolPoint::new(3, path, bits).uniform(0) * 1024.0) as usize] += 1);
+        assert!(strata.iter().any(|&c| c != 1), "independent replicates");
+        assert_eq!(SobolPoint::shared(3, 70, bits, 0).uniform(5), SobolPoint::new(3, 70, bits).uniform(5));
+    }
+
+    #[test]
+    fn sequence_blocks_are_at_least_16_and_a_sequence_is_65536_points() {
+        assert_eq!(sequence_blocks(1), (0, 16));
+        assert_eq!(sequence_blocks(4096), (8, 8));
+        assert_eq!(sequence_blocks(10_000), (9, 7));
+        assert_eq!(sequence_blocks(1 << 16), (12, 4));
+        assert_eq!(sequence_blocks(1 << 20), (12, 4));
+        for paths in [16, 100, 4096, 10_000, 1 << 20] {
+            let (bits, shared) = sequence_blocks(paths);
+            assert!(paths >> bits >= SEQUENCE_BLOCKS && bits + shared == SEQUENCE_BITS, "{paths}");
         }
     }
 

@@ -65,7 +65,14 @@ impl<'a> SobolChart<'a> {
                 Swatch::Box(TOTAL.to_rgba()),
                 theme.tr("总效应指数 ST（含交互作用）", "total effect ST (with interactions)"),
             ),
-            LegendItem::new(Swatch::Whisker(TEXT.to_rgba()), theme.tr("95% 自助法区间", "95% bootstrap interval")),
+            LegendItem::new(
+                Swatch::Whisker(TEXT.to_rgba()),
+                match result.run.blocks {
+                    // `--sampling sobol`: from the spread of the sequence's blocks (conservative).
+                    Some(_) => theme.tr("95% 区间（分块估计，保守）", "95% interval (from blocks, conservative)"),
+                    None => theme.tr("95% 自助法区间", "95% bootstrap interval"),
+                },
+            ),
         ];
         let header = MARGIN + TITLE_SIZE as i32 + 12 + SUBTITLE_SIZE as i32 + 16;
         let top = header + theme.legend_height(&legend, WIDTH as i32 - 2 * MARGIN) + 16;

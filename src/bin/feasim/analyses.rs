@@ -358,7 +358,7 @@ pub fn sobol(args: SobolArgs) -> anyhow::Result<()> {
     let seed = args.sim.seed.unwrap_or(model.default_seed);
     let sampling = match args.sampling {
         crate::cli::SamplingArg::Independent => feasim::engine::Sampling::Independent,
-        crate::cli::SamplingArg::Sobol => feasim::engine::Sampling::sobol(samples),
+        crate::cli::SamplingArg::Sobol => feasim::engine::Sampling::sobol_sequence(samples),
         crate::cli::SamplingArg::Antithetic | crate::cli::SamplingArg::Lhs => {
             return Err(bad_input!(
                 "sobol takes --sampling independent or --sampling sobol (antithetic pairs and Latin hypercube \

@@ -319,10 +319,11 @@ pub struct SobolArgs {
     #[command(flatten)]
     pub sim: SimArgs,
     /// Samples A and B as independent paths, or as scrambled Sobol' points (randomised quasi-Monte
-    /// Carlo, in at least 32 independently scrambled replicates; the bootstrap resamples replicates)
+    /// Carlo: the first N points of one scrambled Sobol' sequence; the 95% intervals then come from
+    /// its 16 or more blocks, not from the bootstrap, and are conservative)
     #[arg(long, value_enum, default_value_t = SamplingArg::Independent)]
     pub sampling: SamplingArg,
-    /// Bootstrap resamples for the 95% intervals
+    /// Bootstrap resamples for the 95% intervals (independent paths only)
     #[arg(long, default_value_t = 200, value_parser = RangedU64ValueParser::<usize>::new().range(1..=10_000))]
     pub bootstrap: usize,
     /// Input groups listed per target in the terminal table

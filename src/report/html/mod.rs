@@ -209,7 +209,7 @@ fn sampling_words(s: Sampling, paths: u64) -> Bilingual {
                 en: format!("Latin hypercube blocks of {} paths", crate::units::thousands(block as f64, 0)),
             }
         }
-        Sampling::Sobol { replicate_bits } => Bilingual::new(
+        Sampling::Sobol { replicate_bits, .. } => Bilingual::new(
             &format!("随机化拟蒙特卡洛（加扰 Sobol 点，每组{}条路径）", 1u64 << replicate_bits),
             &format!("scrambled Sobol' points in replicates of {} paths", 1u64 << replicate_bits),
         ),
