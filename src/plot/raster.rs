@@ -12,7 +12,10 @@
 //! rectangle blend, whose per-row set-up costs more than the blend. [`RgbBackend`] blends such a
 //! column in one strided loop and any other translucent rectangle row by row, with plotters' two
 //! rounding rules (its eight-pixel word blend for the first `8·⌊(width−1)/8⌋` pixels of a row,
-//! its byte blend for the rest); everything else is handed to a `BitMapBackend` on the same buffer.
+//! its byte blend for the rest). Text (8% of the charts' CPU went to rasterising glyphs, most of
+//! them the same digits and characters chart after chart) is rasterised once per thread and its
+//! pixels replayed through the same `draw_pixel` calls; opaque lines, rectangles and bitmaps are
+//! handed to a `BitMapBackend` on the same buffer.
 //!
 //! Why not plotters' encoder (the `image` crate's PNG defaults): it picks a filter for every row by
 //! trying all four (adaptive), which was another 35% of the charts' CPU. Charts are flat colours;
@@ -28,11 +31,15 @@
 //! and with `Compression::Default` (zlib level 6) 1.0–1.9 s for 0.57–0.65×. Paeth is the fastest
 //! setting within 1.5× of the old sizes, hence `Fast` + Paeth.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::io::Write;
+use std::rc::Rc;
 
 use plotters::backend::BitMapBackend;
 use plotters::prelude::DrawingBackend;
-use plotters_backend::{BackendColor, BackendCoord, BackendStyle, DrawingErrorKind};
+use plotters_backend::text_anchor::{HPos, VPos};
+use plotters_backend::{BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind};
 
 /// Bytes per pixel of the buffer (RGB, 8 bits each, as plotters' `RGBPixel`).
 const PIXEL: usize = 3;
@@ -138,8 +145,58 @@ impl DrawingBackend for RgbBackend<'_> {
         Ok(())
     }
 
+    /// `BitMapBackend::draw_pixel` with `RGBPixel::draw_pixel`: opaque from alpha 255/256 on,
+    /// else plotters' byte blend at `⌊256·alpha⌋`.
     fn draw_pixel(&mut self, point: BackendCoord, color: BackendColor) -> DrawResult {
-        self.plotters().draw_pixel(point, color)
+        let (w, h) = self.size;
+        if point.0 < 0 || point.1 < 0 || point.0 as u32 >= w || point.1 as u32 >= h {
+            return Ok(());
+        }
+        let at = (point.1 as usize * w as usize + point.0 as usize) * PIXEL;
+        let pixel = &mut self.buffer[at..at + PIXEL];
+        let (r, g, b) = color.rgb;
+        if color.alpha >= 1.0 - 1.0 / 256.0 {
+            pixel.copy_from_slice(&[r, g, b]);
+        } else if color.alpha > 0.0 || color.alpha.is_nan() {
+            let a = (color.alpha * 256.0).floor() as u32;
+            for (byte, c) in pixel.iter_mut().zip([r, g, b]) {
+                *byte = blend_byte(*byte, c, a);
+            }
+        }
+        Ok(())
+    }
+
+    /// The default `draw_text` of plotters' backend API (what `BitMapBackend` uses), with the
+    /// pixels of a text (a glyph, as [`super::canvas`] places them one by one) rasterised once
+    /// per thread and replayed: the same `draw_pixel` calls in the same order.
+    fn draw_text<TStyle: BackendTextStyle>(&mut self, text: &str, style: &TStyle, pos: BackendCoord) -> DrawResult {
+        let color = style.color();
+        if color.alpha == 0.0 {
+            return Ok(());
+        }
+        let inked = text_pixels(text, style)?;
+        let ((min_x, min_y), (max_x, max_y)) = inked.layout;
+        let (width, height) = (max_x - min_x, max_y - min_y);
+        let dx = match style.anchor().h_pos {
+            HPos::Left => 0,
+            HPos::Right => -width,
+            HPos::Center => -width / 2,
+        };
+        let dy = match style.anchor().v_pos {
+            VPos::Top => 0,
+            VPos::Center => -height / 2,
+            VPos::Bottom => -height,
+        };
+        let transform = style.transform();
+        let (w, h) = self.size;
+        for &(x, y, alpha) in &inked.pixels {
+            let (x, y) = transform.transform(x + dx - min_x, y + dy - min_y);
+            let (x, y) = (pos.0 + x, pos.1 + y);
+            if x >= 0 && x < w as i32 && y >= 0 && y < h as i32 {
+                self.draw_pixel((x, y), BackendColor { alpha, rgb: color.rgb })?;
+            }
+        }
+        Ok(())
     }
 
     fn draw_line<S: BackendStyle>(&mut self, from: BackendCoord, to: BackendCoord, style: &S) -> DrawResult {
@@ -171,6 +228,68 @@ impl DrawingBackend for RgbBackend<'_> {
     fn blit_bitmap(&mut self, pos: BackendCoord, size: (u32, u32), src: &[u8]) -> DrawResult {
         self.plotters().blit_bitmap(pos, size, src)
     }
+}
+
+/// A text's layout box and the pixels plotters' font code asks to draw for it at (0, 0), with
+/// their alpha; pixels it asks to draw at alpha 0 (which draw nothing) are left out.
+struct InkedText {
+    layout: ((i32, i32), (i32, i32)),
+    pixels: Vec<(i32, i32, f64)>,
+}
+
+/// What identifies an [`InkedText`]: the pixels depend on the text, font, style, size and the
+/// colour's alpha (which multiplies every pixel's coverage), not on position, anchor or rotation.
+#[derive(PartialEq, Eq, Hash)]
+struct TextKey {
+    text: String,
+    font: String,
+    size: u64,
+    alpha: u64,
+}
+
+/// Texts kept per thread (about 16 bytes a pixel); the cache is emptied when it holds more.
+const CACHED_PIXELS: usize = 1 << 20;
+
+thread_local! {
+    static TEXTS: RefCell<(HashMap<TextKey, Rc<InkedText>>, usize)> = RefCell::new((HashMap::new(), 0));
+}
+
+/// The [`InkedText`] of `text` in `style`, from this thread's cache or rasterised now (errors as
+/// plotters' default `draw_text` reports them).
+fn text_pixels<TStyle: BackendTextStyle>(
+    text: &str,
+    style: &TStyle,
+) -> Result<Rc<InkedText>, DrawingErrorKind<BitMapError>> {
+    let key = TextKey {
+        text: text.to_owned(),
+        font: format!("{}\0{}", style.family().as_str(), style.style().as_str()),
+        size: style.size().to_bits(),
+        alpha: style.color().alpha.to_bits(),
+    };
+    if let Some(inked) = TEXTS.with(|texts| texts.borrow().0.get(&key).cloned()) {
+        return Ok(inked);
+    }
+    let layout = style.layout_box(text).map_err(|e| DrawingErrorKind::FontError(Box::new(e)))?;
+    let mut pixels = Vec::new();
+    style
+        .draw(text, (0, 0), |x, y, color| {
+            if color.alpha > 0.0 || color.alpha.is_nan() {
+                pixels.push((x, y, color.alpha));
+            }
+            Ok::<(), DrawingErrorKind<BitMapError>>(())
+        })
+        .map_err(|e| DrawingErrorKind::FontError(Box::new(e)))??;
+    let inked = Rc::new(InkedText { layout, pixels });
+    TEXTS.with(|texts| {
+        let (map, cached) = &mut *texts.borrow_mut();
+        if *cached + inked.pixels.len() > CACHED_PIXELS {
+            map.clear();
+            *cached = 0;
+        }
+        *cached += inked.pixels.len();
+        map.insert(key, inked.clone());
+    });
+    Ok(inked)
 }
 
 /// `rgb` (`size.0 × size.1` pixels, row by row) as a PNG file: 8-bit RGB, Paeth-filtered,
@@ -224,6 +343,27 @@ mod tests {
         root.draw(&Rectangle::new([(5, 5), (168, 86)], BLACK.mix(0.4))).unwrap();
         root.draw_pixel((172, 90), &GREEN.mix(0.5)).unwrap();
         root.draw_pixel((0, 0), &BLUE).unwrap();
+        // Text, when a font is installed: every rotation and anchor, translucent, cut by the
+        // edges, each drawn twice (the second time from the cache of rasterised texts).
+        if let Some(path) = crate::plot::font::installed(true).or_else(|| crate::plot::font::installed(false)) {
+            use plotters::style::text_anchor::{HPos, Pos, VPos};
+            let font = crate::plot::font::load(&path).unwrap();
+            let family = FontFamily::Name(font.family);
+            let turns =
+                [FontTransform::None, FontTransform::Rotate90, FontTransform::Rotate180, FontTransform::Rotate270];
+            let anchors = [(HPos::Left, VPos::Top), (HPos::Center, VPos::Center), (HPos::Right, VPos::Bottom)];
+            let colors = [BLACK.mix(1.0), BLUE.mix(0.6)];
+            for (k, turn) in turns.into_iter().enumerate() {
+                let (h, v) = anchors[k % anchors.len()];
+                let style = TextStyle::from((family, 13.0 + 2.0 * k as f64))
+                    .color(&colors[k % 2])
+                    .transform(turn)
+                    .pos(Pos::new(h, v));
+                for at in [(45 * k as i32, 30), (45 * k as i32 + 3, 88)] {
+                    root.draw_text("Ag 9辽宁", &style, at).unwrap();
+                }
+            }
+        }
         root.draw(&Rectangle::new([(0, 0), (173, 91)], WHITE.mix(0.1).filled())).unwrap();
     }
 
