@@ -24,6 +24,7 @@ mod heatmap;
 mod histogram;
 mod hits;
 mod probability;
+mod raster;
 mod render;
 mod separation;
 mod sfnt;

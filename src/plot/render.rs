@@ -1,11 +1,13 @@
 //! Turning one chart into a PNG and an SVG file, atomically.
 //!
 //! Every chart is drawn by the same code on both backends (the [`Chart`] trait is generic over
-//! plotters' `DrawingBackend`). Each file is written to a temporary file in its final directory
+//! plotters' `DrawingBackend`); the PNG is drawn into a buffer and encoded by
+//! [`super::raster`]. Each file is written to a temporary file in its final directory
 //! and renamed into place, so an interrupted run never leaves a half-written chart. SVG does not
 //! embed fonts: the private family name the font is registered under is replaced by a font stack
 //! of common Chinese fonts.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -13,6 +15,7 @@ use plotters::prelude::*;
 use tempfile::NamedTempFile;
 
 use super::canvas::Canvas;
+use super::raster::{RgbBackend, encode_png};
 use super::theme::Theme;
 
 /// Fonts a viewer of the SVG files should try, in order.
@@ -38,20 +41,26 @@ pub fn write(dir: &Path, stem: &str, chart: &impl Chart, theme: &Theme) -> anyho
     let png = dir.join(format!("{stem}.png"));
     let svg = dir.join(format!("{stem}.svg"));
 
-    // The bitmap backend picks the encoder from the file extension, hence the suffix.
+    // The pixels are drawn into a buffer (pixel for pixel what plotters' `BitMapBackend` draws,
+    // see `raster`) and encoded here, at a setting chosen for charts.
+    let mut pixels = vec![0u8; size.0 as usize * size.1 as usize * 3];
+    {
+        let root = RgbBackend::new(&mut pixels, size).into_drawing_area();
+        chart
+            .draw(&Canvas { root: &root, theme, per_glyph: true })
+            .with_context(|| format!("drawing {}", png.display()))?;
+        root.present().with_context(|| format!("drawing {}", png.display()))?;
+    }
+    let mut encoded = Vec::with_capacity(pixels.len() / 8);
+    encode_png(&pixels, size, &mut encoded).with_context(|| format!("encoding {}", png.display()))?;
+    drop(pixels);
     crate::report::manifest::sweep_temporaries(dir);
-    let tmp = tempfile::Builder::new()
+    let mut tmp = tempfile::Builder::new()
         .prefix(&crate::report::manifest::temp_prefix())
         .suffix(".png")
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    {
-        let root = BitMapBackend::new(tmp.path(), size).into_drawing_area();
-        chart
-            .draw(&Canvas { root: &root, theme, per_glyph: true })
-            .with_context(|| format!("drawing {}", png.display()))?;
-        root.present().with_context(|| format!("writing {}", png.display()))?;
-    }
+    tmp.write_all(&encoded).with_context(|| format!("writing {}", png.display()))?;
     persist(tmp, &png)?;
 
     let mut text = String::new();

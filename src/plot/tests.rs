@@ -495,3 +495,45 @@ fn preview() {
         write_charts(&summary, &out.join(format!("edge{i}")), &options(Language::Auto)).unwrap();
     }
 }
+
+/// Decoded RGB pixels, width and height of a PNG file.
+fn decode_png(path: &Path) -> (Vec<u8>, u32, u32) {
+    let file = std::io::BufReader::new(std::fs::File::open(path).unwrap());
+    let mut reader = png::Decoder::new(file).read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size()];
+    let frame = reader.next_frame(&mut pixels).unwrap();
+    assert_eq!((frame.color_type, frame.bit_depth), (png::ColorType::Rgb, png::BitDepth::Eight), "{}", path.display());
+    pixels.truncate(frame.buffer_size());
+    (pixels, frame.width, frame.height)
+}
+
+#[test]
+fn png_pixels_are_those_of_plotters_own_bitmap_backend() {
+    // A fan chart has every kind of drawing (translucent bands, lines, markers, text); a
+    // histogram has translucent bars. Each is written by `render::write` and by plotters' own
+    // `BitMapBackend` with its own encoder, and both files are decoded.
+    let Some(font) = options(Language::Auto).font_path else { return };
+    let theme = theme::Theme { font: font::load(&font).unwrap(), language: Language::English };
+    let summary = synthetic_summary(6, 10_000);
+    let dir = tempfile::tempdir().unwrap();
+    let fan = fan::FanChart::new(&theme, &summary, &summary.indicators[0], FanBands::Boe);
+    let histogram = histogram::HistogramChart::new(&theme, &summary, &summary.targets[1]);
+    fn compare(dir: &Path, name: &str, chart: &impl render::Chart, theme: &theme::Theme) {
+        render::write(dir, name, chart, theme).unwrap();
+        let reference = dir.join(format!("{name}-plotters.png"));
+        {
+            let root = BitMapBackend::new(&reference, chart.size()).into_drawing_area();
+            chart.draw(&canvas::Canvas { root: &root, theme, per_glyph: true }).unwrap();
+            root.present().unwrap();
+        }
+        let (ours, w, h) = decode_png(&dir.join(format!("{name}.png")));
+        let (theirs, w2, h2) = decode_png(&reference);
+        assert_eq!((w, h), (w2, h2), "{name}");
+        assert_eq!((w, h), chart.size(), "{name}");
+        let differing = ours.chunks(3).zip(theirs.chunks(3)).filter(|(a, b)| a != b).count();
+        assert_eq!(differing, 0, "{name}: {differing} pixels differ from plotters' own");
+        assert_eq!(&ours[..3], &[255, 255, 255], "{name}: the corner is not the white background");
+    }
+    compare(dir.path(), "fan", &fan, &theme);
+    compare(dir.path(), "histogram", &histogram, &theme);
+}
