@@ -369,9 +369,22 @@ impl Block {
                 // The value of an indicator in a year: read in place (see `target_column`).
                 Some(_) => {}
                 None => {
-                    // The common metrics as columns; the others path by path.
+                    // The common metrics as columns (minus a `versus` metric's column, as the
+                    // reference subtracts it); the others path by path.
                     let column = &mut self.target_values[out..out + len];
-                    if target.versus.is_some() || !metric_column(&target.metric, &self.values, n_years, column) {
+                    let as_columns = match &target.versus {
+                        None => metric_column(&target.metric, &self.values, n_years, column),
+                        Some(versus) => {
+                            let other = &mut [0.0; LANES][..len];
+                            let both = metric_column(&target.metric, &self.values, n_years, column)
+                                && metric_column(versus, &self.values, n_years, other);
+                            if both {
+                                column.iter_mut().zip(other.iter()).for_each(|(a, b)| *a -= b);
+                            }
+                            both
+                        }
+                    };
+                    if !as_columns {
                         for lane in 0..len {
                             let values = &self.values;
                             let v = move |i: usize, y: usize| values[(i * n_years + y) * LANES + lane];
@@ -727,13 +740,13 @@ impl RowFactor {
 /// `out` one slot per path), for the metrics that are one expression of a few columns: exactly
 /// the operations [`target_value_with`] gives each path (same bits), without its per-path
 /// accessor and series. False (and `out` untouched) for the other metrics, which go path by path.
-/// The caller checks that the target has no `versus` metric.
 #[inline(always)]
 fn metric_column(metric: &Metric, values: &[f64], n_years: usize, out: &mut [f64]) -> bool {
     let len = out.len();
     let column = |i: usize, y: usize| &values[(i * n_years + y) * LANES..][..len];
     let pairs = |i: usize, from: usize, to: usize| column(i, from).iter().zip(column(i, to));
     match *metric {
+        Metric::Value { indicator, year } => out.copy_from_slice(column(indicator, year)),
         Metric::Cagr { indicator, from, to } => {
             // `powf` per path: its bits are the reference's (the CAGR of a non-positive start is NaN).
             let exponent = 1.0 / (to - from) as f64;
@@ -869,6 +882,7 @@ mod tests {
                     metrics.push(Metric::Change { indicator, from, to });
                     metrics.push(Metric::Sum { indicator, from, to });
                 }
+                metrics.push(Metric::Value { indicator, year: from });
                 metrics.push(Metric::Share {
                     numerator: indicator,
                     denominator: (indicator + 1) % n_indicators,
@@ -890,6 +904,32 @@ mod tests {
                         "{metric:?}, lane {lane}: {fast:e} against {reference:e}"
                     );
                 }
+            }
+        }
+        // Relative targets through the block: a metric minus a `versus` metric, as columns.
+        let mut model_targets = Vec::new();
+        for (k, metric) in metrics.iter().enumerate().step_by(3) {
+            let versus = [
+                Metric::Value { indicator: k % n_indicators, year: k % n_years },
+                metrics[(7 * k + 1) % metrics.len()].clone(),
+            ];
+            for versus in versus {
+                model_targets.push(Target { versus: Some(versus), ..target(metric.clone()) });
+            }
+        }
+        for t in &model_targets {
+            let mut out = vec![f64::NAN; LANES];
+            let mut other = vec![f64::NAN; LANES];
+            assert!(metric_column(&t.metric, &values, n_years, &mut out));
+            assert!(metric_column(t.versus.as_ref().unwrap(), &values, n_years, &mut other));
+            for (lane, (&m, &w)) in out.iter().zip(&other).enumerate() {
+                let fast = m - w;
+                let v = |i: usize, y: usize| values[(i * n_years + y) * LANES + lane];
+                let reference = target_value_with(t, v, &mut series, &mut versus);
+                assert!(
+                    fast.to_bits() == reference.to_bits() || (fast.is_nan() && reference.is_nan()),
+                    "{t:?}, lane {lane}: {fast:e} against {reference:e}"
+                );
             }
         }
         let growth_every_year = Metric::GrowthEveryYear { indicator: 0, from: 0, to: 3 };

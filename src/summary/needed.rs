@@ -313,13 +313,37 @@ pub fn shifts_of_block<'a>(plan: &NeededPlan, column: impl Fn(usize, usize) -> &
     for (ok, &t) in valid.iter_mut().zip(&target[..len]) {
         *ok = reachable(t);
     }
+    // Stack arrays as small as the window allows (they are filled for every plan and block).
+    match k {
+        1..=4 => solve_columns::<4>(plan, column, &target, valid, out),
+        5..=8 => solve_columns::<8>(plan, column, &target, valid, out),
+        _ => solve_columns::<MAX_WINDOW>(plan, column, &target, valid, out),
+    }
+}
+
+/// The column solver of [`shifts_of_block`] for windows of at most `W` years, from the lanes'
+/// right-hand sides `target` and whether those are reachable.
+#[inline(always)]
+fn solve_columns<'a, const W: usize>(
+    plan: &NeededPlan,
+    column: impl Fn(usize, usize) -> &'a [f64] + Copy,
+    target: &[f64; LANES],
+    mut valid: [bool; LANES],
+    out: &mut [f64],
+) {
+    const L: usize = LANES;
+    let len = out.len();
+    let (first, last) = window(&plan.metric);
+    let k = last + 1 - first;
+    debug_assert!((1..=W).contains(&k));
     // The driver's growth factors over the window (1 in the lanes past `len`).
-    let mut factors = [[1.0; L]; MAX_WINDOW];
+    let mut factors = [[1.0; L]; W];
     for (n, t) in (first..=last).enumerate() {
         let (previous, current) = (&column(plan.driver, t - 1)[..len], &column(plan.driver, t)[..len]);
         for (((r, ok), &p), &c) in factors[n].iter_mut().zip(&mut valid).zip(previous).zip(current) {
             *r = c / p;
-            *ok &= *r > 0.0 && r.is_finite();
+            // Positive and finite.
+            *ok &= (*r > 0.0) & (*r < f64::INFINITY);
         }
     }
     if k == 1 {
@@ -328,19 +352,22 @@ pub fn shifts_of_block<'a>(plan: &NeededPlan, column: impl Fn(usize, usize) -> &
         }
         return;
     }
-    // e_1..e_k as columns, by the recurrence of `solve_product`.
-    let mut e = [[0.0; L]; MAX_WINDOW + 1];
-    e[0] = [1.0; L];
+    // e_1..e_k as columns (`e[j − 1]` = e_j), by the recurrence of `solve_product`; e_0 = 1 is
+    // implicit (`u · e_0` is `u`, exactly).
+    let mut e = [[0.0; L]; W];
     for (n, r) in factors[..k].iter().enumerate() {
         let mut u = [0.0; L];
         for (u, &r) in u.iter_mut().zip(r) {
             *u = 1.0 / (100.0 * r);
         }
-        for j in (1..=n + 1).rev() {
-            let (below, above) = e.split_at_mut(j);
-            for ((c, &b), &u) in above[0].iter_mut().zip(&below[j - 1]).zip(&u) {
+        for j in (2..=n + 1).rev() {
+            let (below, above) = e.split_at_mut(j - 1);
+            for ((c, &b), &u) in above[0].iter_mut().zip(&below[j - 2]).zip(&u) {
                 *c += u * b;
             }
+        }
+        for (c, &u) in e[0].iter_mut().zip(&u) {
+            *c += u;
         }
     }
     let mut lo = [f64::INFINITY; L];
@@ -352,7 +379,7 @@ pub fn shifts_of_block<'a>(plan: &NeededPlan, column: impl Fn(usize, usize) -> &
     let mut d = [0.0; L];
     for lane in 0..L {
         lo[lane] *= -100.0;
-        d[lane] = newton_start(target[lane], e[1][lane], e[2][lane]);
+        d[lane] = newton_start(target[lane], e[0][lane], e[1][lane]);
     }
     let mut hi = [f64::INFINITY; L];
     let mut result = [f64::NAN; L];
@@ -363,12 +390,12 @@ pub fn shifts_of_block<'a>(plan: &NeededPlan, column: impl Fn(usize, usize) -> &
         }
         // Out of the bracket: `solve_product` would bisect here.
         for lane in 0..L {
-            let outside = !(d[lane] > lo[lane] && d[lane] < hi[lane]);
+            let outside = !((d[lane] > lo[lane]) & (d[lane] < hi[lane]));
             fallback[lane] |= active[lane] & outside;
             active[lane] &= !outside;
         }
         let (mut value, mut slope) = ([0.0; L], [0.0; L]);
-        for c in e[1..=k].iter().rev() {
+        for c in e[..k].iter().rev() {
             for lane in 0..L {
                 slope[lane] = slope[lane] * d[lane] + value[lane];
                 value[lane] = value[lane] * d[lane] + c[lane];
