@@ -21,7 +21,7 @@ use super::rqmc::{Dimensions, SobolPoint};
 use super::simd::{self, Level};
 use super::{exp, rng};
 use crate::model::distribution::FastMarginal;
-use crate::model::{Base, Comparator, Compounding, Indicator, Marginal, Metric, Model, Process};
+use crate::model::{Base, Comparator, Compounding, Condition, Indicator, Marginal, Metric, Model, Process};
 
 /// Paths per block. A multiple of 8 (the widest vector of `f64`), and a divisor of
 /// [`CHUNK`](super::CHUNK) so that blocks never straddle chunks.
@@ -370,19 +370,12 @@ impl Block {
                 Some(_) => {}
                 None => {
                     // The common metrics as columns (minus a `versus` metric's column, as the
-                    // reference subtracts it); the others path by path.
+                    // reference subtracts it; a joint target's conditions likewise); the others
+                    // path by path.
                     let column = &mut self.target_values[out..out + len];
-                    let as_columns = match &target.versus {
-                        None => metric_column(&target.metric, &self.values, n_years, column),
-                        Some(versus) => {
-                            let other = &mut [0.0; LANES][..len];
-                            let both = metric_column(&target.metric, &self.values, n_years, column)
-                                && metric_column(versus, &self.values, n_years, other);
-                            if both {
-                                column.iter_mut().zip(other.iter()).for_each(|(a, b)| *a -= b);
-                            }
-                            both
-                        }
+                    let as_columns = match &target.metric {
+                        Metric::AllOf(conditions) => conditions_column(conditions, &self.values, n_years, column),
+                        metric => tested_column(metric, target.versus.as_ref(), &self.values, n_years, column),
                     };
                     if !as_columns {
                         for lane in 0..len {
@@ -736,6 +729,46 @@ impl RowFactor {
     }
 }
 
+/// A metric minus its `versus` metric (when there is one) as a column: the tested quantity of
+/// `target_value_with` for single-valued metrics with a column form ([`metric_column`]), same
+/// bits; false (`out` then holds nothing useful) otherwise.
+#[inline(always)]
+fn tested_column(metric: &Metric, versus: Option<&Metric>, values: &[f64], n_years: usize, out: &mut [f64]) -> bool {
+    if !metric_column(metric, values, n_years, out) {
+        return false;
+    }
+    let Some(versus) = versus else { return true };
+    let other = &mut [0.0; LANES][..out.len()];
+    if !metric_column(versus, values, n_years, other) {
+        return false;
+    }
+    out.iter_mut().zip(other.iter()).for_each(|(a, b)| *a -= b);
+    true
+}
+
+/// A joint target's number of conditions met as a column (NaN on a path where a condition's
+/// quantity is undefined), as `target_value_with` counts them, when every condition has a
+/// column form; false otherwise.
+#[inline(always)]
+fn conditions_column(conditions: &[Condition], values: &[f64], n_years: usize, out: &mut [f64]) -> bool {
+    let len = out.len();
+    let (mut met, mut undefined) = ([0u32; LANES], [false; LANES]);
+    let x = &mut [0.0; LANES][..len];
+    for c in conditions {
+        if !tested_column(&c.metric, c.versus.as_ref(), values, n_years, x) {
+            return false;
+        }
+        for ((m, u), &x) in met.iter_mut().zip(&mut undefined).zip(x.iter()) {
+            *u |= x.is_nan();
+            *m += u32::from(c.test.hit(x));
+        }
+    }
+    for ((o, &m), &u) in out.iter_mut().zip(&met).zip(&undefined) {
+        *o = if u { f64::NAN } else { f64::from(m) };
+    }
+    true
+}
+
 /// A target's tested quantity on a block's paths as a column (`values` in the block's layout,
 /// `out` one slot per path), for the metrics that are one expression of a few columns: exactly
 /// the operations [`target_value_with`] gives each path (same bits), without its per-path
@@ -919,11 +952,8 @@ mod tests {
         }
         for t in &model_targets {
             let mut out = vec![f64::NAN; LANES];
-            let mut other = vec![f64::NAN; LANES];
-            assert!(metric_column(&t.metric, &values, n_years, &mut out));
-            assert!(metric_column(t.versus.as_ref().unwrap(), &values, n_years, &mut other));
-            for (lane, (&m, &w)) in out.iter().zip(&other).enumerate() {
-                let fast = m - w;
+            assert!(tested_column(&t.metric, t.versus.as_ref(), &values, n_years, &mut out));
+            for (lane, &fast) in out.iter().enumerate() {
                 let v = |i: usize, y: usize| values[(i * n_years + y) * LANES + lane];
                 let reference = target_value_with(t, v, &mut series, &mut versus);
                 assert!(
@@ -931,6 +961,34 @@ mod tests {
                     "{t:?}, lane {lane}: {fast:e} against {reference:e}"
                 );
             }
+        }
+        // Joint targets: the number of conditions met, NaN where one is undefined.
+        for (k, t) in model_targets.iter().enumerate().step_by(5) {
+            let other = &model_targets[(3 * k + 2) % model_targets.len()];
+            let conditions: Vec<Condition> = [t, other]
+                .into_iter()
+                .zip([Comparator::Gt, Comparator::Le])
+                .map(|(t, comparator)| Condition {
+                    metric: t.metric.clone(),
+                    versus: t.versus.clone(),
+                    test: crate::model::Test { comparator, threshold: 0.5, range: None },
+                    unit: String::new(),
+                })
+                .collect();
+            let joint = target(Metric::AllOf(conditions.clone()));
+            let mut out = vec![f64::NAN; LANES];
+            assert!(conditions_column(&conditions, &values, n_years, &mut out));
+            let mut defined = 0;
+            for (lane, &fast) in out.iter().enumerate() {
+                let v = |i: usize, y: usize| values[(i * n_years + y) * LANES + lane];
+                let reference = target_value_with(&joint, v, &mut series, &mut versus);
+                assert!(
+                    fast.to_bits() == reference.to_bits() || (fast.is_nan() && reference.is_nan()),
+                    "{joint:?}, lane {lane}: {fast:e} against {reference:e}"
+                );
+                defined += usize::from(!fast.is_nan());
+            }
+            assert!(defined > 0, "{joint:?}");
         }
         let growth_every_year = Metric::GrowthEveryYear { indicator: 0, from: 0, to: 3 };
         assert!(!metric_column(&growth_every_year, &values, n_years, &mut [0.0; LANES]));
