@@ -15,7 +15,10 @@
 //!   sketch (no work per path).
 //! - Simple compounding: the level's growth factor `r_t` becomes `r_t + δ/100`, so δ* solves
 //!   `Σ_t ln(1 + δ/(100·r_t)) = L` for a path-specific L; it is computed per path (safeguarded
-//!   Newton) into its own sketch.
+//!   Newton on the product form, [`solve_product`]) into its own sketch — by the block engine
+//!   for 64 paths at a time ([`shifts_of_block`], the lanes' Newton steps side by side, the
+//!   same bits as [`shift_on_path`]). δ* agrees with the log-form reference to ~1e-14 relative
+//!   (tested), far inside the sketch's 2^-10 resolution.
 //!
 //! The driving level of a derived target must enter a monomial expression with exponent 1 and
 //! the other factors must not be derived (so they do not move with it).
