@@ -20,7 +20,7 @@ use super::rqmc::{Dimensions, SobolPoint};
 use super::simd::{self, Level};
 use super::{exp, rng};
 use crate::model::distribution::FastMarginal;
-use crate::model::{Base, Comparator, Compounding, Indicator, Marginal, Metric, Model, Process};
+use crate::model::{Base, Comparator, Compounding, Condition, Indicator, Marginal, Metric, Model, Process};
 
 /// Paths per block. A multiple of 8 (the widest vector of `f64`), and a divisor of
 /// [`CHUNK`](super::CHUNK) so that blocks never straddle chunks.
@@ -400,11 +400,21 @@ impl Block {
                 // The value of an indicator in a year: read in place (see `target_column`).
                 Some(_) => {}
                 None => {
-                    for lane in 0..len {
-                        let values = &self.values;
-                        let v = move |i: usize, y: usize| values[(i * n_years + y) * LANES + lane];
-                        self.target_values[out + lane] =
-                            target_value_with(target, v, &mut self.series, &mut self.versus);
+                    // The common metrics as columns (minus a `versus` metric's column, as the
+                    // reference subtracts it; a joint target's conditions likewise); the others
+                    // path by path.
+                    let column = &mut self.target_values[out..out + len];
+                    let as_columns = match &target.metric {
+                        Metric::AllOf(conditions) => conditions_column(conditions, &self.values, n_years, column),
+                        metric => tested_column(metric, target.versus.as_ref(), &self.values, n_years, column),
+                    };
+                    if !as_columns {
+                        for lane in 0..len {
+                            let values = &self.values;
+                            let v = move |i: usize, y: usize| values[(i * n_years + y) * LANES + lane];
+                            self.target_values[out + lane] =
+                                target_value_with(target, v, &mut self.series, &mut self.versus);
+                        }
                     }
                 }
             }
@@ -750,6 +760,92 @@ impl RowFactor {
     }
 }
 
+/// A metric minus its `versus` metric (when there is one) as a column: the tested quantity of
+/// `target_value_with` for single-valued metrics with a column form ([`metric_column`]), same
+/// bits; false (`out` then holds nothing useful) otherwise.
+#[inline(always)]
+fn tested_column(metric: &Metric, versus: Option<&Metric>, values: &[f64], n_years: usize, out: &mut [f64]) -> bool {
+    if !metric_column(metric, values, n_years, out) {
+        return false;
+    }
+    let Some(versus) = versus else { return true };
+    let other = &mut [0.0; LANES][..out.len()];
+    if !metric_column(versus, values, n_years, other) {
+        return false;
+    }
+    out.iter_mut().zip(other.iter()).for_each(|(a, b)| *a -= b);
+    true
+}
+
+/// A joint target's number of conditions met as a column (NaN on a path where a condition's
+/// quantity is undefined), as `target_value_with` counts them, when every condition has a
+/// column form; false otherwise.
+#[inline(always)]
+fn conditions_column(conditions: &[Condition], values: &[f64], n_years: usize, out: &mut [f64]) -> bool {
+    let len = out.len();
+    let (mut met, mut undefined) = ([0u32; LANES], [false; LANES]);
+    let x = &mut [0.0; LANES][..len];
+    for c in conditions {
+        if !tested_column(&c.metric, c.versus.as_ref(), values, n_years, x) {
+            return false;
+        }
+        for ((m, u), &x) in met.iter_mut().zip(&mut undefined).zip(x.iter()) {
+            *u |= x.is_nan();
+            *m += u32::from(c.test.hit(x));
+        }
+    }
+    for ((o, &m), &u) in out.iter_mut().zip(&met).zip(&undefined) {
+        *o = if u { f64::NAN } else { f64::from(m) };
+    }
+    true
+}
+
+/// A target's tested quantity on a block's paths as a column (`values` in the block's layout,
+/// `out` one slot per path), for the metrics that are one expression of a few columns: exactly
+/// the operations [`target_value_with`] gives each path (same bits), without its per-path
+/// accessor and series. False (and `out` untouched) for the other metrics, which go path by path.
+#[inline(always)]
+fn metric_column(metric: &Metric, values: &[f64], n_years: usize, out: &mut [f64]) -> bool {
+    let len = out.len();
+    let column = |i: usize, y: usize| &values[(i * n_years + y) * LANES..][..len];
+    let pairs = |i: usize, from: usize, to: usize| column(i, from).iter().zip(column(i, to));
+    match *metric {
+        Metric::Value { indicator, year } => out.copy_from_slice(column(indicator, year)),
+        Metric::Cagr { indicator, from, to } => {
+            // `powf` per path: its bits are the reference's (the CAGR of a non-positive start is NaN).
+            let exponent = 1.0 / (to - from) as f64;
+            for (o, (&a, &b)) in out.iter_mut().zip(pairs(indicator, from, to)) {
+                *o = if a > 0.0 && b >= 0.0 { ((b / a).powf(exponent) - 1.0) * 100.0 } else { f64::NAN };
+            }
+        }
+        Metric::CumulativeGrowth { indicator, from, to } => {
+            for (o, (&a, &b)) in out.iter_mut().zip(pairs(indicator, from, to)) {
+                *o = if a > 0.0 && b >= 0.0 { (b / a - 1.0) * 100.0 } else { f64::NAN };
+            }
+        }
+        Metric::Change { indicator, from, to } => {
+            for (o, (&a, &b)) in out.iter_mut().zip(pairs(indicator, from, to)) {
+                *o = b - a;
+            }
+        }
+        Metric::Share { numerator, denominator, year } => {
+            for ((o, &n), &d) in out.iter_mut().zip(column(numerator, year)).zip(column(denominator, year)) {
+                *o = 100.0 * n / d;
+            }
+        }
+        Metric::Sum { indicator, from, to } => {
+            out.fill(0.0);
+            for y in from..=to {
+                for (o, &v) in out.iter_mut().zip(column(indicator, y)) {
+                    *o += v;
+                }
+            }
+        }
+        _ => return false,
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -805,5 +901,127 @@ mod tests {
         // diagonal of the previous one (row 1 shares nothing with row 0, which is only a diagonal).
         let factor = RowFactor::new(&factors[0], n);
         assert!((2..n).all(|a| factor.rows[a].carried == a - 1), "{:?}", factor.rows);
+    }
+
+    /// The column forms of the common metrics give every path the bits of `target_value_with`
+    /// (the per-path reference), on levels that are positive, zero, negative, infinite or NaN,
+    /// and on short blocks; the other metrics are left to the per-path loop.
+    #[test]
+    fn metric_columns_give_the_bits_of_the_path_reference() {
+        use crate::model::Target;
+        let (n_indicators, n_years) = (3, 5);
+        let mut state = 0x853c_49e6_748f_ea9b_u64;
+        let mut uniform = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let special = [0.0, -0.0, -3.5, f64::INFINITY, f64::NAN, 1e-300, 1e300];
+        let mut values = vec![0.0; n_indicators * n_years * LANES];
+        for (k, v) in values.iter_mut().enumerate() {
+            *v = if k % 11 == 4 { special[(k / 11) % special.len()] } else { 10f64.powf(4.0 * uniform() - 1.0) };
+        }
+        let target = |metric: Metric| Target {
+            id: "t".into(),
+            label_zh: String::new(),
+            label_en: String::new(),
+            section: String::new(),
+            region: String::new(),
+            wording: String::new(),
+            note: String::new(),
+            unit: String::new(),
+            metric,
+            versus: None,
+            comparator: Comparator::Ge,
+            threshold: 0.0,
+            range: None,
+        };
+        let mut metrics = Vec::new();
+        for indicator in 0..n_indicators {
+            for from in 0..n_years {
+                for to in from + 1..n_years {
+                    metrics.push(Metric::Cagr { indicator, from, to });
+                    metrics.push(Metric::CumulativeGrowth { indicator, from, to });
+                    metrics.push(Metric::Change { indicator, from, to });
+                    metrics.push(Metric::Sum { indicator, from, to });
+                }
+                metrics.push(Metric::Value { indicator, year: from });
+                metrics.push(Metric::Share {
+                    numerator: indicator,
+                    denominator: (indicator + 1) % n_indicators,
+                    year: from,
+                });
+            }
+        }
+        let (mut series, mut versus) = (Vec::new(), Vec::new());
+        for len in [LANES, 1, 37] {
+            for metric in &metrics {
+                let mut out = vec![f64::NAN; len];
+                assert!(metric_column(metric, &values, n_years, &mut out), "{metric:?} has a column form");
+                let t = target(metric.clone());
+                for (lane, &fast) in out.iter().enumerate() {
+                    let v = |i: usize, y: usize| values[(i * n_years + y) * LANES + lane];
+                    let reference = target_value_with(&t, v, &mut series, &mut versus);
+                    assert!(
+                        fast.to_bits() == reference.to_bits() || (fast.is_nan() && reference.is_nan()),
+                        "{metric:?}, lane {lane}: {fast:e} against {reference:e}"
+                    );
+                }
+            }
+        }
+        // Relative targets through the block: a metric minus a `versus` metric, as columns.
+        let mut model_targets = Vec::new();
+        for (k, metric) in metrics.iter().enumerate().step_by(3) {
+            let versus = [
+                Metric::Value { indicator: k % n_indicators, year: k % n_years },
+                metrics[(7 * k + 1) % metrics.len()].clone(),
+            ];
+            for versus in versus {
+                model_targets.push(Target { versus: Some(versus), ..target(metric.clone()) });
+            }
+        }
+        for t in &model_targets {
+            let mut out = vec![f64::NAN; LANES];
+            assert!(tested_column(&t.metric, t.versus.as_ref(), &values, n_years, &mut out));
+            for (lane, &fast) in out.iter().enumerate() {
+                let v = |i: usize, y: usize| values[(i * n_years + y) * LANES + lane];
+                let reference = target_value_with(t, v, &mut series, &mut versus);
+                assert!(
+                    fast.to_bits() == reference.to_bits() || (fast.is_nan() && reference.is_nan()),
+                    "{t:?}, lane {lane}: {fast:e} against {reference:e}"
+                );
+            }
+        }
+        // Joint targets: the number of conditions met, NaN where one is undefined.
+        for (k, t) in model_targets.iter().enumerate().step_by(5) {
+            let other = &model_targets[(3 * k + 2) % model_targets.len()];
+            let conditions: Vec<Condition> = [t, other]
+                .into_iter()
+                .zip([Comparator::Gt, Comparator::Le])
+                .map(|(t, comparator)| Condition {
+                    metric: t.metric.clone(),
+                    versus: t.versus.clone(),
+                    test: crate::model::Test { comparator, threshold: 0.5, range: None },
+                    unit: String::new(),
+                })
+                .collect();
+            let joint = target(Metric::AllOf(conditions.clone()));
+            let mut out = vec![f64::NAN; LANES];
+            assert!(conditions_column(&conditions, &values, n_years, &mut out));
+            let mut defined = 0;
+            for (lane, &fast) in out.iter().enumerate() {
+                let v = |i: usize, y: usize| values[(i * n_years + y) * LANES + lane];
+                let reference = target_value_with(&joint, v, &mut series, &mut versus);
+                assert!(
+                    fast.to_bits() == reference.to_bits() || (fast.is_nan() && reference.is_nan()),
+                    "{joint:?}, lane {lane}: {fast:e} against {reference:e}"
+                );
+                defined += usize::from(!fast.is_nan());
+            }
+            assert!(defined > 0, "{joint:?}");
+        }
+        let growth_every_year = Metric::GrowthEveryYear { indicator: 0, from: 0, to: 3 };
+        assert!(!metric_column(&growth_every_year, &values, n_years, &mut [0.0; LANES]));
     }
 }

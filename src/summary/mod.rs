@@ -429,11 +429,15 @@ impl Accumulator {
                 }
             }
         }
+        // δ* of every simple-compounding plan, a column of (at most) one block's paths at a time.
+        const LANES: usize = crate::engine::block::LANES;
+        let mut shifts = [0.0; LANES];
         for plan in &self.needed {
             if let Some(slot) = plan.slot {
-                for lane in 0..len {
-                    let v = move |i: usize, y: usize| column(i, y)[lane];
-                    self.shifts[slot].add(needed::shift_on_path_with(plan, v));
+                for start in (0..len).step_by(LANES) {
+                    let shifts = &mut shifts[..LANES.min(len - start)];
+                    needed::shifts_of_block(plan, move |i, y| &column(i, y)[start..], shifts);
+                    self.shifts[slot].add_slice(shifts);
                 }
             }
         }
