@@ -244,9 +244,12 @@ fn draw_into(
     draw: impl FnOnce(&theme::Theme) -> anyhow::Result<Vec<PathBuf>>,
 ) -> anyhow::Result<ChartReport> {
     let choice = font::choose(options.language, options.font_path.as_deref())?;
-    let theme = theme::Theme { font: choice.font, language: choice.language };
+    let mut theme =
+        theme::Theme { font: choice.font, language: choice.language, files: Some(crate::report::Batch::default()) };
     create_dir(dir)?;
     let files = draw(&theme)?;
+    // Every file is flushed to disk and put in place together (see `report::Batch`).
+    theme.files.take().map_or(Ok(()), crate::report::Batch::finish)?;
     Ok(ChartReport {
         files,
         language_used: choice.language,

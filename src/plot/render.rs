@@ -61,7 +61,7 @@ pub fn write(dir: &Path, stem: &str, chart: &impl Chart, theme: &Theme) -> anyho
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
     tmp.write_all(&encoded).with_context(|| format!("writing {}", png.display()))?;
-    persist(tmp, &png)?;
+    persist(tmp, &png, theme)?;
 
     let mut text = String::new();
     {
@@ -73,19 +73,28 @@ pub fn write(dir: &Path, stem: &str, chart: &impl Chart, theme: &Theme) -> anyho
     }
     let text =
         text.replace(&format!("font-family=\"{}\"", theme.font.family), &format!("font-family=\"{SVG_FONT_STACK}\""));
-    crate::report::atomic_write(&svg, text.as_bytes())?;
+    match &theme.files {
+        Some(batch) => batch.write(&svg, text.as_bytes())?,
+        None => crate::report::atomic_write(&svg, text.as_bytes())?,
+    }
     Ok(vec![png, svg])
 }
 
-/// Flush, make world-readable like any other output file, and rename into place.
-fn persist(tmp: NamedTempFile, target: &Path) -> anyhow::Result<()> {
-    tmp.as_file().sync_all().with_context(|| format!("writing {}", target.display()))?;
+/// Make world-readable like any other output file, then flush and rename into place, now or
+/// with the rest of the theme's batch of files.
+fn persist(tmp: NamedTempFile, target: &Path, theme: &Theme) -> anyhow::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let _ = tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644));
     }
-    tmp.persist(target).with_context(|| format!("cannot move the chart into place at {}", target.display()))?;
-    crate::report::manifest::record(target);
+    match &theme.files {
+        Some(batch) => batch.hold(tmp, target),
+        None => {
+            tmp.as_file().sync_all().with_context(|| format!("writing {}", target.display()))?;
+            tmp.persist(target).with_context(|| format!("cannot move the chart into place at {}", target.display()))?;
+            crate::report::manifest::record(target);
+        }
+    }
     Ok(())
 }

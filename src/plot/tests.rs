@@ -284,7 +284,7 @@ fn chinese_text_renders_as_glyphs_not_boxes() {
     let font = font::load(&path).unwrap();
     assert!(font.cjk);
     assert!("沈阳".chars().all(|c| font.has_char(c)), "no glyph ids for 沈阳");
-    let theme = theme::Theme { font, language: Language::Chinese };
+    let theme = theme::Theme { font, language: Language::Chinese, files: None };
     let shen = render_text(&theme, "沈");
     let yang = render_text(&theme, "阳");
     let ink = |b: &[u8]| b.iter().filter(|&&v| v < 128).count();
@@ -298,7 +298,7 @@ fn chinese_text_renders_as_glyphs_not_boxes() {
 #[test]
 fn probability_labels_are_drawn_in_the_label_column() {
     let Some(path) = cjk_font() else { return };
-    let theme = theme::Theme { font: font::load(&path).unwrap(), language: Language::Chinese };
+    let theme = theme::Theme { font: font::load(&path).unwrap(), language: Language::Chinese, files: None };
     let summary = synthetic_summary(12, 1000);
     let chart = probability::ProbabilityChart::new(&theme, &summary);
     let (w, h) = render::Chart::size(&chart);
@@ -513,7 +513,7 @@ fn png_pixels_are_those_of_plotters_own_bitmap_backend() {
     // histogram has translucent bars. Each is written by `render::write` and by plotters' own
     // `BitMapBackend` with its own encoder, and both files are decoded.
     let Some(font) = options(Language::Auto).font_path else { return };
-    let theme = theme::Theme { font: font::load(&font).unwrap(), language: Language::English };
+    let theme = theme::Theme { font: font::load(&font).unwrap(), language: Language::English, files: None };
     let summary = synthetic_summary(6, 10_000);
     let dir = tempfile::tempdir().unwrap();
     let fan = fan::FanChart::new(&theme, &summary, &summary.indicators[0], FanBands::Boe);

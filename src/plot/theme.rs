@@ -65,6 +65,9 @@ pub struct Theme {
     pub font: &'static LoadedFont,
     /// Chinese or English, never Auto.
     pub language: Language,
+    /// Where the chart files go as one set, flushed and put in place together when the set is
+    /// drawn (`report::Batch`); `None` puts each file in place as soon as it is written.
+    pub files: Option<crate::report::Batch>,
 }
 
 impl Theme {
