@@ -184,15 +184,7 @@ impl Block {
                             // `rng::base_stream(..).sample(StandardNormal)` gives, drawn faster.
                             let mut seeds = [0u64; LANES];
                             for (lane, cached) in base_keys[..len].iter_mut().enumerate() {
-                                let source = streams.base(i, first + lane as u64);
-                                let key = match *cached {
-                                    Some((s, key)) if s == source => key,
-                                    _ => {
-                                        let key = rng::path_key(source.0, source.1);
-                                        *cached = Some((source, key));
-                                        key
-                                    }
-                                };
+                                let key = cached_path_key(cached, streams.base(i, first + lane as u64));
                                 seeds[lane] = rng::base_stream_seed(key, indicator.stream_key);
                             }
                             self.lanes.seed(&seeds);
@@ -256,15 +248,7 @@ impl Block {
                 }
             }
             for (lane, cached) in keyed[..len].iter_mut().enumerate().filter(|_| !uniform) {
-                let source = streams.shock(i, first + lane as u64);
-                let key = match *cached {
-                    Some((s, key)) if s == source => key,
-                    _ => {
-                        let key = rng::path_key(source.0, source.1);
-                        *cached = Some((source, key));
-                        key
-                    }
-                };
+                let key = cached_path_key(cached, streams.shock(i, first + lane as u64));
                 seeds[lane] = rng::shock_stream_seed(key, stream_key);
             }
             let row = &mut self.shocks[k * n_proj * LANES..(k + 1) * n_proj * LANES];
@@ -756,6 +740,21 @@ impl RowFactor {
                 add_terms(&mut sum, &terms[row.carried..]);
             }
             z[a * LANES..(a + 1) * LANES].copy_from_slice(&sum);
+        }
+    }
+}
+
+/// `rng::path_key` of a lane's stream source `(seed, path)`, remembered in `cached` with the
+/// source it belongs to: consecutive indicators of a path usually share their source, so the key
+/// is mixed once per lane instead of once per indicator.
+#[inline(always)]
+fn cached_path_key(cached: &mut Option<((u64, u64), u64)>, source: (u64, u64)) -> u64 {
+    match *cached {
+        Some((s, key)) if s == source => key,
+        _ => {
+            let key = rng::path_key(source.0, source.1);
+            *cached = Some((source, key));
+            key
         }
     }
 }
