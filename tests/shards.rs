@@ -120,6 +120,28 @@ fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     files
 }
 
+/// A part file is the same bytes whatever the number of threads (the order in which a shard's
+/// paths reach the sketches shaped their dense windows, and the files held that layout).
+#[test]
+fn a_shard_writes_the_same_bytes_on_any_number_of_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let flagship = "scenarios/liaoning-2022-2024.toml";
+    let bytes: Vec<Vec<u8>> = ["1", "2", "2", "3"]
+        .iter()
+        .enumerate()
+        .map(|(k, threads)| {
+            let out_dir = dir.path().join(format!("t{k}"));
+            let args = ["run", flagship, "--paths", "12288", "--shard", "1/3", "--no-charts", "-q", "--threads", threads];
+            let out = feasim(&[&args[..], &["--out", arg(&out_dir)]].concat());
+            assert!(out.status.success(), "{}", text(&out.stderr));
+            std::fs::read(out_dir.join("shard-1-of-3.json")).unwrap()
+        })
+        .collect();
+    for (k, other) in bytes.iter().enumerate().skip(1) {
+        assert!(other == &bytes[0], "run {k} wrote a different part file than the run on one thread");
+    }
+}
+
 #[test]
 fn shards_in_separate_processes_merge_to_the_single_run_byte_for_byte() {
     let dir = tempfile::tempdir().unwrap();

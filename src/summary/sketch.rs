@@ -102,15 +102,43 @@ impl From<StoreFile> for Store {
     }
 }
 
+/// Files hold a store in one canonical layout, whatever order its values arrived in (the dense
+/// window a store grew depends on it, and so on how a run's paths were shared among threads): the
+/// window is the span of at most [`DENSE_MAX`] buckets holding the most non-empty buckets (the
+/// lowest such span on a tie), cut to its first and last non-empty bucket; every other bucket is
+/// sparse. So a shard's part file is the same bytes on any number of threads.
 impl From<Store> for StoreFile {
-    fn from(mut store: Store) -> StoreFile {
-        store.flush();
-        StoreFile { offset: store.offset, counts: store.counts, sparse: store.sparse }
+    fn from(store: Store) -> StoreFile {
+        let buckets: Vec<(i32, u64)> = store.buckets().collect();
+        if buckets.is_empty() {
+            return StoreFile { offset: 0, counts: Vec::new(), sparse: BTreeMap::new() };
+        }
+        // Two pointers over the sorted indices: the widest run [first, last] within the limit.
+        let (mut best, mut first) = ((0, 0), 0);
+        for last in 0..buckets.len() {
+            while (buckets[last].0 - buckets[first].0) as usize >= DENSE_MAX {
+                first += 1;
+            }
+            if last - first > best.1 - best.0 {
+                best = (first, last);
+            }
+        }
+        let (lo, hi) = (buckets[best.0].0, buckets[best.1].0);
+        let mut counts = vec![0; (hi - lo) as usize + 1];
+        let mut sparse = BTreeMap::new();
+        for (index, count) in buckets {
+            if (lo..=hi).contains(&index) {
+                counts[(index - lo) as usize] = count;
+            } else {
+                sparse.insert(index, count);
+            }
+        }
+        StoreFile { offset: lo, counts, sparse }
     }
 }
 
-/// The layout as a file would hold it (pending counts added in), so that two stores print alike
-/// exactly when they would be written alike.
+/// The live layout, pending counts added in (what adding value by value would have built; files
+/// hold the canonical layout of [`StoreFile`] instead).
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut store = self.clone();
@@ -654,6 +682,30 @@ impl Sketch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The same values in any order are written alike (the canonical layout of `StoreFile`),
+    /// though the windows they grew differ; a far outlier stays sparse, and the file reads back
+    /// to the same buckets.
+    #[test]
+    fn a_sketch_is_written_alike_whatever_order_its_values_came_in() {
+        let mut values: Vec<f64> = (0..5_000).map(|k| 1.0 + ((k as f64) * 0.618_033_988_75).fract() * 9.0).collect();
+        values.extend([1e-300, 3e250, -2.0, -7.5, 0.0, 1e-14]);
+        let (mut forward, mut backward, mut columns) = (Sketch::new(), Sketch::new(), Sketch::new());
+        values.iter().for_each(|&v| forward.add(v));
+        values.iter().rev().for_each(|&v| backward.add(v));
+        values.chunks(37).rev().for_each(|c| {
+            columns.add_column(c);
+        });
+        assert_ne!(format!("{:?}", forward.positive), format!("{:?}", backward.positive), "layouts differ");
+        let json = serde_json::to_string(&forward).unwrap();
+        assert_eq!(json, serde_json::to_string(&backward).unwrap());
+        assert_eq!(json, serde_json::to_string(&columns).unwrap());
+        let read: Sketch = serde_json::from_str(&json).unwrap();
+        assert_eq!(read, forward);
+        assert_eq!(serde_json::to_string(&read).unwrap(), json);
+        let file = StoreFile::from(forward.positive.clone());
+        assert!(file.counts.len() <= DENSE_MAX && file.sparse.contains_key(&bucket_of(3e250)));
+    }
 
     #[test]
     fn quantiles_within_relative_accuracy() {
