@@ -131,7 +131,8 @@ fn a_shard_writes_the_same_bytes_on_any_number_of_threads() {
         .enumerate()
         .map(|(k, threads)| {
             let out_dir = dir.path().join(format!("t{k}"));
-            let args = ["run", flagship, "--paths", "12288", "--shard", "1/3", "--no-charts", "-q", "--threads", threads];
+            let args =
+                ["run", flagship, "--paths", "12288", "--shard", "1/3", "--no-charts", "-q", "--threads", threads];
             let out = feasim(&[&args[..], &["--out", arg(&out_dir)]].concat());
             assert!(out.status.success(), "{}", text(&out.stderr));
             std::fs::read(out_dir.join("shard-1-of-3.json")).unwrap()
