@@ -19,7 +19,12 @@ use super::ziggurat_tables::{ZIG_NORM_F, ZIG_NORM_R, ZIG_NORM_X};
 const GOLDEN_GAMMA: u64 = 0x9e37_79b9_7f4a_7c15;
 
 /// The Xoshiro256++ states of a block's streams, word by word.
+///
+/// Aligned to a cache line, so that each vector of a word's lanes is one line: at the alignment
+/// of `u64`, seven of every eight 64-byte loads and stores of the states were split across two
+/// lines, and one load in the generator step held 5.5% of the reference scenario's samples.
 #[derive(Debug, Clone)]
+#[repr(C, align(64))]
 pub struct LaneStreams {
     s: [[u64; LANES]; 4],
 }
