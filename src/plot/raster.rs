@@ -96,18 +96,18 @@ impl<'a> RgbBackend<'a> {
         }
         // plotters blends eight pixels at a time (as 16-bit lanes of three u64 words) while more
         // than eight remain, then the rest byte by byte: two rounding rules.
-        // The colour repeated along the row, so that both blends are byte loops the compiler
-        // vectorises.
         let words = (count - 1) / 8 * 8 * PIXEL;
-        let pattern: Vec<u8> = color.iter().copied().cycle().take(count * PIXEL).collect();
-        let (head_colour, tail_colour) = pattern.split_at(words);
         for row in self.buffer[first..].chunks_mut(stride).take(rows) {
             let (head, tail) = row[..count * PIXEL].split_at_mut(words);
-            for (byte, &c) in head.iter_mut().zip(head_colour) {
-                *byte = blend_word(*byte, c, a);
+            for pixel in head.chunks_exact_mut(PIXEL) {
+                for (byte, &c) in pixel.iter_mut().zip(&color) {
+                    *byte = blend_word(*byte, c, a);
+                }
             }
-            for (byte, &c) in tail.iter_mut().zip(tail_colour) {
-                *byte = blend_byte(*byte, c, a);
+            for pixel in tail.chunks_exact_mut(PIXEL) {
+                for (byte, &c) in pixel.iter_mut().zip(&color) {
+                    *byte = blend_byte(*byte, c, a);
+                }
             }
         }
     }

@@ -35,11 +35,6 @@ pub trait Chart {
         DB::ErrorType: 'static;
 }
 
-thread_local! {
-    /// The pixel buffer of the PNG this thread is drawing (see [`write`]).
-    static PIXELS: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
 /// Write `chart` as `<dir>/<stem>.png` and `<dir>/<stem>.svg`; returns both paths.
 pub fn write(dir: &Path, stem: &str, chart: &impl Chart, theme: &Theme) -> anyhow::Result<Vec<PathBuf>> {
     let size = chart.size();
@@ -48,23 +43,17 @@ pub fn write(dir: &Path, stem: &str, chart: &impl Chart, theme: &Theme) -> anyho
 
     // The pixels are drawn into a buffer (pixel for pixel what plotters' `BitMapBackend` draws,
     // see `raster`) and encoded here, at a setting chosen for charts.
-    // The buffer is the thread's, kept from chart to chart and cleared: a fresh zeroed
-    // allocation of a few megabytes per chart came from the kernel page by page, and zeroing
-    // those pages was 11% of the charts' CPU (flagship, perf).
-    let encoded = PIXELS.with_borrow_mut(|pixels| -> anyhow::Result<Vec<u8>> {
-        pixels.clear();
-        pixels.resize(size.0 as usize * size.1 as usize * 3, 0);
-        {
-            let root = RgbBackend::new(pixels, size).into_drawing_area();
-            chart
-                .draw(&Canvas { root: &root, theme, per_glyph: true })
-                .with_context(|| format!("drawing {}", png.display()))?;
-            root.present().with_context(|| format!("drawing {}", png.display()))?;
-        }
-        let mut encoded = Vec::with_capacity(pixels.len() / 8);
-        encode_png(pixels, size, &mut encoded).with_context(|| format!("encoding {}", png.display()))?;
-        Ok(encoded)
-    })?;
+    let mut pixels = vec![0u8; size.0 as usize * size.1 as usize * 3];
+    {
+        let root = RgbBackend::new(&mut pixels, size).into_drawing_area();
+        chart
+            .draw(&Canvas { root: &root, theme, per_glyph: true })
+            .with_context(|| format!("drawing {}", png.display()))?;
+        root.present().with_context(|| format!("drawing {}", png.display()))?;
+    }
+    let mut encoded = Vec::with_capacity(pixels.len() / 8);
+    encode_png(&pixels, size, &mut encoded).with_context(|| format!("encoding {}", png.display()))?;
+    drop(pixels);
     crate::report::manifest::sweep_temporaries(dir);
     let mut tmp = tempfile::Builder::new()
         .prefix(&crate::report::manifest::temp_prefix())
