@@ -1126,6 +1126,61 @@ mod tests {
         }
     }
 
+    /// Not only the parameters above: a seeded sweep of random parameters over the whole range
+    /// a scenario may give (t with 0 < df <= 1e12, PERT and triangular modes anywhere in their
+    /// range at any scale and offset, split normals up to 1:1000), on a coarser grid, within the
+    /// same 1e-12; and counts giving the reference's integers.
+    #[test]
+    fn random_parameters_match_the_reference_within_1e_12() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(13);
+        let zs = grid(3.1e-3);
+        let log_uniform = |rng: &mut rand_xoshiro::Xoshiro256PlusPlus, lo: f64, hi: f64| {
+            (lo.ln() + rng.random::<f64>() * (hi.ln() - lo.ln())).exp()
+        };
+        for _ in 0..12 {
+            let df = log_uniform(&mut rng, 0.05, 1e12);
+            let m = Marginal::StudentT { location: 0.0, scale: 1.0, df };
+            let fast = FastMarginal::new(&m);
+            let worst = zs
+                .iter()
+                .map(|&z| rel(fast.from_standard_normal(z), m.from_standard_normal_exact(z)))
+                .fold(0.0, f64::max);
+            assert!(worst <= 1e-12, "t df {df}: relative error {worst:e}");
+        }
+        for _ in 0..12 {
+            let scale = log_uniform(&mut rng, 1e-3, 1e6);
+            let min = (rng.random::<f64>() - 0.5) * 10.0 * scale;
+            let max = min + scale * log_uniform(&mut rng, 1e-2, 1e2);
+            let mode = min + (max - min) * rng.random::<f64>().powi(3 * rng.random_range(0..2) + 1);
+            let (worst, _) = pert_error(min, mode, max, &zs);
+            assert!(worst <= 1e-12, "PERT {min} {mode} {max}: relative error {worst:e}");
+            let (worst, _) = anchored_error(Marginal::Triangular { min, mode, max }, &zs);
+            assert!(worst <= 1e-12, "triangular {min} {mode} {max}: relative error {worst:e}");
+        }
+        for _ in 0..12 {
+            let mode = (rng.random::<f64>() - 0.5) * 20.0;
+            let sd_low = log_uniform(&mut rng, 1e-2, 1e1);
+            let sd_high = sd_low * log_uniform(&mut rng, 1e-3, 1e3);
+            let (worst, _) = anchored_error(Marginal::SplitNormal { mode, sd_low, sd_high }, &zs);
+            assert!(worst <= 1e-12, "split normal {mode} {sd_low} {sd_high}: relative error {worst:e}");
+        }
+        for _ in 0..12 {
+            let mean = log_uniform(&mut rng, 1e-3, 1e5);
+            let counts = [
+                Marginal::Poisson { mean },
+                Marginal::NegativeBinomial { mean, dispersion: log_uniform(&mut rng, 1e-2, 1e3) },
+            ];
+            for m in counts {
+                let fast = FastMarginal::new(&m);
+                for &z in &zs {
+                    let (got, want) = (fast.from_standard_normal(z), m.from_standard_normal_exact(z));
+                    assert_eq!(got.to_bits(), want.to_bits(), "{m:?} at z = {z:e}: {got} vs {want}");
+                }
+            }
+        }
+    }
+
     /// Laws too wide to tabulate keep the reference.
     #[test]
     fn very_wide_counts_keep_the_reference() {
