@@ -10,7 +10,6 @@
 //! - `coverage`: the 95% interval of every sampling design covers the truth 92–98% of the time;
 //! - `cli`: the `feasim` command end to end;
 //! - `report`: `feasim report` and report.html in headless Chromium (`tests/browser.py`);
-//! - `shards`: sharded runs in separate processes merged byte for byte, and every refused merge.
 //! - `shards`: sharded runs in separate processes merged byte for byte, and every refused merge;
 //! - `extract`: precision and recall of `feasim extract` against answer keys;
 //! - `grammar`: the target grammar (every year, ranges, about, ==, sums, past years, classes,

@@ -15,11 +15,11 @@
 use rand::SeedableRng;
 
 use super::normals::LaneStreams;
-use super::path::{PER_CENT, Sampling, StreamSource, stratified_normal, target_value_with};
+use super::path::{PER_CENT, Sampling, StreamSource, stratified_uniform, target_value_with};
 use super::rqmc::{Dimensions, SobolPoint};
 use super::simd::{self, Level};
 use super::{exp, rng};
-use crate::model::distribution::FastMarginal;
+use crate::model::distribution::{FastMarginal, standard_normal_quantile_column};
 use crate::model::{Base, Comparator, Compounding, Condition, Indicator, Marginal, Metric, Model, Process};
 
 /// Paths per block. A multiple of 8 (the widest vector of `f64`), and a divisor of
@@ -234,11 +234,12 @@ impl Block {
                             }
                         }
                         Sampling::LatinHypercube => {
-                            for (lane, slot) in normals.iter_mut().enumerate() {
+                            let mut uniforms = [0.0_f64; LANES];
+                            for (lane, slot) in uniforms[..len].iter_mut().enumerate() {
                                 let path = first + lane as u64;
                                 let (seed, stream_path) = streams.base(i, path);
                                 let mut stream = rng::base_stream(seed, stream_path, indicator.stream_key);
-                                *slot = stratified_normal(
+                                *slot = stratified_uniform(
                                     &mut stream,
                                     seed,
                                     path,
@@ -246,13 +247,17 @@ impl Block {
                                     streams.latin_bits(),
                                 );
                             }
+                            standard_normal_quantile_column(&uniforms[..len], normals);
                         }
                         Sampling::Sobol { replicate_bits, shared_bits } => {
-                            for (lane, slot) in normals.iter_mut().enumerate() {
+                            let mut uniforms = [0.0_f64; LANES];
+                            let dimension = self.dimensions.base(i) + streams.sobol_offset(i, true);
+                            for (lane, slot) in uniforms[..len].iter_mut().enumerate() {
                                 let (seed, stream_path) = streams.base(i, first + lane as u64);
                                 *slot = SobolPoint::shared(seed, stream_path, replicate_bits, shared_bits)
-                                    .normal(self.dimensions.base(i) + streams.sobol_offset(i, true));
+                                    .uniform(dimension);
                             }
+                            standard_normal_quantile_column(&uniforms[..len], normals);
                         }
                     }
                     let fast = prepared(&mut self.prepared, i, marginal);
@@ -302,6 +307,8 @@ impl Block {
                         }
                     }
                 }
+                // Both stratified designs fill the rows with uniforms, then map each year's column
+                // through Φ⁻¹ at once (`standard_normal_quantile_column`, the scalar bits).
                 Sampling::LatinHypercube => {
                     for (lane, &seed) in seeds[..len].iter().enumerate() {
                         let path = first + lane as u64;
@@ -310,9 +317,10 @@ impl Block {
                         for t in 0..n_proj {
                             let dimension = rng::shock_dimension(stream_key, t);
                             row[t * LANES + lane] =
-                                stratified_normal(&mut stream, source.0, path, dimension, streams.latin_bits());
+                                stratified_uniform(&mut stream, source.0, path, dimension, streams.latin_bits());
                         }
                     }
+                    normals_from_uniforms(row, n_proj, len);
                 }
                 Sampling::Sobol { replicate_bits, shared_bits } => {
                     // Scrambled Sobol' points (see `rqmc`): no stream to seed.
@@ -321,9 +329,10 @@ impl Block {
                         let source = streams.shock(i, first + lane as u64);
                         let point = SobolPoint::shared(source.0, source.1, replicate_bits, shared_bits);
                         for t in 0..n_proj {
-                            row[t * LANES + lane] = point.normal(self.dimensions.shock(i, t) + offset);
+                            row[t * LANES + lane] = point.uniform(self.dimensions.shock(i, t) + offset);
                         }
                     }
+                    normals_from_uniforms(row, n_proj, len);
                 }
             }
         }
@@ -664,6 +673,17 @@ fn same_parameters(a: &Marginal, b: &Marginal) -> bool {
         }
     }
     bits(a) == bits(b)
+}
+
+/// Each of the `n_proj` year columns of `row` (`LANES` slots each, the first `len` in use): the
+/// uniforms in it replaced by their standard normals.
+#[inline(always)]
+fn normals_from_uniforms(row: &mut [f64], n_proj: usize, len: usize) {
+    let mut uniforms = [0.0_f64; LANES];
+    for column in row.chunks_exact_mut(LANES).take(n_proj) {
+        uniforms[..len].copy_from_slice(&column[..len]);
+        standard_normal_quantile_column(&uniforms[..len], &mut column[..len]);
+    }
 }
 
 /// [`Marginal::from_standard_normal`] over a column: normals inline (vectorised), the others

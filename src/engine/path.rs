@@ -331,12 +331,19 @@ impl StreamSource for DesignedStreams {
 /// block of 2^`bits` paths) in dimension `dimension`, from one uniform of `stream`.
 #[inline]
 pub(super) fn stratified_normal(stream: &mut rng::Stream, seed: u64, path: u64, dimension: u64, bits: u32) -> f64 {
+    standard_normal_quantile(stratified_uniform(stream, seed, path, dimension, bits))
+}
+
+/// The uniform [`stratified_normal`] maps through Φ⁻¹ (the block engine converts a column of them
+/// at once).
+#[inline]
+pub(super) fn stratified_uniform(stream: &mut rng::Stream, seed: u64, path: u64, dimension: u64, bits: u32) -> f64 {
     let block = path >> bits;
     let position = path & ((1 << bits) - 1);
     let stratum = rng::permute_bits(rng::stream_seed(seed, block, dimension), position, bits);
     // A uniform in the open interval (0, 1), never 0 or 1.
     let u = ((stream.next_u64() >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64);
-    standard_normal_quantile((stratum as f64 + u) / (1u64 << bits) as f64)
+    (stratum as f64 + u) / (1u64 << bits) as f64
 }
 
 /// Every stream from one seed: the ordinary run.
