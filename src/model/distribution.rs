@@ -901,16 +901,18 @@ pub fn standard_normal_quantile(p: f64) -> f64 {
 #[inline(always)]
 pub fn standard_normal_quantile_column(p: &[f64], out: &mut [f64]) {
     assert_eq!(p.len(), out.len(), "columns of different lengths");
-    let mut outside = false;
+    // A lane is central when |p − 1/2| <= 0.425 (false for NaN).
+    let central = |p: f64| (p - 0.5).abs() <= 0.425;
+    let mut all_central = true;
     for (o, &p) in out.iter_mut().zip(p) {
         let q = p - 0.5;
         let r = 0.180625 - q * q;
         *o = q * ppnd_poly(&PPND_A, r) / ppnd_poly(&PPND_B, r);
-        outside |= !(q.abs() <= 0.425);
+        all_central &= central(p);
     }
-    if outside {
+    if !all_central {
         for (o, &p) in out.iter_mut().zip(p) {
-            if !((p - 0.5).abs() <= 0.425) {
+            if !central(p) {
                 *o = standard_normal_quantile(p);
             }
         }
