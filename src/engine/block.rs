@@ -206,6 +206,10 @@ impl Block {
         // (seed, path) of each lane's last base stream and its path key: ordinary runs give every
         // indicator of a path the same source, so the key is mixed once per lane and block.
         let mut base_keys: [Option<((u64, u64), u64)>; LANES] = [None; LANES];
+        // Under `--sampling sobol`: each lane's point, made again only when its source changes
+        // (in the `sobol` analysis's hybrids, between A's and B's indicators).
+        let mut sobol_sources: [Option<(u64, u64)>; LANES] = [None; LANES];
+        let mut sobol_points = [SobolPoint::default(); LANES];
         for (i, indicator) in model.indicators.iter().enumerate() {
             let column = &mut self.values[i * n_years * LANES..][..LANES];
             match &indicator.base {
@@ -250,13 +254,18 @@ impl Block {
                             standard_normal_quantile_column(&uniforms[..len], normals);
                         }
                         Sampling::Sobol { replicate_bits, shared_bits } => {
+                            for (lane, (cached, point)) in
+                                sobol_sources[..len].iter_mut().zip(&mut sobol_points).enumerate()
+                            {
+                                let source = streams.base(i, first + lane as u64);
+                                if *cached != Some(source) {
+                                    *cached = Some(source);
+                                    *point = SobolPoint::shared(source.0, source.1, replicate_bits, shared_bits);
+                                }
+                            }
                             let mut uniforms = [0.0_f64; LANES];
                             let dimension = self.dimensions.base(i) + streams.sobol_offset(i, true);
-                            for (lane, slot) in uniforms[..len].iter_mut().enumerate() {
-                                let (seed, stream_path) = streams.base(i, first + lane as u64);
-                                *slot = SobolPoint::shared(seed, stream_path, replicate_bits, shared_bits)
-                                    .uniform(dimension);
-                            }
+                            SobolPoint::uniform_column(&sobol_points[..len], dimension, &mut uniforms[..len]);
                             standard_normal_quantile_column(&uniforms[..len], normals);
                         }
                     }
@@ -325,12 +334,16 @@ impl Block {
                 Sampling::Sobol { replicate_bits, shared_bits } => {
                     // Scrambled Sobol' points (see `rqmc`): no stream to seed.
                     let offset = streams.sobol_offset(i, false);
-                    for lane in 0..len {
+                    for (lane, (cached, point)) in sobol_sources[..len].iter_mut().zip(&mut sobol_points).enumerate() {
                         let source = streams.shock(i, first + lane as u64);
-                        let point = SobolPoint::shared(source.0, source.1, replicate_bits, shared_bits);
-                        for t in 0..n_proj {
-                            row[t * LANES + lane] = point.uniform(self.dimensions.shock(i, t) + offset);
+                        if *cached != Some(source) {
+                            *cached = Some(source);
+                            *point = SobolPoint::shared(source.0, source.1, replicate_bits, shared_bits);
                         }
+                    }
+                    for t in 0..n_proj {
+                        let dimension = self.dimensions.shock(i, t) + offset;
+                        SobolPoint::uniform_column(&sobol_points[..len], dimension, &mut row[t * LANES..][..len]);
                     }
                     normals_from_uniforms(row, n_proj, len);
                 }
