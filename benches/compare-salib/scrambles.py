@@ -22,7 +22,7 @@ every S_i and ST_i (the metric of ./run), each with a 95% bootstrap interval ove
 median |error| of S1(x1). Needs numpy and scipy (the bench venv of ./run has both):
 
   ~/.cache/feasim-bench-venv/bin/python benches/compare-salib/scrambles.py [SEEDS] [N...]
-      (defaults: 200 seeds, N = 4096 16384: about a minute; 1000 seeds: about 6)
+      (defaults: 200 seeds, N = 4096 16384: 1-2 minutes on one core; 1000 seeds: 6-12)
 """
 import sys
 import time
