@@ -12,10 +12,8 @@
 //! shipped scenarios and every sampling design in `tests/blocks.rs`); `simulate_with` stays the
 //! readable reference and serves the analyses that visit paths one at a time.
 
-use rand::SeedableRng;
-
 use super::normals::LaneStreams;
-use super::path::{PER_CENT, Sampling, StreamSource, stratified_uniform, target_value_with};
+use super::path::{PER_CENT, Sampling, StreamSource, stratified, target_value_with};
 use super::rqmc::{Dimensions, SobolPoint};
 use super::simd::{self, Level};
 use super::{exp, rng};
@@ -238,18 +236,25 @@ impl Block {
                             }
                         }
                         Sampling::LatinHypercube => {
-                            let mut uniforms = [0.0_f64; LANES];
-                            for (lane, slot) in uniforms[..len].iter_mut().enumerate() {
+                            // `stratified_uniform` for the lanes side by side (as for the shocks).
+                            let bits = streams.latin_bits();
+                            let dimension = rng::base_dimension(indicator.stream_key);
+                            let (mut seeds, mut keys, mut positions) = ([0u64; LANES], [0u64; LANES], [0u64; LANES]);
+                            for (lane, cached) in base_keys[..len].iter_mut().enumerate() {
                                 let path = first + lane as u64;
-                                let (seed, stream_path) = streams.base(i, path);
-                                let mut stream = rng::base_stream(seed, stream_path, indicator.stream_key);
-                                *slot = stratified_uniform(
-                                    &mut stream,
-                                    seed,
-                                    path,
-                                    rng::base_dimension(indicator.stream_key),
-                                    streams.latin_bits(),
-                                );
+                                let source = streams.base(i, path);
+                                seeds[lane] =
+                                    rng::base_stream_seed(cached_path_key(cached, source), indicator.stream_key);
+                                keys[lane] = rng::stream_seed(source.0, path >> bits, dimension);
+                                positions[lane] = path & ((1 << bits) - 1);
+                            }
+                            self.lanes.seed(&seeds);
+                            let (mut words, mut strata) = ([0u64; LANES], [0u64; LANES]);
+                            self.lanes.next_u64s(&mut words);
+                            rng::permute_bits_column(&keys[..len], &positions[..len], bits, &mut strata[..len]);
+                            let mut uniforms = [0.0_f64; LANES];
+                            for ((u, &stratum), &word) in uniforms[..len].iter_mut().zip(&strata).zip(&words) {
+                                *u = stratified(stratum, word, bits);
                             }
                             standard_normal_quantile_column(&uniforms[..len], normals);
                         }
@@ -319,14 +324,26 @@ impl Block {
                 // Both stratified designs fill the rows with uniforms, then map each year's column
                 // through Φ⁻¹ at once (`standard_normal_quantile_column`, the scalar bits).
                 Sampling::LatinHypercube => {
-                    for (lane, &seed) in seeds[..len].iter().enumerate() {
+                    // `stratified_uniform` for the block's lanes side by side: their streams as
+                    // for independent draws, each lane's stratum from its Latin block's key.
+                    let bits = streams.latin_bits();
+                    let (mut block_keys, mut positions) = ([0u64; LANES], [0u64; LANES]);
+                    for (lane, (key, position)) in block_keys.iter_mut().zip(&mut positions).enumerate().take(len) {
                         let path = first + lane as u64;
-                        let mut stream = rng::Stream::seed_from_u64(seed);
-                        let source = streams.shock(i, path);
-                        for t in 0..n_proj {
-                            let dimension = rng::shock_dimension(stream_key, t);
-                            row[t * LANES + lane] =
-                                stratified_uniform(&mut stream, source.0, path, dimension, streams.latin_bits());
+                        *key = rng::path_key(streams.shock(i, path).0, path >> bits);
+                        *position = path & ((1 << bits) - 1);
+                    }
+                    self.lanes.seed(&seeds);
+                    let (mut keys, mut strata, mut words) = ([0u64; LANES], [0u64; LANES], [0u64; LANES]);
+                    for t in 0..n_proj {
+                        let dimension = rng::shock_dimension(stream_key, t);
+                        for (key, &block_key) in keys.iter_mut().zip(&block_keys) {
+                            *key = rng::splitmix64(block_key ^ dimension);
+                        }
+                        rng::permute_bits_column(&keys[..len], &positions[..len], bits, &mut strata[..len]);
+                        self.lanes.next_u64s(&mut words);
+                        for ((e, &stratum), &word) in row[t * LANES..][..len].iter_mut().zip(&strata).zip(&words) {
+                            *e = stratified(stratum, word, bits);
                         }
                     }
                     normals_from_uniforms(row, n_proj, len);

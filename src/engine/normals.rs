@@ -48,6 +48,12 @@ impl LaneStreams {
         }
     }
 
+    /// The next 64-bit output of every lane's stream (`Xoshiro256PlusPlus::next_u64`).
+    #[inline(always)]
+    pub fn next_u64s(&mut self, out: &mut [u64; LANES]) {
+        self.step(out);
+    }
+
     /// One standard normal from each of the first `len` lanes' streams into `out`.
     #[inline(always)]
     pub fn next_normals(&mut self, len: usize, out: &mut [f64; LANES]) {
