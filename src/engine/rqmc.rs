@@ -221,7 +221,7 @@ impl SobolPoint {
 
     /// The key of padded set `set` for this point's replicate, and the point's shuffled index in
     /// that set.
-    #[inline]
+    #[inline(always)]
     fn set(&self, set: u64) -> (u64, u32) {
         let key = stream_seed(self.seed, self.replicate, SOBOL_SALT ^ set.wrapping_mul(0x9e37_79b9_7f4a_7c15));
         // A nested uniform scramble of the position's bits is a permutation of 0..2^bits (its
@@ -243,19 +243,21 @@ impl SobolPoint {
     }
 
     /// [`uniform`](Self::uniform) of every point of a column in one dimension, into `out`: the
-    /// same bits, and for the first 256 dimensions (every model's, unless it draws more) in one
-    /// branch-free loop over the points, which vectorises.
+    /// same bits, in one branch-free loop over the points, which vectorises.
     #[inline(always)]
     pub fn uniform_column(points: &[SobolPoint], dimension: u32, out: &mut [f64]) {
-        if dimension >= SET_DIMENSIONS {
+        let (set, within) = (dimension / SET_DIMENSIONS, dimension % SET_DIMENSIONS);
+        let vectors = &directions()[within as usize];
+        if set == 0 {
             for (o, point) in out.iter_mut().zip(points) {
-                *o = point.uniform(dimension);
+                *o = scrambled(point.first_set.0, point.first_set.1, within, vectors);
             }
-            return;
-        }
-        let vectors = &directions()[dimension as usize];
-        for (o, point) in out.iter_mut().zip(points) {
-            *o = scrambled(point.first_set.0, point.first_set.1, dimension, vectors);
+        } else {
+            // Beyond the first 256 dimensions the set's key and index are made per coordinate.
+            for (o, point) in out.iter_mut().zip(points) {
+                let (key, index_rev) = point.set(u64::from(set));
+                *o = scrambled(key, index_rev, within, vectors);
+            }
         }
     }
 
