@@ -67,6 +67,11 @@ const BOOTSTRAP_SALT: u64 = 0x626f_6f74_7374_7270;
 /// [`CHUNK`] paths.
 const BLOCK_BYTES: usize = 64 << 20;
 
+/// Paths per parallel work item: four blocks of the engine. (A chunk of 1 024 paths would leave
+/// the default N = 1 024 on one thread; every path's numbers depend only on its index, and the
+/// records are gathered in path order, so the item size changes no result.)
+const PIECE: u64 = 4 * LANES as u64;
+
 /// How many base samples, from which seed, with how many bootstrap replicates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SobolConfig {
@@ -671,14 +676,14 @@ pub fn sobol(model: &Model, config: &SobolConfig, progress: &(dyn Fn(u64) + Sync
     let mut start = 0;
     while start < config.samples {
         let end = (start + block).min(config.samples);
-        let n_chunks = (end - start).div_ceil(CHUNK);
-        let records: Vec<Vec<f64>> = (0..n_chunks)
+        let n_pieces = (end - start).div_ceil(PIECE);
+        let records: Vec<Vec<f64>> = (0..n_pieces)
             .into_par_iter()
             .map_init(
                 || (Block::new(model), hybrids.iter().map(|(m, _, _)| Block::new(m)).collect::<Vec<_>>()),
-                |(block, hybrid_blocks), chunk| {
-                    let from = start + chunk * CHUNK;
-                    let to = (from + CHUNK).min(end);
+                |(block, hybrid_blocks), piece| {
+                    let from = start + piece * PIECE;
+                    let to = (from + PIECE).min(end);
                     let mut out = vec![0.0; (to - from) as usize * record_len];
                     // Blocks of LANES paths on the block engine (the per-path reference's bits):
                     // A, B, then each hybrid, each target's column copied into the records.
