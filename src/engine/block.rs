@@ -9,8 +9,8 @@
 //!
 //! **Invariant:** a block gives every path exactly the floating-point operations, in exactly the
 //! order, that `path::simulate_with` gives it, so both produce the same bits (tested over the
-//! shipped scenarios and every sampling design in `tests/blocks.rs`); `simulate_with` stays the
-//! readable reference and serves the analyses that visit paths one at a time.
+//! shipped scenarios and every sampling design in `tests/determinism.rs`, `blocks_reproduce_the_per_path_reference_bit_for_bit`); `simulate_with` stays the
+//! readable reference.
 
 use super::normals::LaneStreams;
 use super::path::{PER_CENT, Sampling, StreamSource, stratified, target_value_with};
@@ -259,15 +259,12 @@ impl Block {
                             standard_normal_quantile_column(&uniforms[..len], normals);
                         }
                         Sampling::Sobol { replicate_bits, shared_bits } => {
-                            for (lane, (cached, point)) in
-                                sobol_sources[..len].iter_mut().zip(&mut sobol_points).enumerate()
-                            {
-                                let source = streams.base(i, first + lane as u64);
-                                if *cached != Some(source) {
-                                    *cached = Some(source);
-                                    *point = SobolPoint::shared(source.0, source.1, replicate_bits, shared_bits);
-                                }
-                            }
+                            refresh_points(
+                                &mut sobol_sources[..len],
+                                &mut sobol_points,
+                                (replicate_bits, shared_bits),
+                                |lane| streams.base(i, first + lane as u64),
+                            );
                             let mut uniforms = [0.0_f64; LANES];
                             let dimension = self.dimensions.base(i) + streams.sobol_offset(i, true);
                             SobolPoint::uniform_column(&sobol_points[..len], dimension, &mut uniforms[..len]);
@@ -351,13 +348,12 @@ impl Block {
                 Sampling::Sobol { replicate_bits, shared_bits } => {
                     // Scrambled Sobol' points (see `rqmc`): no stream to seed.
                     let offset = streams.sobol_offset(i, false);
-                    for (lane, (cached, point)) in sobol_sources[..len].iter_mut().zip(&mut sobol_points).enumerate() {
-                        let source = streams.shock(i, first + lane as u64);
-                        if *cached != Some(source) {
-                            *cached = Some(source);
-                            *point = SobolPoint::shared(source.0, source.1, replicate_bits, shared_bits);
-                        }
-                    }
+                    refresh_points(
+                        &mut sobol_sources[..len],
+                        &mut sobol_points,
+                        (replicate_bits, shared_bits),
+                        |lane| streams.shock(i, first + lane as u64),
+                    );
                     for t in 0..n_proj {
                         let dimension = self.dimensions.shock(i, t) + offset;
                         SobolPoint::uniform_column(&sobol_points[..len], dimension, &mut row[t * LANES..][..len]);
@@ -703,6 +699,24 @@ fn same_parameters(a: &Marginal, b: &Marginal) -> bool {
         }
     }
     bits(a) == bits(b)
+}
+
+/// Under `--sampling sobol`: each lane's point for the source `source(lane)`, made again only
+/// where the lane's source changed since its point was made (`sources` remembers them).
+#[inline(always)]
+fn refresh_points(
+    sources: &mut [Option<(u64, u64)>],
+    points: &mut [SobolPoint; LANES],
+    (replicate_bits, shared_bits): (u8, u8),
+    source: impl Fn(usize) -> (u64, u64),
+) {
+    for (lane, (cached, point)) in sources.iter_mut().zip(points).enumerate() {
+        let source = source(lane);
+        if *cached != Some(source) {
+            *cached = Some(source);
+            *point = SobolPoint::shared(source.0, source.1, replicate_bits, shared_bits);
+        }
+    }
 }
 
 /// Each of the `n_proj` year columns of `row` (`LANES` slots each, the first `len` in use): the

@@ -154,7 +154,7 @@ fn simulate_range(
 
 /// [`accumulate_sequential_designed`] one path at a time with [`path::simulate_with`] and
 /// [`Accumulator::record_path`]: the readable reference that the block engine must reproduce
-/// bit for bit (tested in `tests/blocks.rs`).
+/// bit for bit (tested in `tests/determinism.rs`).
 pub fn accumulate_per_path(model: &Model, streams: DesignedStreams, paths: Range<u64>) -> Accumulator {
     let mut acc = Accumulator::with_sampling(model, streams.sampling, streams.group_size());
     let mut scratch = Scratch::new(model);
